@@ -1,0 +1,104 @@
+/*
+ * lwIP 2.1.3 options for tun2socks: NO_SYS, raw API, one TUN netif, libc
+ * malloc for everything (so MEMP_NUM_* are not limits; tun2socks enforces
+ * its own connection cap), large MSS and windows for throughput.
+ * See ../shared/LWIP.md in the workspace for why each matters.
+ */
+#ifndef T2S_LWIPOPTS_H
+#define T2S_LWIPOPTS_H
+
+/* ---- system ---- */
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_SOCKET 0
+#define LWIP_NETCONN 0
+#define LWIP_NETIF_API 0
+#define LWIP_SINGLE_NETIF 1
+#define LWIP_TIMERS 1
+#define LWIP_HOOK_FILENAME "t2s_lwip_hooks.h"
+
+/* ---- memory: libc malloc, no static pools ---- */
+#define MEM_LIBC_MALLOC 1
+#define MEMP_MEM_MALLOC 1
+#define MEM_ALIGNMENT 8
+#define LWIP_STATS 0
+#define PBUF_POOL_SIZE 16
+
+/* ---- protocols ---- */
+#define LWIP_IPV4 1
+#define LWIP_IPV6 1
+#define LWIP_TCP 1
+#define LWIP_UDP 1
+#define LWIP_ICMP 1
+#define LWIP_RAW 0
+#define LWIP_ARP 0
+#define LWIP_ETHERNET 0
+#define LWIP_DHCP 0
+#define LWIP_AUTOIP 0
+#define LWIP_IGMP 0
+#define LWIP_DNS 0
+#define IP_FORWARD 0
+#define LWIP_HAVE_LOOPIF 0
+#define LWIP_NETIF_LOOPBACK 0
+
+/* IPv6 on a point-to-point TUN: no neighbour discovery, no autoconfig. */
+#define LWIP_IPV6_MLD 0
+#define LWIP_IPV6_AUTOCONFIG 0
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 0
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0
+#define LWIP_IPV6_DHCP6 0
+#define LWIP_ND6_QUEUEING 0
+#define LWIP_ND6_ALLOW_RA_UPDATES 0
+#define LWIP_IPV6_NUM_ADDRESSES 1
+#define IPV6_FRAG_COPYHEADER 1
+
+/* Reassembly of fragmented input: a 64 KiB datagram at MTU 1280 is about
+ * 52 fragments; allow several at once. */
+#define IP_REASSEMBLY 1
+#define IP_FRAG 1
+#define LWIP_IPV6_REASS 1
+#define LWIP_IPV6_FRAG 1
+#define IP_REASS_MAX_PBUFS 512
+#define IP_REASS_MAXAGE 5
+
+/* ---- checksums: the kernel checks what it gives us; we must generate ---- */
+#define CHECKSUM_CHECK_IP 0
+#define CHECKSUM_CHECK_TCP 0
+#define CHECKSUM_CHECK_UDP 0
+#define CHECKSUM_CHECK_ICMP 0
+#define CHECKSUM_CHECK_ICMP6 0
+#define CHECKSUM_GEN_IP 1
+#define CHECKSUM_GEN_TCP 1
+#define CHECKSUM_GEN_UDP 1
+#define CHECKSUM_GEN_ICMP 1
+#define CHECKSUM_GEN_ICMP6 1
+#define LWIP_CHECKSUM_ON_COPY 1
+
+/* ---- TCP ---- */
+#define LWIP_CALLBACK_API 1
+#define TCP_LISTEN_BACKLOG 0
+#define LWIP_TCP_KEEPALIVE 0
+#define LWIP_TCP_SACK_OUT 0
+#define TCP_QUEUE_OOSEQ 1
+/* Largest MSS; lwIP clamps it per connection to the netif MTU. */
+#define TCP_MSS 65495
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 5
+#define TCP_WND (1024 * 1024)
+#define TCP_SND_BUF (1024 * 1024)
+#define TCP_SND_QUEUELEN 8192
+#define TCP_SNDLOWAT (TCP_SND_BUF / 4)
+#define TCP_SNDQUEUELOWAT (TCP_SND_QUEUELEN / 2)
+#define LWIP_DISABLE_TCP_SANITY_CHECKS 1
+/* TIME_WAIT is 2 * MSL: keep it short on a local TUN. */
+#define TCP_MSL 1000UL
+#define LWIP_TCP_TIMESTAMPS 0
+
+/* ---- UDP ---- */
+#define LWIP_UDPLITE 0
+#define LWIP_NETBUF_RECVINFO 0
+
+#define LWIP_DEBUG 0
+#define LWIP_NOASSERT_ON_ERROR 0
+
+#endif

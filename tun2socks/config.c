@@ -1,0 +1,810 @@
+/*
+ * Configuration parsing. One table of options drives the command line, the
+ * config file and --help, so the three cannot drift apart.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+#define MTU_MIN 576
+#define MTU_MAX 65535
+#define TIMEOUT_MAX_S 86400u
+#define LINE_MAX_LEN 1024
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (errlen > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void
+t2s_config_init(struct t2s_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->tun_fd = -1;
+    c->mtu = 8500;
+    c->loglevel = T2S_LOG_INFO;
+    c->connect_timeout_ms = 10000;
+    c->idle_timeout_ms = 300000;
+}
+
+/* ---- numbers ---------------------------------------------------------- */
+
+static int
+parse_ulong(const char *s, unsigned long min, unsigned long max,
+            unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (s == NULL || *s == '\0' || *s == '-' || *s == '+' ||
+        isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoul(s, &end, 0);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int
+parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = {"1", "yes", "true", "on"};
+    static const char *const no[] = {"0", "no", "false", "off"};
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- proxy URL -------------------------------------------------------- */
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Percent-decode [s, s+n) into out (cap bytes incl. NUL); -1 on bad input. */
+static int
+pct_decode(const char *s, size_t n, char *out, size_t cap, size_t *outlen)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+
+        if (c == '%') {
+            int hi, lo;
+
+            if (i + 2 >= n)
+                return -1;
+            hi = hexval(s[i + 1]);
+            lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = hi * 16 + lo;
+            i += 2;
+        }
+        if (o + 1 >= cap)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return 0;
+}
+
+static int
+valid_hostname(const char *h, size_t n)
+{
+    if (n == 0 || n > 253)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)h[i];
+
+        if (!(isalnum(c) || c == '-' || c == '.' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+int
+t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
+                           size_t errlen)
+{
+    static const char scheme[] = "socks5://";
+    const char *s, *at, *hp, *colon, *host, *hend, *port;
+    struct t2s_proxy tmp;
+    unsigned long portv;
+    size_t hlen;
+
+    if (url == NULL || *url == '\0')
+        return fail(err, errlen, "empty proxy URL");
+    if (strncasecmp(url, scheme, sizeof(scheme) - 1) != 0) {
+        if (strstr(url, "://") != NULL)
+            return fail(err, errlen,
+                        "unsupported proxy scheme (only socks5:// is)");
+        return fail(
+            err, errlen,
+            "proxy URL must look like socks5://[user[:pass]@]host:port");
+    }
+    s = url + sizeof(scheme) - 1;
+    tmp = *p;
+
+    at = strrchr(s, '@');
+    if (at != NULL) {
+        const char *ue = memchr(s, ':', (size_t)(at - s));
+        size_t ulen = ue != NULL ? (size_t)(ue - s) : (size_t)(at - s);
+
+        if (pct_decode(s, ulen, tmp.user, sizeof(tmp.user), &tmp.user_len) <
+                0 ||
+            tmp.user_len == 0)
+            return fail(err, errlen,
+                        "bad user name in proxy URL (1..255 bytes, "
+                        "percent-encoded)");
+        if (ue != NULL) {
+            if (pct_decode(ue + 1, (size_t)(at - ue - 1), tmp.pass,
+                           sizeof(tmp.pass), &tmp.pass_len) < 0)
+                return fail(err, errlen,
+                            "bad password in proxy URL (at most 255 bytes, "
+                            "percent-encoded)");
+        } else {
+            tmp.pass[0] = '\0';
+            tmp.pass_len = 0;
+        }
+        hp = at + 1;
+    } else {
+        hp = s;
+    }
+
+    if (*hp == '[') {
+        host = hp + 1;
+        hend = strchr(host, ']');
+        if (hend == NULL)
+            return fail(err, errlen, "unclosed '[' in proxy URL");
+        colon = hend + 1;
+        if (*colon != ':')
+            return fail(err, errlen, "proxy URL has no port");
+    } else {
+        host = hp;
+        colon = strrchr(hp, ':');
+        if (colon == NULL)
+            return fail(err, errlen, "proxy URL has no port");
+        hend = colon;
+    }
+    hlen = (size_t)(hend - host);
+    if (hlen == 0)
+        return fail(err, errlen, "proxy URL has no host");
+    if (hlen >= sizeof(tmp.host))
+        return fail(err, errlen, "proxy host too long");
+    memcpy(tmp.host, host, hlen);
+    tmp.host[hlen] = '\0';
+    if (*hp == '[') {
+        struct in6_addr a6;
+
+        if (inet_pton(AF_INET6, tmp.host, &a6) != 1)
+            return fail(err, errlen, "bad IPv6 address in proxy URL");
+    } else if (!valid_hostname(tmp.host, hlen)) {
+        return fail(err, errlen, "bad proxy host in proxy URL");
+    }
+    port = colon + 1;
+    if (*port == '/' && port[1] == '\0')
+        return fail(err, errlen, "proxy URL has no port");
+    {
+        char pbuf[8];
+        size_t plen = strlen(port);
+
+        if (plen > 0 && port[plen - 1] == '/')
+            plen--; /* tolerate one trailing slash */
+        if (plen == 0 || plen >= sizeof(pbuf))
+            return fail(err, errlen, "bad proxy port (1..65535)");
+        memcpy(pbuf, port, plen);
+        pbuf[plen] = '\0';
+        for (size_t i = 0; i < plen; i++)
+            if (!isdigit((unsigned char)pbuf[i]))
+                return fail(err, errlen, "bad proxy port (1..65535)");
+        if (parse_ulong(pbuf, 1, 65535, &portv) < 0)
+            return fail(err, errlen, "bad proxy port (1..65535)");
+    }
+    tmp.port = (uint16_t)portv;
+    tmp.addr_len = 0;
+    *p = tmp;
+    explicit_bzero(&tmp, sizeof(tmp));
+    return 0;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+typedef int (*opt_fn)(struct t2s_config *c, const char *v, char *err,
+                      size_t errlen);
+
+struct opt {
+    const char *name;
+    const char *arg; /* NULL: boolean flag, no value on the command line */
+    const char *help;
+    opt_fn set;
+};
+
+static int
+set_tun(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n >= T2S_IFNAMSIZ || strchr(v, '/') != NULL ||
+        strchr(v, ' ') != NULL)
+        return fail(err, errlen, "bad TUN name '%.32s' (1..15 characters)", v);
+    memcpy(c->tun_name, v, n + 1);
+    return 0;
+}
+
+static int
+set_tun_fd(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (parse_ulong(v, 0, INT_MAX, &n) < 0)
+        return fail(err, errlen, "bad --tun-fd '%.32s'", v);
+    c->tun_fd = (int)n;
+    return 0;
+}
+
+static int
+set_mtu(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (parse_ulong(v, MTU_MIN, MTU_MAX, &n) < 0)
+        return fail(err, errlen, "bad MTU '%.32s' (%d..%d)", v, MTU_MIN,
+                    MTU_MAX);
+    c->mtu = (int)n;
+    return 0;
+}
+
+static int
+parse_prefix(const char *v, int family, char *err, size_t errlen)
+{
+    char addr[64];
+    unsigned char bin[16];
+    const char *slash = strchr(v, '/');
+    unsigned long plen;
+    size_t alen;
+
+    if (slash == NULL)
+        return fail(err, errlen, "address '%.64s' needs a /PREFIX", v);
+    alen = (size_t)(slash - v);
+    if (alen == 0 || alen >= sizeof(addr))
+        return fail(err, errlen, "bad address '%.64s'", v);
+    memcpy(addr, v, alen);
+    addr[alen] = '\0';
+    if (inet_pton(family, addr, bin) != 1)
+        return fail(err, errlen, "bad %s address '%.64s'",
+                    family == AF_INET ? "IPv4" : "IPv6", v);
+    if (parse_ulong(slash + 1, 1, family == AF_INET ? 32 : 128, &plen) < 0)
+        return fail(err, errlen, "bad prefix length in '%.64s'", v);
+    return 0;
+}
+
+static int
+set_tun_ipv4(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (parse_prefix(v, AF_INET, err, errlen) < 0)
+        return -1;
+    snprintf(c->tun_ipv4, sizeof(c->tun_ipv4), "%s", v);
+    return 0;
+}
+
+static int
+set_tun_ipv6(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (parse_prefix(v, AF_INET6, err, errlen) < 0)
+        return -1;
+    snprintf(c->tun_ipv6, sizeof(c->tun_ipv6), "%s", v);
+    return 0;
+}
+
+static int
+set_proxy(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (t2s_config_parse_proxy_url(v, &c->proxy, err, errlen) < 0)
+        return -1;
+    c->proxy_given = 1;
+    return 0;
+}
+
+static int
+set_auth_file(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (*v == '\0' || strlen(v) >= sizeof(c->auth_file))
+        return fail(err, errlen, "bad --proxy-auth-file path");
+    snprintf(c->auth_file, sizeof(c->auth_file), "%s", v);
+    return 0;
+}
+
+static int
+set_loglevel(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    int l = t2s_log_parse_level(v);
+
+    if (l < 0)
+        return fail(err, errlen,
+                    "bad log level '%.32s' (error, warn, info, debug)", v);
+    c->loglevel = l;
+    return 0;
+}
+
+static int
+set_seconds(unsigned *out, const char *what, unsigned long min, const char *v,
+            char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (parse_ulong(v, min, TIMEOUT_MAX_S, &n) < 0)
+        return fail(err, errlen, "bad %s '%.32s' (%lu..%u seconds)", what, v,
+                    min, TIMEOUT_MAX_S);
+    *out = (unsigned)n * 1000u;
+    return 0;
+}
+
+static int
+set_connect_timeout(struct t2s_config *c, const char *v, char *err,
+                    size_t errlen)
+{
+    return set_seconds(&c->connect_timeout_ms, "--connect-timeout", 1, v, err,
+                       errlen);
+}
+
+static int
+set_idle_timeout(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    return set_seconds(&c->idle_timeout_ms, "--idle-timeout", 0, v, err,
+                       errlen);
+}
+
+static int
+set_max_conns(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (parse_ulong(v, 0, 10000000, &n) < 0)
+        return fail(err, errlen, "bad --max-conns '%.32s'", v);
+    c->max_conns = (unsigned)n;
+    return 0;
+}
+
+static int
+set_fwmark(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (parse_ulong(v, 0, UINT32_MAX, &n) < 0)
+        return fail(err, errlen, "bad --fwmark '%.32s'", v);
+    c->fwmark = (uint32_t)n;
+    return 0;
+}
+
+static int
+set_interface(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n >= T2S_IFNAMSIZ)
+        return fail(err, errlen, "bad --interface '%.32s'", v);
+    memcpy(c->bind_iface, v, n + 1);
+    return 0;
+}
+
+static int
+set_pipeline(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (parse_bool(v, &c->socks_pipeline) < 0)
+        return fail(err, errlen, "bad --socks-pipeline '%.32s' (yes/no)", v);
+    return 0;
+}
+
+static const struct opt options[] = {
+    {"tun", "NAME", "create or attach to TUN device NAME", set_tun},
+    {"tun-fd", "FD",
+     "use an already open TUN descriptor (VPN service) instead of --tun",
+     set_tun_fd},
+    {"tun-ipv4", "ADDR/LEN", "assign this IPv4 address to --tun", set_tun_ipv4},
+    {"tun-ipv6", "ADDR/LEN", "assign this IPv6 address to --tun", set_tun_ipv6},
+    {"mtu", "N", "TUN MTU (default 8500)", set_mtu},
+    {"proxy", "URL", "socks5://[user[:pass]@]host:port (IPv6 in [])",
+     set_proxy},
+    {"proxy-auth-file", "FILE", "read proxy credentials 'user:pass' from FILE",
+     set_auth_file},
+    {"connect-timeout", "SEC", "proxy connect + handshake timeout (default 10)",
+     set_connect_timeout},
+    {"idle-timeout", "SEC", "close idle TCP sessions (default 300, 0 = never)",
+     set_idle_timeout},
+    {"max-conns", "N",
+     "maximum TCP sessions (default 0 = from the descriptor limit)",
+     set_max_conns},
+    {"fwmark", "MARK", "SO_MARK for sockets to the proxy", set_fwmark},
+    {"interface", "IF", "bind sockets to the proxy to interface IF",
+     set_interface},
+    {"socks-pipeline", NULL,
+     "send greeting, auth and CONNECT without waiting (proxy must support it)",
+     set_pipeline},
+    {"loglevel", "LEVEL", "error, warn, info (default) or debug", set_loglevel},
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const struct opt *
+find_opt(const char *name, size_t n)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strlen(options[i].name) == n &&
+            strncmp(options[i].name, name, n) == 0)
+            return &options[i];
+    return NULL;
+}
+
+int
+t2s_config_set(struct t2s_config *c, const char *key, const char *value,
+               char *err, size_t errlen)
+{
+    const struct opt *o = find_opt(key, strlen(key));
+
+    if (o == NULL)
+        return fail(err, errlen, "unknown option '%.64s'", key);
+    if (value == NULL)
+        return fail(err, errlen, "option '%s' needs a value", o->name);
+    return o->set(c, value, err, errlen);
+}
+
+/* ---- config file ------------------------------------------------------ */
+
+static char *
+trim(char *s)
+{
+    char *e;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int
+t2s_config_load_file(struct t2s_config *c, const char *path, char *err,
+                     size_t errlen)
+{
+    char line[LINE_MAX_LEN + 2];
+    char sub[256];
+    unsigned lineno = 0;
+    FILE *f = fopen(path, "re");
+    int rc = 0;
+
+    if (f == NULL)
+        return fail(err, errlen, "cannot read config file %.200s: %s", path,
+                    strerror(errno));
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *k, *v, *eq;
+
+        lineno++;
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            rc = fail(err, errlen, "%.200s:%u: line too long", path, lineno);
+            break;
+        }
+        k = trim(line);
+        if (*k == '\0' || *k == '#')
+            continue;
+        eq = strchr(k, '=');
+        if (eq == NULL) {
+            rc = fail(err, errlen, "%.200s:%u: expected 'key = value'", path,
+                      lineno);
+            break;
+        }
+        *eq = '\0';
+        k = trim(k);
+        v = trim(eq + 1);
+        if (strcmp(k, "config") == 0) {
+            rc = fail(err, errlen, "%.200s:%u: nested config not allowed", path,
+                      lineno);
+            break;
+        }
+        if (t2s_config_set(c, k, v, sub, sizeof(sub)) < 0) {
+            rc = fail(err, errlen, "%.200s:%u: %s", path, lineno, sub);
+            break;
+        }
+    }
+    explicit_bzero(line, sizeof(line));
+    fclose(f);
+    return rc;
+}
+
+/* ---- credentials ------------------------------------------------------ */
+
+/* "user:pass" (pass may be empty or contain ':') into p; -1 if malformed. */
+static int
+set_credentials(struct t2s_proxy *p, const char *s, size_t n)
+{
+    const char *colon = memchr(s, ':', n);
+    size_t ulen = colon != NULL ? (size_t)(colon - s) : n;
+    size_t plen = colon != NULL ? n - ulen - 1 : 0;
+
+    if (ulen == 0 || ulen > 255 || plen > 255)
+        return -1;
+    memcpy(p->user, s, ulen);
+    p->user[ulen] = '\0';
+    p->user_len = ulen;
+    if (plen > 0)
+        memcpy(p->pass, colon + 1, plen);
+    p->pass[plen] = '\0';
+    p->pass_len = plen;
+    return 0;
+}
+
+static int
+read_auth_file(struct t2s_config *c, char *err, size_t errlen)
+{
+    char buf[600];
+    size_t n;
+    FILE *f = fopen(c->auth_file, "re");
+    int rc = 0;
+
+    if (f == NULL)
+        return fail(err, errlen, "cannot read proxy auth file %.200s: %s",
+                    c->auth_file, strerror(errno));
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    if (ferror(f) || !feof(f))
+        rc = -1;
+    fclose(f);
+    while (rc == 0 && n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (rc == 0 && (memchr(buf, '\n', n) != NULL ||
+                    set_credentials(&c->proxy, buf, n) < 0))
+        rc = -1;
+    explicit_bzero(buf, sizeof(buf));
+    if (rc < 0)
+        return fail(err, errlen,
+                    "proxy auth file %.200s must hold one line 'user:pass' "
+                    "(each at most 255 bytes)",
+                    c->auth_file);
+    return 0;
+}
+
+static int
+apply_environment(struct t2s_config *c, char *err, size_t errlen)
+{
+    const char *env;
+
+    if (!c->proxy_given) {
+        env = getenv("TUN2SOCKS_PROXY");
+        if (env != NULL && *env != '\0') {
+            char sub[256];
+
+            if (set_proxy(c, env, sub, sizeof(sub)) < 0)
+                return fail(err, errlen, "TUN2SOCKS_PROXY: %s", sub);
+        }
+    }
+    if (c->proxy.user_len > 0)
+        return 0; /* URL credentials win */
+    if (c->auth_file[0] != '\0')
+        return read_auth_file(c, err, errlen);
+    env = getenv("TUN2SOCKS_PROXY_AUTH");
+    if (env != NULL && *env != '\0' &&
+        set_credentials(&c->proxy, env, strlen(env)) < 0)
+        return fail(err, errlen,
+                    "TUN2SOCKS_PROXY_AUTH must be 'user:pass' (each at most "
+                    "255 bytes)");
+    return 0;
+}
+
+/* ---- command line ----------------------------------------------------- */
+
+/* Split "--name[=value]"; returns the option or NULL. */
+static const struct opt *
+lookup_flag(const char *arg, const char **inline_val)
+{
+    const char *name = arg + 2;
+    const char *eq = strchr(name, '=');
+    size_t n = eq != NULL ? (size_t)(eq - name) : strlen(name);
+
+    *inline_val = eq != NULL ? eq + 1 : NULL;
+    return find_opt(name, n);
+}
+
+static int
+is_flag(const char *a, const char *longname, const char *shortname)
+{
+    return strcmp(a, longname) == 0 ||
+           (shortname != NULL && strcmp(a, shortname) == 0);
+}
+
+int
+t2s_config_from_args(struct t2s_config *c, int argc, char **argv, char *err,
+                     size_t errlen)
+{
+    char sub[400];
+    int i;
+
+    /* --help/--version win over everything; --config goes first. */
+    for (i = 1; i < argc; i++) {
+        if (is_flag(argv[i], "--help", "-h"))
+            return T2S_CONFIG_HELP;
+        if (is_flag(argv[i], "--version", "-V"))
+            return T2S_CONFIG_VERSION;
+    }
+    for (i = 1; i < argc; i++) {
+        const char *path = NULL;
+
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc)
+                return fail(err, errlen, "--config needs a value");
+            path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            path = argv[i] + 9;
+        }
+        if (path != NULL && t2s_config_load_file(c, path, err, errlen) < 0)
+            return T2S_CONFIG_ERR;
+    }
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *val;
+        const struct opt *o;
+
+        if (strcmp(a, "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(a, "--config=", 9) == 0)
+            continue;
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
+            return fail(err, errlen, "unexpected argument '%.64s'", a);
+        o = lookup_flag(a, &val);
+        if (o == NULL) {
+            const char *eq = strchr(a, '=');
+
+            return fail(err, errlen, "unknown option '%.*s'",
+                        (int)(eq != NULL ? eq - a : 64), a);
+        }
+        if (val == NULL) {
+            if (o->arg == NULL) {
+                val = "yes";
+            } else {
+                if (i + 1 >= argc)
+                    return fail(err, errlen, "--%s needs a value", o->name);
+                val = argv[++i];
+            }
+        }
+        if (o->set(c, val, sub, sizeof(sub)) < 0)
+            return fail(err, errlen, "%s", sub);
+    }
+    if (apply_environment(c, err, errlen) < 0)
+        return T2S_CONFIG_ERR;
+    if (c->tun_name[0] != '\0' && c->tun_fd >= 0)
+        return fail(err, errlen, "give either --tun or --tun-fd, not both");
+    if (c->tun_name[0] == '\0' && c->tun_fd < 0)
+        return fail(err, errlen,
+                    "no TUN device: give --tun NAME or --tun-fd N");
+    if (!c->proxy_given)
+        return fail(err, errlen,
+                    "no proxy: give --proxy socks5://host:port or set "
+                    "TUN2SOCKS_PROXY");
+    if (c->tun_fd >= 0 && (c->tun_ipv4[0] != '\0' || c->tun_ipv6[0] != '\0'))
+        return fail(err, errlen,
+                    "--tun-ipv4/--tun-ipv6 apply only to --tun (the owner of "
+                    "a --tun-fd configures it)");
+    return T2S_CONFIG_OK;
+}
+
+/* ---- resolving -------------------------------------------------------- */
+
+static int
+usable_addr(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+
+        return a != 0 && a != 0xffffffffu && (a >> 28) != 0xe;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a =
+            &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+        return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_MULTICAST(a);
+    }
+    return 0;
+}
+
+int
+t2s_config_resolve_proxy(struct t2s_proxy *p, char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL;
+    char port[8];
+    int rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%u", (unsigned)p->port);
+    rc = getaddrinfo(p->host, port, &hints, &res);
+    if (rc == EAI_NONAME) {
+        hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+        rc = getaddrinfo(p->host, port, &hints, &res);
+    }
+    if (rc != 0 || res == NULL)
+        return fail(err, errlen, "cannot resolve proxy host '%s': %s", p->host,
+                    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+    if (!usable_addr(res->ai_addr) || res->ai_addrlen > sizeof(p->addr)) {
+        freeaddrinfo(res);
+        return fail(err, errlen,
+                    "proxy address '%s' is not a usable unicast address",
+                    p->host);
+    }
+    memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
+    p->addr_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+void
+t2s_config_usage(FILE *out, const char *argv0)
+{
+    fprintf(out,
+            "usage: %s --tun NAME | --tun-fd FD  --proxy URL [options]\n"
+            "\n"
+            "Forwards every TCP connection arriving on a TUN device through a "
+            "SOCKS5 proxy.\n\noptions:\n",
+            argv0);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        char left[40];
+
+        snprintf(left, sizeof(left), "--%s%s%s", options[i].name,
+                 options[i].arg != NULL ? " " : "",
+                 options[i].arg != NULL ? options[i].arg : "");
+        fprintf(out, "  %-26s %s\n", left, options[i].help);
+    }
+    fprintf(out,
+            "  %-26s %s\n  %-26s %s\n  %-26s %s\n"
+            "\nenvironment:\n"
+            "  TUN2SOCKS_PROXY        proxy URL when --proxy is not given\n"
+            "  TUN2SOCKS_PROXY_AUTH   'user:pass' when the URL has none\n"
+            "\nCredentials: URL, then --proxy-auth-file, then "
+            "TUN2SOCKS_PROXY_AUTH.\n"
+            "Config file: one 'option = value' per line (option names as "
+            "above, no dashes),\n'#' comments; command-line flags override "
+            "it.\n"
+            "Signals: SIGINT/SIGTERM stop, SIGUSR1 logs counters.\n",
+            "--config FILE", "read options from FILE first", "--help",
+            "this text", "--version", "print the version");
+}

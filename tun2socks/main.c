@@ -1,0 +1,69 @@
+/* tun2socks: command line to config, signals to the library, exit code. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "t2s.h"
+
+#define EXIT_USAGE 2
+
+static struct t2s_instance *instance;
+
+static void
+on_signal(int sig)
+{
+    if (sig == SIGUSR1)
+        t2s_request_stats_log(instance);
+    else
+        t2s_stop(instance);
+}
+
+static void
+install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+    struct t2s_config cfg;
+    char err[512];
+    int rc;
+
+    t2s_config_init(&cfg);
+    rc = t2s_config_from_args(&cfg, argc, argv, err, sizeof(err));
+    if (rc == T2S_CONFIG_HELP) {
+        t2s_config_usage(stdout, argv[0]);
+        return 0;
+    }
+    if (rc == T2S_CONFIG_VERSION) {
+        printf("tun2socks %s\n", T2S_VERSION);
+        return 0;
+    }
+    if (rc != T2S_CONFIG_OK) {
+        fprintf(stderr, "tun2socks: %s (see --help)\n", err);
+        return EXIT_USAGE;
+    }
+    instance = t2s_create(&cfg, err, sizeof(err));
+    explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
+    if (instance == NULL) {
+        fprintf(stderr, "tun2socks: %s\n", err);
+        return EXIT_USAGE;
+    }
+    install_signals();
+    rc = t2s_run(instance);
+    t2s_destroy(instance);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,236 @@
+/*
+ * lwIP <-> TUN. Packets are read until EAGAIN (bounded per wakeup) and each
+ * is copied into an exact-size pbuf; output pbuf chains are written with one
+ * writev. lwIP timeouts and the output flush run once per loop iteration
+ * from an ev_prepare watcher.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lwip/init.h"
+#include "lwip/ip.h"
+#include "lwip/ip4_frag.h"
+#include "lwip/ip6_frag.h"
+#include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+
+#include "core.h"
+#include "stack.h"
+#include "tcp_session.h"
+
+/* Packets handled per TUN wakeup before other watchers get a turn. */
+#define TUN_READ_BUDGET 256
+/* Largest packet the TUN can hand us. */
+#define TUN_BUF_SIZE 65536
+/* Pieces of a pbuf chain written in one writev. */
+#define TUN_IOV_MAX 64
+
+static err_t
+tun_write(struct netif *netif, struct pbuf *p)
+{
+    struct t2s_instance *t = netif->state;
+    struct iovec iov[TUN_IOV_MAX];
+    int n = 0;
+    ssize_t w;
+
+    for (struct pbuf *q = p; q != NULL && n < TUN_IOV_MAX; q = q->next) {
+        iov[n].iov_base = q->payload;
+        iov[n].iov_len = q->len;
+        n++;
+    }
+    w = writev(t->tun_fd, iov, n);
+    if (w < 0 || (size_t)w != p->tot_len) {
+        /* Dropped: TCP retransmits. An error here would leave the segment
+         * stuck in lwIP, so report success. */
+        T2S_STAT_INC(&t->stats, tun_tx_dropped);
+        return ERR_OK;
+    }
+    T2S_STAT_INC(&t->stats, tun_tx_packets);
+    return ERR_OK;
+}
+
+static err_t
+netif_output4(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
+{
+    (void)dst;
+    return tun_write(netif, p);
+}
+
+static err_t
+netif_output6(struct netif *netif, struct pbuf *p, const ip6_addr_t *dst)
+{
+    (void)dst;
+    return tun_write(netif, p);
+}
+
+static err_t
+netif_init_cb(struct netif *netif)
+{
+    struct t2s_instance *t = netif->state;
+
+    netif->name[0] = 't';
+    netif->name[1] = 'n';
+    netif->output = netif_output4;
+    netif->output_ip6 = netif_output6;
+    netif->mtu = (u16_t)t->cfg.mtu;
+    netif->flags = NETIF_FLAG_ACCEPT_ANY;
+    return ERR_OK;
+}
+
+static void
+on_tun_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct t2s_instance *t = w->data;
+    struct pbuf *p;
+    ssize_t n;
+
+    (void)revents;
+    for (int i = 0; i < TUN_READ_BUDGET; i++) {
+        n = read(t->tun_fd, t->tun_buf, TUN_BUF_SIZE);
+        if (n <= 0) {
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+            t2s_err("TUN read failed: %s",
+                    n == 0 ? "end of file" : strerror(errno));
+            t->fatal = 1;
+            ev_break(loop, EVBREAK_ALL);
+            return;
+        }
+        T2S_STAT_INC(&t->stats, tun_rx_packets);
+        p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+        if (p == NULL) {
+            T2S_STAT_INC(&t->stats, err_resource);
+            continue;
+        }
+        memcpy(p->payload, t->tun_buf, (size_t)n);
+        if (t->netif.input(p, &t->netif) != ERR_OK)
+            pbuf_free(p);
+    }
+}
+
+static void
+on_lwip_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    /* the work happens in on_prepare, which runs before the next block */
+}
+
+static void
+on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct t2s_instance *t = w->data;
+    u32_t sleep_ms;
+
+    (void)revents;
+    sys_check_timeouts();
+    t2s_tcp_flush(t);
+    t2s_tcp_reap(t);
+    sleep_ms = sys_timeouts_sleeptime();
+    ev_timer_stop(loop, &t->lwip_timer);
+    if (sleep_ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
+        ev_timer_set(&t->lwip_timer, sleep_ms / 1000.0, 0.);
+        ev_timer_start(loop, &t->lwip_timer);
+    }
+}
+
+static int lwip_initialised;
+
+static int
+add_netif(struct t2s_instance *t)
+{
+    ip4_addr_t addr, mask, gw;
+    ip6_addr_t addr6;
+
+    /* lwIP needs some IPv4 address to route; it never shows on the wire
+     * unless an app connects to it, and then it is proxied like any. */
+    IP4_ADDR(&addr, 198, 18, 255, 254);
+    IP4_ADDR(&mask, 255, 255, 255, 255);
+    ip4_addr_set_zero(&gw);
+    if (netif_add(&t->netif, &addr, &mask, &gw, t, netif_init_cb,
+                  ip_input) == NULL)
+        return -1;
+    IP6_ADDR(&addr6, PP_HTONL(0xfd00ffffUL), 0, 0, PP_HTONL(0xfffeUL));
+    netif_ip6_addr_set(&t->netif, 0, &addr6);
+    netif_ip6_addr_set_state(&t->netif, 0, IP6_ADDR_PREFERRED);
+    netif_set_default(&t->netif);
+    netif_set_link_up(&t->netif);
+    netif_set_up(&t->netif);
+    return 0;
+}
+
+static int
+add_listener(struct t2s_instance *t)
+{
+    struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
+    struct tcp_pcb *lpcb;
+
+    if (pcb == NULL || tcp_bind(pcb, IP_ANY_TYPE, 1) != ERR_OK) {
+        if (pcb != NULL)
+            tcp_close(pcb);
+        return -1;
+    }
+    lpcb = tcp_listen(pcb);
+    if (lpcb == NULL) {
+        tcp_close(pcb);
+        return -1;
+    }
+    /* Port 0 makes the listener a wildcard (our lwIP patch). */
+    lpcb->local_port = 0;
+    tcp_arg(lpcb, t);
+    tcp_accept(lpcb, t2s_tcp_on_accept);
+    t->listener = lpcb;
+    return 0;
+}
+
+int
+t2s_stack_init(struct t2s_instance *t, char *err, size_t errlen)
+{
+    if (!lwip_initialised) {
+        lwip_init();
+        lwip_initialised = 1;
+    }
+    if (add_netif(t) < 0 || add_listener(t) < 0) {
+        snprintf(err, errlen, "cannot set up the lwIP stack");
+        t2s_stack_shutdown(t);
+        return -1;
+    }
+    ev_io_init(&t->tun_watcher, on_tun_readable, t->tun_fd, EV_READ);
+    t->tun_watcher.data = t;
+    ev_io_start(t->loop, &t->tun_watcher);
+    ev_init(&t->lwip_timer, on_lwip_timer);
+    ev_prepare_init(&t->prepare, on_prepare);
+    t->prepare.data = t;
+    ev_prepare_start(t->loop, &t->prepare);
+    return 0;
+}
+
+void
+t2s_stack_shutdown(struct t2s_instance *t)
+{
+    ev_io_stop(t->loop, &t->tun_watcher);
+    ev_timer_stop(t->loop, &t->lwip_timer);
+    ev_prepare_stop(t->loop, &t->prepare);
+    if (t->listener != NULL) {
+        tcp_arg(t->listener, NULL);
+        tcp_accept(t->listener, NULL);
+        tcp_close(t->listener);
+        t->listener = NULL;
+    }
+    /* Sessions are closed and their pcbs detached; what lwIP still holds
+     * (closing handshakes, TIME_WAIT) goes now. */
+    while (tcp_active_pcbs != NULL)
+        tcp_abort(tcp_active_pcbs);
+    while (tcp_tw_pcbs != NULL)
+        tcp_abort(tcp_tw_pcbs);
+    if (t->netif.state == t) {
+        netif_remove(&t->netif);
+        t->netif.state = NULL;
+    }
+}

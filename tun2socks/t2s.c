@@ -1,0 +1,192 @@
+/* The embedding API: instance setup, the loop, stop and counters. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <netdb.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "stack.h"
+#include "t2s.h"
+#include "tcp_session.h"
+#include "tun.h"
+
+/* lwIP is global: one instance at a time. */
+static struct t2s_instance *the_instance;
+
+/* Descriptors kept for the TUN, logs and the loop when deriving the cap. */
+#define FD_RESERVE 64
+
+static unsigned
+effective_max_conns(unsigned configured)
+{
+    struct rlimit rl;
+    rlim_t room;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return configured ? configured : 100000;
+    room = rl.rlim_cur > FD_RESERVE ? rl.rlim_cur - FD_RESERVE : 1;
+    if (configured == 0 || configured > room)
+        return (unsigned)room;
+    return configured;
+}
+
+static int
+open_tun(struct t2s_instance *t, char *err, size_t errlen)
+{
+    const struct t2s_config *c = &t->cfg;
+
+    if (c->tun_fd >= 0) {
+        t->tun_fd = c->tun_fd;
+        if (t2s_fd_nonblock(t->tun_fd) < 0) {
+            snprintf(err, errlen, "--tun-fd %d: %s", c->tun_fd,
+                     strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    t->tun_fd = t2s_tun_open(c->tun_name, err, errlen);
+    if (t->tun_fd < 0)
+        return -1;
+    t->tun_owned = 1;
+    return t2s_tun_configure(c->tun_name, c->mtu, c->tun_ipv4, c->tun_ipv6,
+                             err, errlen);
+}
+
+static void
+on_stop(struct ev_loop *loop, ev_async *w, int revents)
+{
+    struct t2s_instance *t = w->data;
+
+    (void)revents;
+    t2s_info("shutting down");
+    t->stopping = 1;
+    t2s_tcp_close_all(t);
+    t2s_tcp_flush(t);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+on_stats(struct ev_loop *loop, ev_async *w, int revents)
+{
+    struct t2s_instance *t = w->data;
+
+    (void)loop;
+    (void)revents;
+    t2s_stats_log(&t->stats);
+}
+
+static int
+init_instance(struct t2s_instance *t, char *err, size_t errlen)
+{
+    if (t->cfg.proxy.addr_len == 0 &&
+        t2s_config_resolve_proxy(&t->cfg.proxy, err, errlen) < 0)
+        return -1;
+    t->max_conns = effective_max_conns(t->cfg.max_conns);
+    t->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    t->scratch = malloc(T2S_SCRATCH_SIZE);
+    t->tun_buf = malloc(65536);
+    if (t->loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (open_tun(t, err, errlen) < 0 || t2s_stack_init(t, err, errlen) < 0)
+        return -1;
+    ev_async_init(&t->stop_async, on_stop);
+    t->stop_async.data = t;
+    ev_async_start(t->loop, &t->stop_async);
+    ev_async_init(&t->stats_async, on_stats);
+    t->stats_async.data = t;
+    ev_async_start(t->loop, &t->stats_async);
+    return 0;
+}
+
+struct t2s_instance *
+t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
+{
+    struct t2s_instance *t;
+
+    if (the_instance != NULL) {
+        snprintf(err, errlen, "only one tun2socks instance per process");
+        return NULL;
+    }
+    t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->cfg = *cfg;
+    t->tun_fd = -1;
+    t2s_log_threshold = cfg->loglevel;
+    the_instance = t;
+    if (init_instance(t, err, errlen) < 0) {
+        t2s_destroy(t);
+        return NULL;
+    }
+    return t;
+}
+
+int
+t2s_run(struct t2s_instance *t)
+{
+    char host[NI_MAXHOST] = "?";
+    const struct t2s_proxy *p = &t->cfg.proxy;
+
+    getnameinfo((const struct sockaddr *)&p->addr, p->addr_len, host,
+                sizeof(host), NULL, 0, NI_NUMERICHOST);
+    if (t->cfg.tun_fd >= 0)
+        t2s_info("TUN fd %d -> socks5 proxy [%s]:%u, at most %u connections",
+                 t->tun_fd, host, p->port, t->max_conns);
+    else
+        t2s_info("TUN %s (MTU %d) -> socks5 proxy [%s]:%u, at most %u "
+                 "connections",
+                 t->cfg.tun_name, t->cfg.mtu, host, p->port, t->max_conns);
+    ev_run(t->loop, 0);
+    return t->fatal ? -1 : 0;
+}
+
+void
+t2s_stop(struct t2s_instance *t)
+{
+    /* ev_async_send is async-signal-safe and thread-safe */
+    ev_async_send(t->loop, &t->stop_async);
+}
+
+void
+t2s_request_stats_log(struct t2s_instance *t)
+{
+    ev_async_send(t->loop, &t->stats_async);
+}
+
+void
+t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out)
+{
+    t2s_stats_snapshot(&t->stats, out);
+}
+
+void
+t2s_destroy(struct t2s_instance *t)
+{
+    if (t == NULL)
+        return;
+    if (t->loop != NULL) {
+        t->stopping = 1;
+        t2s_tcp_close_all(t);
+        t2s_tcp_flush(t);
+        t2s_tcp_reap(t);
+        ev_async_stop(t->loop, &t->stop_async);
+        ev_async_stop(t->loop, &t->stats_async);
+        t2s_stack_shutdown(t);
+        ev_loop_destroy(t->loop);
+    }
+    if (t->tun_owned && t->tun_fd >= 0)
+        close(t->tun_fd);
+    free(t->scratch);
+    free(t->tun_buf);
+    if (the_instance == t)
+        the_instance = NULL;
+    free(t);
+}

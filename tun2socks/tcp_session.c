@@ -1,0 +1,715 @@
+/*
+ * TCP session lifetime.
+ *
+ * SYN from the app -> session created, proxy socket connecting, handshake
+ * (the app waits in SYN_RCVD; no SYN|ACK yet) -> CONNECT granted: SYN|ACK
+ * sent, relay -> both directions shut -> graceful close. Any error, reset
+ * or timeout aborts both sides (RST to the app, RST to the proxy).
+ *
+ * Flow control: app data is written to the proxy socket straight from the
+ * pbuf; what the socket does not take is queued in a bounded buffer and
+ * acknowledged to lwIP (tcp_recved) only once written, so lwIP's window
+ * slows the app. Proxy data is read only while lwIP has send buffer.
+ *
+ * Every close goes through session_close(); the memory is freed after the
+ * loop iteration by t2s_tcp_reap(), so no callback frees its own object.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+
+#include "buf.h"
+#include "core.h"
+#include "t2s_lwip_hooks.h"
+#include "tcp_session.h"
+#include "upstream.h"
+
+enum close_kind {
+    CLOSE_GRACEFUL, /* both directions finished */
+    CLOSE_ABORT,    /* reset both sides */
+};
+
+struct t2s_tcp_session {
+    struct t2s_instance *t;
+    uint64_t id;                  /* for logs */
+    struct tcp_pcb *pcb;          /* NULL once lwIP freed it or we let go */
+    int fd;                       /* proxy socket, -1 once closed */
+    int io_events;                /* events io is started with, 0: stopped */
+    ev_io io;                     /* proxy socket readiness */
+    ev_timer timer;               /* connect timeout, then idle timeout */
+    ev_tstamp last_active;        /* last byte either way */
+    struct t2s_upstream *up;      /* handshake state; NULL in relay */
+    struct t2s_buf to_proxy;      /* app bytes the socket has not taken */
+    struct t2s_tcp_session *prev; /* registry links */
+    struct t2s_tcp_session *next;
+    struct t2s_tcp_session *next_dirty; /* flush list */
+    unsigned relaying : 1;        /* handshake done, SYN|ACK sent */
+    unsigned app_eof : 1;         /* FIN from the app */
+    unsigned proxy_shut : 1;      /* shutdown(SHUT_WR) done on the proxy */
+    unsigned proxy_eof : 1;       /* EOF from the proxy, FIN queued */
+    unsigned app_gone : 1;        /* lwIP finished the pcb (ERR_CLSD) */
+    unsigned read_paused : 1;     /* lwIP send buffer full */
+    unsigned dirty : 1;           /* on the flush list */
+    unsigned closed : 1;          /* session_close() ran */
+    unsigned pcb_aborted : 1;     /* we aborted the pcb in a callback */
+};
+
+#define LOG_ADDR_LEN 64
+
+static void session_close(struct t2s_tcp_session *s, int kind,
+                          const char *why);
+
+static struct t2s_tcp_session *
+session_of(ev_io *w)
+{
+    return (struct t2s_tcp_session *)((char *)w -
+                                      offsetof(struct t2s_tcp_session, io));
+}
+
+static void
+describe_pcb(const struct tcp_pcb *pcb, char *buf, size_t len)
+{
+    char src[IPADDR_STRLEN_MAX], dst[IPADDR_STRLEN_MAX];
+
+    ipaddr_ntoa_r(&pcb->remote_ip, src, sizeof(src));
+    ipaddr_ntoa_r(&pcb->local_ip, dst, sizeof(dst));
+    snprintf(buf, len, "%s:%u -> %s:%u", src, pcb->remote_port, dst,
+             pcb->local_port);
+}
+
+/* ---- watcher bookkeeping ---- */
+
+static void
+io_update(struct t2s_tcp_session *s, int events)
+{
+    struct ev_loop *loop = s->t->loop;
+
+    if (events == s->io_events || s->fd < 0)
+        return;
+    if (s->io_events != 0)
+        ev_io_stop(loop, &s->io);
+    s->io_events = events;
+    if (events != 0) {
+        ev_io_set(&s->io, s->fd, events);
+        ev_io_start(loop, &s->io);
+    }
+}
+
+/* Relay phase: read when the app can take data, write when queued. */
+static void
+io_relay_update(struct t2s_tcp_session *s)
+{
+    int ev = 0;
+
+    if (!s->proxy_eof && !s->read_paused && s->pcb != NULL)
+        ev |= EV_READ;
+    if (s->to_proxy.len > 0)
+        ev |= EV_WRITE;
+    io_update(s, ev);
+}
+
+static void
+mark_dirty(struct t2s_tcp_session *s)
+{
+    if (s->dirty || s->pcb == NULL)
+        return;
+    s->dirty = 1;
+    s->next_dirty = s->t->dirty;
+    s->t->dirty = s;
+}
+
+static void
+touch(struct t2s_tcp_session *s)
+{
+    s->last_active = ev_now(s->t->loop);
+}
+
+/* ---- finishing ---- */
+
+/* Graceful close once both directions are done. */
+static void
+maybe_finish(struct t2s_tcp_session *s)
+{
+    int app_done = s->app_gone || (s->app_eof && s->proxy_shut);
+
+    if (!s->closed && app_done && (s->proxy_eof || s->app_gone) &&
+        s->to_proxy.len == 0)
+        session_close(s, CLOSE_GRACEFUL, NULL);
+}
+
+/* App FIN -> shutdown(SHUT_WR) on the proxy once its queue is written. */
+static void
+maybe_shutdown_proxy(struct t2s_tcp_session *s)
+{
+    if ((s->app_eof || s->app_gone) && !s->proxy_shut &&
+        s->to_proxy.len == 0 && s->relaying) {
+        shutdown(s->fd, SHUT_WR);
+        s->proxy_shut = 1;
+    }
+}
+
+/* ---- app -> proxy ---- */
+
+static void
+acknowledge_app(struct t2s_tcp_session *s, size_t n)
+{
+    T2S_STAT_ADD(&s->t->stats, bytes_up, n);
+    while (n > 0 && s->pcb != NULL) {
+        u16_t chunk = n > 0xffff ? 0xffff : (u16_t)n;
+        tcp_recved(s->pcb, chunk);
+        n -= chunk;
+    }
+}
+
+static int
+socket_error_is_fatal(ssize_t n)
+{
+    return n < 0 && errno != EAGAIN && errno != EINTR;
+}
+
+/* Writes what the socket takes from the queue. -1 on a socket error. */
+static int
+flush_to_proxy(struct t2s_tcp_session *s)
+{
+    while (s->to_proxy.len > 0) {
+        ssize_t n = send(s->fd, t2s_buf_head(&s->to_proxy), s->to_proxy.len,
+                         MSG_NOSIGNAL);
+        if (n <= 0)
+            return socket_error_is_fatal(n) ? -1 : 0;
+        t2s_buf_consume(&s->to_proxy, (size_t)n);
+        acknowledge_app(s, (size_t)n);
+    }
+    return 0;
+}
+
+/* Sends a fresh pbuf with one writev; queues whatever is left. */
+static int
+send_pbuf(struct t2s_tcp_session *s, struct pbuf *p)
+{
+    struct iovec iov[32];
+    size_t sent = 0, off = 0;
+    int n = 0;
+    ssize_t w;
+
+    if (s->to_proxy.len == 0) {
+        for (struct pbuf *q = p; q != NULL && n < 32; q = q->next, n++) {
+            iov[n].iov_base = q->payload;
+            iov[n].iov_len = q->len;
+        }
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        w = sendmsg(s->fd, &msg, MSG_NOSIGNAL);
+        if (socket_error_is_fatal(w))
+            return -1;
+        sent = w > 0 ? (size_t)w : 0;
+        acknowledge_app(s, sent);
+    }
+    for (struct pbuf *q = p; q != NULL; off += q->len, q = q->next) {
+        size_t skip = sent > off ? sent - off : 0;
+        if (skip >= q->len)
+            continue;
+        if (t2s_buf_append(&s->to_proxy, (const uint8_t *)q->payload + skip,
+                           q->len - skip) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static err_t
+on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    struct t2s_tcp_session *s = arg;
+
+    (void)err;
+    if (s == NULL || s->closed) {
+        if (p != NULL) {
+            tcp_recved(pcb, p->tot_len);
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    touch(s);
+    if (p == NULL) {
+        s->app_eof = 1;
+        maybe_shutdown_proxy(s);
+        maybe_finish(s);
+        return s->pcb_aborted ? ERR_ABRT : ERR_OK;
+    }
+    if (send_pbuf(s, p) < 0) {
+        pbuf_free(p);
+        T2S_STAT_INC(&s->t->stats, err_reset_proxy);
+        session_close(s, CLOSE_ABORT, "proxy connection failed");
+        return ERR_ABRT;
+    }
+    pbuf_free(p);
+    mark_dirty(s);
+    io_relay_update(s);
+    return ERR_OK;
+}
+
+/* ---- proxy -> app ---- */
+
+/* Bytes lwIP can queue now without failing tcp_write(). */
+static size_t
+app_room(const struct tcp_pcb *pcb)
+{
+    size_t room = pcb->snd_buf;
+    size_t segs_left = TCP_SND_QUEUELEN - pcb->snd_queuelen;
+    size_t mss = pcb->mss ? pcb->mss : 536;
+
+    /* each tcp_write chunk may start a new segment */
+    if (segs_left < 8)
+        return 0;
+    if (room / mss + 8 > segs_left)
+        room = (segs_left - 8) * mss;
+    return room;
+}
+
+static int
+write_to_app(struct t2s_tcp_session *s, const uint8_t *data, size_t len)
+{
+    while (len > 0) {
+        u16_t chunk = len > 0xffff ? 0xffff : (u16_t)len;
+        if (tcp_write(s->pcb, data, chunk, TCP_WRITE_FLAG_COPY) != ERR_OK)
+            return -1;
+        data += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+static void
+read_from_proxy(struct t2s_tcp_session *s)
+{
+    struct t2s_instance *t = s->t;
+
+    for (int i = 0; i < 8 && s->pcb != NULL; i++) {
+        size_t room = app_room(s->pcb);
+        ssize_t n;
+
+        if (room == 0) {
+            s->read_paused = 1;
+            break;
+        }
+        if (room > T2S_SCRATCH_SIZE)
+            room = T2S_SCRATCH_SIZE;
+        n = recv(s->fd, t->scratch, room, 0);
+        if (n == 0) {
+            s->proxy_eof = 1;
+            tcp_shutdown(s->pcb, 0, 1); /* FIN after queued data */
+            break;
+        }
+        if (n < 0) {
+            if (!socket_error_is_fatal(n))
+                break;
+            T2S_STAT_INC(&t->stats, err_reset_proxy);
+            session_close(s, CLOSE_ABORT, "proxy connection reset");
+            return;
+        }
+        if (write_to_app(s, t->scratch, (size_t)n) < 0) {
+            T2S_STAT_INC(&t->stats, err_resource);
+            session_close(s, CLOSE_ABORT, "out of memory");
+            return;
+        }
+        T2S_STAT_ADD(&t->stats, bytes_down, n);
+        touch(s);
+        if ((size_t)n < room)
+            break;
+    }
+    mark_dirty(s);
+}
+
+static err_t
+on_pcb_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+    struct t2s_tcp_session *s = arg;
+
+    (void)len;
+    if (s == NULL || s->closed)
+        return ERR_OK;
+    touch(s);
+    /* Resume reading once a useful amount of send buffer is free. */
+    if (s->read_paused && app_room(pcb) >= TCP_SNDLOWAT / 2) {
+        s->read_paused = 0;
+        io_relay_update(s);
+    }
+    return ERR_OK;
+}
+
+static void
+on_pcb_err(void *arg, err_t err)
+{
+    struct t2s_tcp_session *s = arg;
+
+    if (s == NULL || s->closed)
+        return;
+    s->pcb = NULL; /* lwIP has freed it */
+    if (err == ERR_CLSD) {
+        /* Both FINs exchanged; finish writing to the proxy. */
+        s->app_gone = 1;
+        maybe_shutdown_proxy(s);
+        maybe_finish(s);
+        if (!s->closed)
+            io_relay_update(s);
+        return;
+    }
+    if (err == ERR_RST)
+        T2S_STAT_INC(&s->t->stats, err_reset_app);
+    session_close(s, CLOSE_ABORT, err == ERR_RST ? "app reset" : "aborted");
+}
+
+/* ---- timers ---- */
+
+static void
+on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct t2s_tcp_session *s = w->data;
+    double idle = s->t->cfg.idle_timeout_ms / 1000.0;
+    double left;
+
+    (void)revents;
+    if (!s->relaying) {
+        T2S_STAT_INC(&s->t->stats, err_timeout_connect);
+        t2s_log_limited(&s->t->err_limit, T2S_LOG_WARN,
+                        "#%llu: timed out connecting to the proxy",
+                        (unsigned long long)s->id);
+        session_close(s, CLOSE_ABORT, NULL);
+        return;
+    }
+    if (idle <= 0)
+        return;
+    left = s->last_active + idle - ev_now(loop);
+    if (left > 0.001) {
+        w->repeat = left;
+        ev_timer_again(loop, w);
+        return;
+    }
+    T2S_STAT_INC(&s->t->stats, err_timeout_idle);
+    session_close(s, CLOSE_ABORT, "idle timeout");
+}
+
+static void
+start_connect_timer(struct t2s_tcp_session *s)
+{
+    ev_init(&s->timer, on_timer);
+    s->timer.data = s;
+    s->timer.repeat = s->t->cfg.connect_timeout_ms / 1000.0;
+    ev_timer_again(s->t->loop, &s->timer);
+}
+
+/* From here on the timer fires at most once per idle period and re-arms
+ * itself for the time left since the last activity. */
+static void
+start_idle_timer(struct t2s_tcp_session *s)
+{
+    s->timer.repeat = s->t->cfg.idle_timeout_ms / 1000.0;
+    if (s->timer.repeat > 0)
+        ev_timer_again(s->t->loop, &s->timer);
+    else
+        ev_timer_stop(s->t->loop, &s->timer);
+}
+
+/* ---- handshake ---- */
+
+static void
+handshake_failed(struct t2s_tcp_session *s)
+{
+    struct t2s_stats *st = &s->t->stats;
+    char why[256], who[LOG_ADDR_LEN * 2];
+
+    t2s_upstream_describe(s->up, why, sizeof(why));
+    switch (s->up->fail_kind) {
+    case T2S_UP_FAIL_CONNECT:
+        T2S_STAT_INC(st, err_proxy_connect);
+        break;
+    case T2S_UP_FAIL_AUTH:
+        T2S_STAT_INC(st, err_proxy_auth);
+        break;
+    case T2S_UP_FAIL_REPLY:
+        T2S_STAT_INC(st, err_proxy_reply);
+        break;
+    default:
+        T2S_STAT_INC(st, err_proxy_proto);
+        break;
+    }
+    who[0] = '\0';
+    if (s->pcb != NULL)
+        describe_pcb(s->pcb, who, sizeof(who));
+    t2s_log_limited(&s->t->err_limit, T2S_LOG_WARN, "#%llu %s: %s",
+                    (unsigned long long)s->id, who, why);
+    session_close(s, CLOSE_ABORT, NULL);
+}
+
+static void
+handshake_done(struct t2s_tcp_session *s)
+{
+    struct t2s_upstream *up = s->up;
+    int rc;
+
+    s->up = NULL;
+    s->relaying = 1;
+    rc = tcp_enqueue_flags(s->pcb, TCP_SYN | TCP_ACK);
+    /* payload the server sent right behind its reply */
+    if (rc == ERR_OK && up->in_len > 0) {
+        rc = write_to_app(s, up->in, up->in_len);
+        T2S_STAT_ADD(&s->t->stats, bytes_down, up->in_len);
+    }
+    free(up);
+    if (rc != ERR_OK) {
+        T2S_STAT_INC(&s->t->stats, err_resource);
+        session_close(s, CLOSE_ABORT, "out of memory");
+        return;
+    }
+    tcp_output(s->pcb);
+    touch(s);
+    start_idle_timer(s);
+    io_relay_update(s);
+}
+
+static void
+on_sock_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct t2s_tcp_session *s = session_of(w);
+    int want, rc;
+
+    (void)loop;
+    if (s->up != NULL) {
+        rc = t2s_upstream_io(s->up, s->fd, &want);
+        if (rc == T2S_UP_AGAIN)
+            io_update(s, want);
+        else if (rc == T2S_UP_FAIL)
+            handshake_failed(s);
+        else
+            handshake_done(s);
+        return;
+    }
+    if ((revents & EV_WRITE) && flush_to_proxy(s) < 0) {
+        T2S_STAT_INC(&s->t->stats, err_reset_proxy);
+        session_close(s, CLOSE_ABORT, "proxy connection failed");
+        return;
+    }
+    if (revents & EV_READ)
+        read_from_proxy(s);
+    if (s->closed)
+        return;
+    maybe_shutdown_proxy(s);
+    maybe_finish(s);
+    if (!s->closed)
+        io_relay_update(s);
+}
+
+/* ---- creation ---- */
+
+static void
+addr_from_pcb(const struct tcp_pcb *pcb, struct t2s_s5_addr *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->port = pcb->local_port;
+    if (IP_IS_V6_VAL(pcb->local_ip)) {
+        a->atyp = T2S_S5_ATYP_IPV6;
+        memcpy(a->u.v6, ip_2_ip6(&pcb->local_ip)->addr, 16);
+    } else {
+        a->atyp = T2S_S5_ATYP_IPV4;
+        memcpy(a->u.v4, &ip_2_ip4(&pcb->local_ip)->addr, 4);
+    }
+}
+
+static void
+registry_add(struct t2s_instance *t, struct t2s_tcp_session *s)
+{
+    s->next = t->sessions;
+    if (t->sessions != NULL)
+        t->sessions->prev = s;
+    t->sessions = s;
+    T2S_STAT_INC(&t->stats, tcp_active);
+    T2S_STAT_INC(&t->stats, tcp_total);
+}
+
+static void
+registry_remove(struct t2s_instance *t, struct t2s_tcp_session *s)
+{
+    if (s->prev != NULL)
+        s->prev->next = s->next;
+    else
+        t->sessions = s->next;
+    if (s->next != NULL)
+        s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    T2S_STAT_DEC(&t->stats, tcp_active);
+}
+
+static struct t2s_tcp_session *
+session_new(struct t2s_instance *t, struct tcp_pcb *npcb)
+{
+    struct t2s_tcp_session *s = calloc(1, sizeof(*s));
+    struct t2s_s5_addr dst;
+    int want;
+
+    if (s == NULL)
+        return NULL;
+    s->up = malloc(sizeof(*s->up));
+    s->fd = s->up ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
+                                        t->cfg.bind_iface)
+                  : -1;
+    if (s->fd < 0) {
+        free(s->up);
+        free(s);
+        return NULL;
+    }
+    s->t = t;
+    s->id = ++t->next_id;
+    s->pcb = npcb;
+    t2s_buf_init(&s->to_proxy, TCP_WND + 0xffff);
+    addr_from_pcb(npcb, &dst);
+    t2s_upstream_init(s->up, &t->cfg.proxy, T2S_S5_CMD_CONNECT, &dst,
+                      t->cfg.socks_pipeline, &want);
+    ev_init(&s->io, on_sock_io);
+    io_update(s, want);
+    start_connect_timer(s);
+    return s;
+}
+
+int
+t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
+{
+    struct t2s_instance *t = lpcb->callback_arg;
+    struct t2s_tcp_session *s = NULL;
+    char who[LOG_ADDR_LEN * 2];
+
+    if (t == NULL)
+        return 0;
+    if (t->stopping || t->stats.tcp_active >= t->max_conns) {
+        T2S_STAT_INC(&t->stats, tcp_refused_limit);
+        describe_pcb(npcb, who, sizeof(who));
+        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                        "refusing %s: connection limit %u reached", who,
+                        t->max_conns);
+    } else if ((s = session_new(t, npcb)) == NULL) {
+        T2S_STAT_INC(&t->stats, err_resource);
+        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                        "refusing a connection: %s", strerror(errno));
+    }
+    if (s == NULL) {
+        tcp_abort(npcb); /* RST: the app's connect() fails at once */
+        return 1;
+    }
+    registry_add(t, s);
+    tcp_arg(npcb, s);
+    tcp_recv(npcb, on_pcb_recv);
+    tcp_sent(npcb, on_pcb_sent);
+    tcp_err(npcb, on_pcb_err);
+    tcp_nagle_disable(npcb);
+    if (t2s_log_threshold >= T2S_LOG_DEBUG) {
+        describe_pcb(npcb, who, sizeof(who));
+        t2s_debug("#%llu %s: new connection", (unsigned long long)s->id, who);
+    }
+    return 1;
+}
+
+err_t
+t2s_tcp_on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    (void)arg;
+    /* The session was bound to the pcb when its SYN arrived. */
+    return (pcb == NULL || err != ERR_OK) ? ERR_VAL : ERR_OK;
+}
+
+/* ---- the one close path ---- */
+
+static void
+detach_pcb(struct t2s_tcp_session *s, int kind)
+{
+    struct tcp_pcb *pcb = s->pcb;
+
+    s->pcb = NULL;
+    tcp_arg(pcb, NULL);
+    tcp_recv(pcb, NULL);
+    tcp_sent(pcb, NULL);
+    tcp_err(pcb, NULL);
+    if (kind == CLOSE_ABORT || tcp_close(pcb) != ERR_OK) {
+        tcp_abort(pcb);
+        s->pcb_aborted = 1;
+    }
+}
+
+static void
+close_socket(struct t2s_tcp_session *s, int kind)
+{
+    if (kind == CLOSE_ABORT) {
+        /* RST to the proxy so the server side sees the reset too. */
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    close(s->fd);
+    s->fd = -1;
+}
+
+static void
+session_close(struct t2s_tcp_session *s, int kind, const char *why)
+{
+    struct t2s_instance *t = s->t;
+
+    if (s->closed)
+        return;
+    s->closed = 1;
+    if (why != NULL)
+        t2s_debug("#%llu closed: %s", (unsigned long long)s->id, why);
+    else
+        t2s_debug("#%llu closed", (unsigned long long)s->id);
+    io_update(s, 0);
+    ev_timer_stop(t->loop, &s->timer);
+    if (s->pcb != NULL)
+        detach_pcb(s, kind);
+    if (s->fd >= 0)
+        close_socket(s, kind);
+    t2s_buf_free(&s->to_proxy);
+    free(s->up);
+    s->up = NULL;
+    registry_remove(t, s);
+    s->next = t->dead;
+    t->dead = s;
+}
+
+/* ---- per-iteration work ---- */
+
+void
+t2s_tcp_flush(struct t2s_instance *t)
+{
+    struct t2s_tcp_session *s = t->dirty;
+
+    t->dirty = NULL;
+    while (s != NULL) {
+        struct t2s_tcp_session *next = s->next_dirty;
+        s->dirty = 0;
+        s->next_dirty = NULL;
+        if (!s->closed && s->pcb != NULL) {
+            /* Acknowledge now rather than on lwIP's 250 ms timer. */
+            if (s->pcb->flags & TF_ACK_DELAY)
+                tcp_ack_now(s->pcb);
+            tcp_output(s->pcb);
+        }
+        s = next;
+    }
+}
+
+void
+t2s_tcp_reap(struct t2s_instance *t)
+{
+    while (t->dead != NULL) {
+        struct t2s_tcp_session *s = t->dead;
+        t->dead = s->next;
+        free(s);
+    }
+}
+
+void
+t2s_tcp_close_all(struct t2s_instance *t)
+{
+    while (t->sessions != NULL)
+        session_close(t->sessions, CLOSE_ABORT, "shutting down");
+}

@@ -1,0 +1,184 @@
+/* TUN device creation and configuration through ioctl(2). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tun.h"
+
+/* Not exported by glibc's headers; the kernel's struct in6_ifreq. */
+struct t2s_in6_ifreq {
+    struct in6_addr addr;
+    unsigned int prefixlen;
+    int ifindex;
+};
+
+int
+t2s_fd_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -1;
+    return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static const char *
+perm_hint(int e)
+{
+    return (e == EPERM || e == EACCES) ? " (needs root or CAP_NET_ADMIN)"
+                                       : "";
+}
+
+int
+t2s_tun_open(const char *name, char *err, size_t errlen)
+{
+    struct ifreq ifr;
+    int fd, e;
+
+    fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        e = errno;
+        snprintf(err, errlen, "cannot open /dev/net/tun: %s%s", strerror(e),
+                 perm_hint(e));
+        return -1;
+    }
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0 || t2s_fd_nonblock(fd) < 0) {
+        e = errno;
+        snprintf(err, errlen, "cannot create TUN device '%s': %s%s", name,
+                 strerror(e), perm_hint(e));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int
+ifreq_ioctl(int sock, unsigned long req, struct ifreq *ifr, const char *what,
+            char *err, size_t errlen)
+{
+    if (ioctl(sock, req, ifr) == 0)
+        return 0;
+    snprintf(err, errlen, "cannot %s on '%s': %s%s", what, ifr->ifr_name,
+             strerror(errno), perm_hint(errno));
+    return -1;
+}
+
+static int
+split_cidr(const char *cidr, char *addr, size_t addrlen, unsigned *prefix)
+{
+    const char *slash = strchr(cidr, '/');
+    char *end;
+    unsigned long p;
+
+    if (slash == NULL || (size_t)(slash - cidr) >= addrlen)
+        return -1;
+    memcpy(addr, cidr, (size_t)(slash - cidr));
+    addr[slash - cidr] = '\0';
+    p = strtoul(slash + 1, &end, 10);
+    if (*end != '\0' || slash[1] == '\0' || p > 128)
+        return -1;
+    *prefix = (unsigned)p;
+    return 0;
+}
+
+static int
+set_ipv4(int sock, const char *name, const char *cidr, char *err,
+         size_t errlen)
+{
+    struct ifreq ifr;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+    char addr[64];
+    unsigned prefix;
+
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    sin->sin_family = AF_INET;
+    if (split_cidr(cidr, addr, sizeof(addr), &prefix) < 0 || prefix > 32 ||
+        inet_pton(AF_INET, addr, &sin->sin_addr) != 1) {
+        snprintf(err, errlen, "bad IPv4 address '%s'", cidr);
+        return -1;
+    }
+    if (ifreq_ioctl(sock, SIOCSIFADDR, &ifr, "set IPv4 address", err,
+                    errlen) < 0)
+        return -1;
+    sin->sin_addr.s_addr =
+        prefix == 0 ? 0 : htonl(0xffffffffu << (32 - prefix));
+    return ifreq_ioctl(sock, SIOCSIFNETMASK, &ifr, "set IPv4 netmask", err,
+                       errlen);
+}
+
+static int
+set_ipv6(const char *name, const char *cidr, char *err, size_t errlen)
+{
+    struct t2s_in6_ifreq req;
+    char addr[64];
+    unsigned prefix;
+    int sock, rc = 0;
+
+    memset(&req, 0, sizeof(req));
+    if (split_cidr(cidr, addr, sizeof(addr), &prefix) < 0 ||
+        inet_pton(AF_INET6, addr, &req.addr) != 1) {
+        snprintf(err, errlen, "bad IPv6 address '%s'", cidr);
+        return -1;
+    }
+    req.prefixlen = prefix;
+    req.ifindex = (int)if_nametoindex(name);
+    sock = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0 || (ioctl(sock, SIOCSIFADDR, &req) < 0 && errno != EEXIST)) {
+        snprintf(err, errlen, "cannot set IPv6 address on '%s': %s%s", name,
+                 strerror(errno), perm_hint(errno));
+        rc = -1;
+    }
+    if (sock >= 0)
+        close(sock);
+    return rc;
+}
+
+static int
+configure_link(int sock, const char *name, int mtu, char *err, size_t errlen)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    ifr.ifr_mtu = mtu;
+    if (ifreq_ioctl(sock, SIOCSIFMTU, &ifr, "set MTU", err, errlen) < 0)
+        return -1;
+    if (ifreq_ioctl(sock, SIOCGIFFLAGS, &ifr, "read flags", err, errlen) < 0)
+        return -1;
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    return ifreq_ioctl(sock, SIOCSIFFLAGS, &ifr, "bring link up", err,
+                       errlen);
+}
+
+int
+t2s_tun_configure(const char *name, int mtu, const char *ipv4,
+                  const char *ipv6, char *err, size_t errlen)
+{
+    int sock, rc;
+
+    sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    rc = configure_link(sock, name, mtu, err, errlen);
+    if (rc == 0 && ipv4 != NULL && ipv4[0] != '\0')
+        rc = set_ipv4(sock, name, ipv4, err, errlen);
+    close(sock);
+    if (rc == 0 && ipv6 != NULL && ipv6[0] != '\0')
+        rc = set_ipv6(name, ipv6, err, errlen);
+    return rc;
+}
