@@ -16,33 +16,33 @@
 #define T2S_IFNAMSIZ 16
 
 struct t2s_proxy {
-    char host[256];   /* literal IPv4/IPv6 (no brackets) or a host name */
-    uint16_t port;    /* host order, 1..65535 */
-    char user[256];   /* username, user_len bytes, NUL-terminated */
-    size_t user_len;  /* 0: no credentials */
-    char pass[256];   /* password, pass_len bytes, NUL-terminated */
+    char host[256];  /* literal IPv4/IPv6 (no brackets) or a host name */
+    uint16_t port;   /* host order, 1..65535 */
+    char user[256];  /* username, user_len bytes, NUL-terminated */
+    size_t user_len; /* 0: no credentials */
+    char pass[256];  /* password, pass_len bytes, NUL-terminated */
     size_t pass_len;
     struct sockaddr_storage addr; /* filled by t2s_config_resolve_proxy */
     socklen_t addr_len;           /* 0 until resolved */
 };
 
 struct t2s_config {
-    char tun_name[T2S_IFNAMSIZ]; /* --tun; empty when not given */
-    int tun_fd;                  /* --tun-fd; -1 when not given */
-    int mtu;                     /* --mtu, 576..65535 */
-    char tun_ipv4[64];           /* --tun-ipv4 ADDR/PREFIX; empty: none */
-    char tun_ipv6[64];           /* --tun-ipv6 ADDR/PREFIX; empty: none */
-    struct t2s_proxy proxy;      /* --proxy, plus credentials */
-    int proxy_given;             /* a proxy URL was set */
-    int loglevel;                /* --loglevel, enum t2s_log_level */
-    unsigned connect_timeout_ms; /* --connect-timeout SECONDS */
-    unsigned idle_timeout_ms;    /* --idle-timeout SECONDS; 0: never */
-    unsigned max_conns;          /* --max-conns; 0: from RLIMIT_NOFILE */
-    uint32_t fwmark;             /* --fwmark; 0: none */
+    char tun_name[T2S_IFNAMSIZ];   /* --tun; empty when not given */
+    int tun_fd;                    /* --tun-fd; -1 when not given */
+    int mtu;                       /* --mtu, 576..65535 */
+    char tun_ipv4[64];             /* --tun-ipv4 ADDR/PREFIX; empty: none */
+    char tun_ipv6[64];             /* --tun-ipv6 ADDR/PREFIX; empty: none */
+    struct t2s_proxy proxy;        /* --proxy, plus credentials */
+    int proxy_given;               /* a proxy URL was set */
+    int loglevel;                  /* --loglevel, enum t2s_log_level */
+    unsigned connect_timeout_ms;   /* --connect-timeout SECONDS */
+    unsigned idle_timeout_ms;      /* --idle-timeout SECONDS; 0: never */
+    unsigned max_conns;            /* --max-conns; 0: from RLIMIT_NOFILE */
+    uint32_t fwmark;               /* --fwmark; 0: none */
     char bind_iface[T2S_IFNAMSIZ]; /* --interface; empty: none */
-    int socks_pipeline;          /* --socks-pipeline: send greeting, auth
-                                    and request without waiting (1/0) */
-    char auth_file[512];         /* --proxy-auth-file; empty: none */
+    int socks_pipeline;            /* --socks-pipeline: send greeting, auth
+                                      and request without waiting (1/0) */
+    char auth_file[512];           /* --proxy-auth-file; empty: none */
 };
 
 enum t2s_config_result {
@@ -60,8 +60,8 @@ void t2s_config_init(struct t2s_config *c);
  * user and pass may be percent-encoded. Only the parsed fields of p change
  * (host, port and, when present in the URL, user/pass).
  */
-int t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p,
-                               char *err, size_t errlen);
+int t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
+                               size_t errlen);
 
 /*
  * Set one option by its long flag name without dashes ("proxy", "mtu", ...),
@@ -84,8 +84,8 @@ int t2s_config_load_file(struct t2s_config *c, const char *path, char *err,
  * and --proxy-auth-file when the URL had no credentials) and validation
  * (exactly one of --tun/--tun-fd, a proxy). Returns enum t2s_config_result.
  */
-int t2s_config_from_args(struct t2s_config *c, int argc, char **argv,
-                         char *err, size_t errlen);
+int t2s_config_from_args(struct t2s_config *c, int argc, char **argv, char *err,
+                         size_t errlen);
 
 /*
  * Resolve proxy.host into proxy.addr (numeric first, then getaddrinfo).

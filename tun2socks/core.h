@@ -20,28 +20,28 @@ struct t2s_tcp_session;
 #define T2S_SCRATCH_SIZE (256 * 1024)
 
 struct t2s_instance {
-    struct t2s_config cfg;   /* copy of the caller's config */
-    struct ev_loop *loop;    /* owned */
-    int tun_fd;              /* raw IP packets */
-    int tun_owned;           /* we opened tun_fd and close it */
-    struct netif netif;      /* the lwIP side of the TUN */
-    struct tcp_pcb *listener; /* wildcard listener, port 0 */
-    ev_io tun_watcher;       /* TUN readable */
-    ev_timer lwip_timer;     /* next lwIP timeout */
-    ev_prepare prepare;      /* per-iteration flush, frees, timers */
-    ev_async stop_async;     /* t2s_stop() */
-    ev_async stats_async;    /* t2s_request_stats_log() */
-    int stopping;            /* shutdown in progress */
-    int fatal;               /* t2s_run() returns -1 */
-    unsigned max_conns;      /* effective connection cap */
-    uint64_t next_id;        /* session ids for logs */
+    struct t2s_config cfg;            /* copy of the caller's config */
+    struct ev_loop *loop;             /* owned */
+    int tun_fd;                       /* raw IP packets */
+    int tun_owned;                    /* we opened tun_fd and close it */
+    struct netif netif;               /* the lwIP side of the TUN */
+    struct tcp_pcb *listener;         /* wildcard listener, port 0 */
+    ev_io tun_watcher;                /* TUN readable */
+    ev_timer lwip_timer;              /* next lwIP timeout */
+    ev_prepare prepare;               /* per-iteration flush, frees, timers */
+    ev_async stop_async;              /* t2s_stop() */
+    ev_async stats_async;             /* t2s_request_stats_log() */
+    int stopping;                     /* shutdown in progress */
+    int fatal;                        /* t2s_run() returns -1 */
+    unsigned max_conns;               /* effective connection cap */
+    uint64_t next_id;                 /* session ids for logs */
     struct t2s_tcp_session *sessions; /* registry: every live session */
     struct t2s_tcp_session *dirty;    /* sessions with output to flush */
     struct t2s_tcp_session *dead;     /* closed, freed after the iteration */
     struct t2s_stats stats;
     struct t2s_log_limit err_limit; /* rate limit for per-connection errors */
-    uint8_t *scratch;        /* T2S_SCRATCH_SIZE bytes */
-    uint8_t *tun_buf;        /* one packet, cfg.mtu bytes */
+    uint8_t *scratch;               /* T2S_SCRATCH_SIZE bytes */
+    uint8_t *tun_buf;               /* one packet, cfg.mtu bytes */
 };
 
 #endif

@@ -1,4 +1,5 @@
 /* Logging: one line per message to stderr with a level tag. */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,4 +80,15 @@ t2s_log_limited(struct t2s_log_limit *lim, int level, const char *fmt, ...)
     va_start(ap, fmt);
     log_line(level, fmt, ap);
     va_end(ap);
+}
+
+void
+t2s_fmt_endpoint(int family, const void *addr, unsigned port, char *buf,
+                 unsigned long len)
+{
+    char a[INET6_ADDRSTRLEN];
+
+    if (inet_ntop(family, addr, a, sizeof(a)) == NULL)
+        snprintf(a, sizeof(a), "?");
+    snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 }

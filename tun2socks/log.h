@@ -30,8 +30,8 @@ struct t2s_log_limit {
     unsigned printed;    /* lines printed in this window */
     unsigned suppressed; /* lines dropped in this window */
 };
-void t2s_log_limited(struct t2s_log_limit *lim, int level, const char *fmt,
-                     ...) __attribute__((format(printf, 3, 4)));
+void t2s_log_limited(struct t2s_log_limit *lim, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define t2s_err(...) t2s_log(T2S_LOG_ERROR, __VA_ARGS__)
 #define t2s_warn(...) t2s_log(T2S_LOG_WARN, __VA_ARGS__)
@@ -41,5 +41,13 @@ void t2s_log_limited(struct t2s_log_limit *lim, int level, const char *fmt,
         if (t2s_log_threshold >= T2S_LOG_DEBUG)                                \
             t2s_log(T2S_LOG_DEBUG, __VA_ARGS__);                               \
     } while (0)
+
+/*
+ * "198.18.0.1:80" or "[fd00::1]:80" (lowercase, RFC 5952) into buf.
+ * family AF_INET with a 4-byte addr or AF_INET6 with a 16-byte addr.
+ */
+#define T2S_ENDPOINT_STRLEN 64
+void t2s_fmt_endpoint(int family, const void *addr, unsigned port, char *buf,
+                      unsigned long len);
 
 #endif

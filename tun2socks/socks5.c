@@ -122,8 +122,8 @@ t2s_s5_encode_greeting(uint8_t *out, size_t cap, int with_userpass)
 }
 
 size_t
-t2s_s5_encode_auth(uint8_t *out, size_t cap, const char *user,
-                   size_t user_len, const char *pass, size_t pass_len)
+t2s_s5_encode_auth(uint8_t *out, size_t cap, const char *user, size_t user_len,
+                   const char *pass, size_t pass_len)
 {
     size_t n = 3 + user_len + pass_len;
 

@@ -42,21 +42,21 @@ enum t2s_s5_status {
 #define T2S_S5_ATYP_IPV6 0x04
 
 /* Largest encoded messages, for sizing buffers. */
-#define T2S_S5_GREETING_MAX 4             /* VER NMETHODS M1 M2 */
-#define T2S_S5_AUTH_MAX (3 + 255 + 255)   /* VER ULEN UNAME PLEN PASSWD */
+#define T2S_S5_GREETING_MAX 4           /* VER NMETHODS M1 M2 */
+#define T2S_S5_AUTH_MAX (3 + 255 + 255) /* VER ULEN UNAME PLEN PASSWD */
 #define T2S_S5_REQUEST_MAX (4 + 1 + 255 + 2)
 #define T2S_S5_REPLY_MAX T2S_S5_REQUEST_MAX
 #define T2S_S5_UDP_HDR_MAX (3 + 1 + 1 + 255 + 2)
 
 /* A SOCKS address: IPv4, IPv6 or a domain name, plus a port (host order). */
 struct t2s_s5_addr {
-    uint8_t atyp;          /* T2S_S5_ATYP_* */
-    uint8_t name_len;      /* domain length, 1..255, when atyp is DOMAIN */
-    uint16_t port;         /* host byte order */
+    uint8_t atyp;     /* T2S_S5_ATYP_* */
+    uint8_t name_len; /* domain length, 1..255, when atyp is DOMAIN */
+    uint16_t port;    /* host byte order */
     union {
-        uint8_t v4[4];     /* network order */
-        uint8_t v6[16];    /* network order */
-        char name[256];    /* not NUL-terminated on decode; name_len counts */
+        uint8_t v4[4];  /* network order */
+        uint8_t v6[16]; /* network order */
+        char name[256]; /* not NUL-terminated on decode; name_len counts */
     } u;
 };
 

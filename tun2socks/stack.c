@@ -153,8 +153,8 @@ add_netif(struct t2s_instance *t)
     IP4_ADDR(&addr, 198, 18, 255, 254);
     IP4_ADDR(&mask, 255, 255, 255, 255);
     ip4_addr_set_zero(&gw);
-    if (netif_add(&t->netif, &addr, &mask, &gw, t, netif_init_cb,
-                  ip_input) == NULL)
+    if (netif_add(&t->netif, &addr, &mask, &gw, t, netif_init_cb, ip_input) ==
+        NULL)
         return -1;
     IP6_ADDR(&addr6, PP_HTONL(0xfd00ffffUL), 0, 0, PP_HTONL(0xfffeUL));
     netif_ip6_addr_set(&t->netif, 0, &addr6);

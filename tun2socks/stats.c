@@ -27,9 +27,8 @@ t2s_stats_log(const struct t2s_stats *src)
             " errors: proxy_connect=%" PRIu64 " proxy_auth=%" PRIu64
             " proxy_reply=%" PRIu64 " proxy_proto=%" PRIu64
             " timeout_connect=%" PRIu64 " timeout_idle=%" PRIu64
-            " reset_app=%" PRIu64 " reset_proxy=%" PRIu64
-            " resource=%" PRIu64 " tun rx=%" PRIu64 " tx=%" PRIu64
-            " tx_dropped=%" PRIu64,
+            " reset_app=%" PRIu64 " reset_proxy=%" PRIu64 " resource=%" PRIu64
+            " tun rx=%" PRIu64 " tx=%" PRIu64 " tx_dropped=%" PRIu64,
             st.tcp_active, st.tcp_total, st.tcp_refused_limit, st.bytes_up,
             st.bytes_down, st.err_proxy_connect, st.err_proxy_auth,
             st.err_proxy_reply, st.err_proxy_proto, st.err_timeout_connect,

@@ -52,8 +52,8 @@ open_tun(struct t2s_instance *t, char *err, size_t errlen)
     if (t->tun_fd < 0)
         return -1;
     t->tun_owned = 1;
-    return t2s_tun_configure(c->tun_name, c->mtu, c->tun_ipv4, c->tun_ipv6,
-                             err, errlen);
+    return t2s_tun_configure(c->tun_name, c->mtu, c->tun_ipv4, c->tun_ipv6, err,
+                             errlen);
 }
 
 static void
@@ -132,18 +132,21 @@ t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
 int
 t2s_run(struct t2s_instance *t)
 {
-    char host[NI_MAXHOST] = "?";
-    const struct t2s_proxy *p = &t->cfg.proxy;
+    char proxy[T2S_ENDPOINT_STRLEN];
+    const struct sockaddr_storage *a = &t->cfg.proxy.addr;
 
-    getnameinfo((const struct sockaddr *)&p->addr, p->addr_len, host,
-                sizeof(host), NULL, 0, NI_NUMERICHOST);
-    if (t->cfg.tun_fd >= 0)
-        t2s_info("TUN fd %d -> socks5 proxy [%s]:%u, at most %u connections",
-                 t->tun_fd, host, p->port, t->max_conns);
+    if (a->ss_family == AF_INET6)
+        t2s_fmt_endpoint(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr,
+                         t->cfg.proxy.port, proxy, sizeof(proxy));
     else
-        t2s_info("TUN %s (MTU %d) -> socks5 proxy [%s]:%u, at most %u "
-                 "connections",
-                 t->cfg.tun_name, t->cfg.mtu, host, p->port, t->max_conns);
+        t2s_fmt_endpoint(AF_INET, &((const struct sockaddr_in *)a)->sin_addr,
+                         t->cfg.proxy.port, proxy, sizeof(proxy));
+    if (t->cfg.tun_fd >= 0)
+        t2s_info("TUN fd %d -> socks5 proxy %s, at most %u connections",
+                 t->tun_fd, proxy, t->max_conns);
+    else
+        t2s_info("TUN %s (MTU %d) -> socks5 proxy %s, at most %u connections",
+                 t->cfg.tun_name, t->cfg.mtu, proxy, t->max_conns);
     ev_run(t->loop, 0);
     return t->fatal ? -1 : 0;
 }

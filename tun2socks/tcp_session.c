@@ -49,21 +49,18 @@ struct t2s_tcp_session {
     struct t2s_tcp_session *prev; /* registry links */
     struct t2s_tcp_session *next;
     struct t2s_tcp_session *next_dirty; /* flush list */
-    unsigned relaying : 1;        /* handshake done, SYN|ACK sent */
-    unsigned app_eof : 1;         /* FIN from the app */
-    unsigned proxy_shut : 1;      /* shutdown(SHUT_WR) done on the proxy */
-    unsigned proxy_eof : 1;       /* EOF from the proxy, FIN queued */
-    unsigned app_gone : 1;        /* lwIP finished the pcb (ERR_CLSD) */
-    unsigned read_paused : 1;     /* lwIP send buffer full */
-    unsigned dirty : 1;           /* on the flush list */
-    unsigned closed : 1;          /* session_close() ran */
-    unsigned pcb_aborted : 1;     /* we aborted the pcb in a callback */
+    unsigned relaying : 1;              /* handshake done, SYN|ACK sent */
+    unsigned app_eof : 1;               /* FIN from the app */
+    unsigned proxy_shut : 1;  /* shutdown(SHUT_WR) done on the proxy */
+    unsigned proxy_eof : 1;   /* EOF from the proxy, FIN queued */
+    unsigned app_gone : 1;    /* lwIP finished the pcb (ERR_CLSD) */
+    unsigned read_paused : 1; /* lwIP send buffer full */
+    unsigned dirty : 1;       /* on the flush list */
+    unsigned closed : 1;      /* session_close() ran */
+    unsigned pcb_aborted : 1; /* we aborted the pcb in a callback */
 };
 
-#define LOG_ADDR_LEN 64
-
-static void session_close(struct t2s_tcp_session *s, int kind,
-                          const char *why);
+static void session_close(struct t2s_tcp_session *s, int kind, const char *why);
 
 static struct t2s_tcp_session *
 session_of(ev_io *w)
@@ -75,12 +72,20 @@ session_of(ev_io *w)
 static void
 describe_pcb(const struct tcp_pcb *pcb, char *buf, size_t len)
 {
-    char src[IPADDR_STRLEN_MAX], dst[IPADDR_STRLEN_MAX];
+    char src[T2S_ENDPOINT_STRLEN], dst[T2S_ENDPOINT_STRLEN];
 
-    ipaddr_ntoa_r(&pcb->remote_ip, src, sizeof(src));
-    ipaddr_ntoa_r(&pcb->local_ip, dst, sizeof(dst));
-    snprintf(buf, len, "%s:%u -> %s:%u", src, pcb->remote_port, dst,
-             pcb->local_port);
+    if (IP_IS_V6(&pcb->local_ip)) {
+        t2s_fmt_endpoint(AF_INET6, ip_2_ip6(&pcb->remote_ip)->addr,
+                         pcb->remote_port, src, sizeof(src));
+        t2s_fmt_endpoint(AF_INET6, ip_2_ip6(&pcb->local_ip)->addr,
+                         pcb->local_port, dst, sizeof(dst));
+    } else {
+        t2s_fmt_endpoint(AF_INET, &ip_2_ip4(&pcb->remote_ip)->addr,
+                         pcb->remote_port, src, sizeof(src));
+        t2s_fmt_endpoint(AF_INET, &ip_2_ip4(&pcb->local_ip)->addr,
+                         pcb->local_port, dst, sizeof(dst));
+    }
+    snprintf(buf, len, "%s -> %s", src, dst);
 }
 
 /* ---- watcher bookkeeping ---- */
@@ -147,8 +152,8 @@ maybe_finish(struct t2s_tcp_session *s)
 static void
 maybe_shutdown_proxy(struct t2s_tcp_session *s)
 {
-    if ((s->app_eof || s->app_gone) && !s->proxy_shut &&
-        s->to_proxy.len == 0 && s->relaying) {
+    if ((s->app_eof || s->app_gone) && !s->proxy_shut && s->to_proxy.len == 0 &&
+        s->relaying) {
         shutdown(s->fd, SHUT_WR);
         s->proxy_shut = 1;
     }
@@ -420,7 +425,7 @@ static void
 handshake_failed(struct t2s_tcp_session *s)
 {
     struct t2s_stats *st = &s->t->stats;
-    char why[256], who[LOG_ADDR_LEN * 2];
+    char why[256], who[2 * T2S_ENDPOINT_STRLEN + 8];
 
     t2s_upstream_describe(s->up, why, sizeof(why));
     switch (s->up->fail_kind) {
@@ -579,7 +584,7 @@ t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
 {
     struct t2s_instance *t = lpcb->callback_arg;
     struct t2s_tcp_session *s = NULL;
-    char who[LOG_ADDR_LEN * 2];
+    char who[2 * T2S_ENDPOINT_STRLEN + 8];
 
     if (t == NULL)
         return 0;

@@ -34,8 +34,7 @@ t2s_fd_nonblock(int fd)
 static const char *
 perm_hint(int e)
 {
-    return (e == EPERM || e == EACCES) ? " (needs root or CAP_NET_ADMIN)"
-                                       : "";
+    return (e == EPERM || e == EACCES) ? " (needs root or CAP_NET_ADMIN)" : "";
 }
 
 int
@@ -94,8 +93,7 @@ split_cidr(const char *cidr, char *addr, size_t addrlen, unsigned *prefix)
 }
 
 static int
-set_ipv4(int sock, const char *name, const char *cidr, char *err,
-         size_t errlen)
+set_ipv4(int sock, const char *name, const char *cidr, char *err, size_t errlen)
 {
     struct ifreq ifr;
     struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
@@ -110,8 +108,8 @@ set_ipv4(int sock, const char *name, const char *cidr, char *err,
         snprintf(err, errlen, "bad IPv4 address '%s'", cidr);
         return -1;
     }
-    if (ifreq_ioctl(sock, SIOCSIFADDR, &ifr, "set IPv4 address", err,
-                    errlen) < 0)
+    if (ifreq_ioctl(sock, SIOCSIFADDR, &ifr, "set IPv4 address", err, errlen) <
+        0)
         return -1;
     sin->sin_addr.s_addr =
         prefix == 0 ? 0 : htonl(0xffffffffu << (32 - prefix));
@@ -159,13 +157,12 @@ configure_link(int sock, const char *name, int mtu, char *err, size_t errlen)
     if (ifreq_ioctl(sock, SIOCGIFFLAGS, &ifr, "read flags", err, errlen) < 0)
         return -1;
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    return ifreq_ioctl(sock, SIOCSIFFLAGS, &ifr, "bring link up", err,
-                       errlen);
+    return ifreq_ioctl(sock, SIOCSIFFLAGS, &ifr, "bring link up", err, errlen);
 }
 
 int
-t2s_tun_configure(const char *name, int mtu, const char *ipv4,
-                  const char *ipv6, char *err, size_t errlen)
+t2s_tun_configure(const char *name, int mtu, const char *ipv4, const char *ipv6,
+                  char *err, size_t errlen)
 {
     int sock, rc;
 

@@ -140,8 +140,7 @@ parse_one(struct t2s_upstream *up, int *progress)
             queue_request(up);
         break;
     default:
-        rc = t2s_s5_decode_reply(up->in, up->in_len, &up->rep, &up->bnd,
-                                 &used);
+        rc = t2s_s5_decode_reply(up->in, up->in_len, &up->rep, &up->bnd, &used);
         if (rc == T2S_S5_OK) {
             consume(up, used);
             return T2S_UP_DONE;
@@ -256,8 +255,7 @@ t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
             snprintf(buf, len,
                      "proxy rejected username/password authentication");
         else
-            snprintf(buf, len,
-                     "proxy authentication failed: %s%s",
+            snprintf(buf, len, "proxy authentication failed: %s%s",
                      t2s_s5_status_str(-(int)up->s5_status),
                      up->proxy->user_len > 0
                          ? ""
@@ -269,8 +267,8 @@ t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
         break;
     case T2S_UP_FAIL_PROTO:
         snprintf(buf, len, "proxy protocol error: %s",
-                 up->in_len == 0 && up->s5_status ==
-                                        (uint8_t)(-T2S_S5_EMALFORMED)
+                 up->in_len == 0 &&
+                         up->s5_status == (uint8_t)(-T2S_S5_EMALFORMED)
                      ? "connection closed during the handshake"
                      : t2s_s5_status_str(-(int)up->s5_status));
         break;

@@ -52,7 +52,7 @@ struct t2s_upstream {
     uint16_t in_len;               /* bytes received in in */
     uint8_t out[T2S_S5_GREETING_MAX + T2S_S5_AUTH_MAX + T2S_S5_REQUEST_MAX];
     uint8_t in[T2S_S5_REPLY_MAX];
-    struct t2s_s5_addr bnd;        /* BND.ADDR of the final reply */
+    struct t2s_s5_addr bnd; /* BND.ADDR of the final reply */
 };
 
 /*
@@ -65,8 +65,8 @@ int t2s_upstream_socket(const struct t2s_proxy *proxy, uint32_t fwmark,
 
 /* Prepares a handshake for (cmd, dst); *want is EV_WRITE. */
 void t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
-                       uint8_t cmd, const struct t2s_s5_addr *dst,
-                       int pipeline, int *want);
+                       uint8_t cmd, const struct t2s_s5_addr *dst, int pipeline,
+                       int *want);
 
 /* Advances the handshake on fd; sets *want to EV_READ or EV_WRITE. */
 int t2s_upstream_io(struct t2s_upstream *up, int fd, int *want);
