@@ -145,8 +145,7 @@ check_udp(const uint8_t *data, size_t size)
     n = t2s_s5_encode_udp_header(out, sizeof(out), &addr);
     check(n == hdr_len && memcmp(out + 3, data + 3, n - 3) == 0);
     check(out[0] == 0 && out[1] == 0 && out[2] == 0);
-    check(t2s_s5_decode_udp_header(out, n, &frag, &again, &len2) ==
-          T2S_S5_OK);
+    check(t2s_s5_decode_udp_header(out, n, &frag, &again, &len2) == T2S_S5_OK);
     check(frag == 0 && len2 == n && addr_equal(&addr, &again));
     check(t2s_s5_encode_udp_header(out, n - 1, &addr) == 0);
     /* a datagram cut anywhere inside its header is malformed */

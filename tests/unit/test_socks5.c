@@ -173,14 +173,12 @@ test_auth_encode_lengths(void **state)
     (void)state;
     memset(user, 'u', sizeof(user));
     memset(pass, 'p', sizeof(pass));
-    assert_int_equal(
-        t2s_s5_encode_auth(out, sizeof(out), user, 255, pass, 255),
-        T2S_S5_AUTH_MAX);
+    assert_int_equal(t2s_s5_encode_auth(out, sizeof(out), user, 255, pass, 255),
+                     T2S_S5_AUTH_MAX);
     assert_int_equal(out[1], 255);
     assert_int_equal(out[2 + 255], 255);
     assert_int_equal(out[T2S_S5_AUTH_MAX - 1], 'p');
-    assert_int_equal(t2s_s5_encode_auth(out, sizeof(out), user, 0, pass, 1),
-                     0);
+    assert_int_equal(t2s_s5_encode_auth(out, sizeof(out), user, 0, pass, 1), 0);
     assert_int_equal(t2s_s5_encode_auth(out, sizeof(out), user, 256, pass, 1),
                      0);
     assert_int_equal(t2s_s5_encode_auth(out, sizeof(out), user, 1, pass, 256),
@@ -200,9 +198,9 @@ test_request_ipv4(void **state)
         t2s_s5_encode_request(out, sizeof(out), T2S_S5_CMD_CONNECT, &a),
         sizeof(want));
     assert_memory_equal(out, want, sizeof(want));
-    assert_int_equal(t2s_s5_encode_request(out, sizeof(want) - 1,
-                                           T2S_S5_CMD_CONNECT, &a),
-                     0);
+    assert_int_equal(
+        t2s_s5_encode_request(out, sizeof(want) - 1, T2S_S5_CMD_CONNECT, &a),
+        0);
 }
 
 static void
@@ -217,9 +215,9 @@ test_request_ipv6(void **state)
     memcpy(want + 4, a.u.v6, 16);
     want[20] = 0x12;
     want[21] = 0x34;
-    assert_int_equal(t2s_s5_encode_request(out, sizeof(out),
-                                           T2S_S5_CMD_UDP_ASSOCIATE, &a),
-                     sizeof(want));
+    assert_int_equal(
+        t2s_s5_encode_request(out, sizeof(out), T2S_S5_CMD_UDP_ASSOCIATE, &a),
+        sizeof(want));
     assert_memory_equal(out, want, sizeof(want));
     assert_int_equal(t2s_s5_encode_request(out, sizeof(want) - 1,
                                            T2S_S5_CMD_UDP_ASSOCIATE, &a),
@@ -240,9 +238,9 @@ test_request_domain(void **state)
         t2s_s5_encode_request(out, sizeof(out), T2S_S5_CMD_CONNECT, &a),
         sizeof(want) - 1);
     assert_memory_equal(out, want, sizeof(want) - 1);
-    assert_int_equal(t2s_s5_encode_request(out, sizeof(want) - 2,
-                                           T2S_S5_CMD_CONNECT, &a),
-                     0);
+    assert_int_equal(
+        t2s_s5_encode_request(out, sizeof(want) - 2, T2S_S5_CMD_CONNECT, &a),
+        0);
 }
 
 static void
@@ -457,14 +455,10 @@ static void
 test_reply_error_codes(void **state)
 {
     static const char *const texts[] = {
-        "general SOCKS server failure",
-        "connection not allowed by ruleset",
-        "network unreachable",
-        "host unreachable",
-        "connection refused",
-        "TTL expired",
-        "command not supported",
-        "address type not supported",
+        "general SOCKS server failure", "connection not allowed by ruleset",
+        "network unreachable",          "host unreachable",
+        "connection refused",           "TTL expired",
+        "command not supported",        "address type not supported",
     };
     uint8_t msg[] = {5, 0, 0, 1, 0, 0, 0, 0, 0, 0};
     uint8_t rep;
