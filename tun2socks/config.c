@@ -45,6 +45,21 @@ t2s_config_init(struct t2s_config *c)
     c->loglevel = T2S_LOG_INFO;
     c->connect_timeout_ms = 10000;
     c->idle_timeout_ms = 300000;
+    c->dns_mode = T2S_DNS_RELAY;
+    memcpy(c->dns_addr4, (const uint8_t[]){198, 18, 0, 2}, 4);
+    memcpy(
+        c->dns_addr6,
+        (const uint8_t[]){0xfd, 0, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
+        16);
+    memcpy(c->fake_net4, (const uint8_t[]){198, 18, 128, 0}, 4);
+    c->fake_prefix4 = 17;
+    memcpy(c->fake_net6,
+           (const uint8_t[]){0xfd, 0, 0, 0x18, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0,
+                             0, 0, 0},
+           16);
+    c->fake_prefix6 = 112;
+    c->udp_timeout_ms = 60000;
+    c->dns_timeout_ms = 10000;
 }
 
 /* ---- numbers ---------------------------------------------------------- */
@@ -296,10 +311,10 @@ set_mtu(struct t2s_config *c, const char *v, char *err, size_t errlen)
 }
 
 static int
-parse_prefix(const char *v, int family, char *err, size_t errlen)
+parse_prefix_bin(const char *v, int family, uint8_t *bin, unsigned *prefix,
+                 char *err, size_t errlen)
 {
     char addr[64];
-    unsigned char bin[16];
     const char *slash = strchr(v, '/');
     unsigned long plen;
     size_t alen;
@@ -316,7 +331,17 @@ parse_prefix(const char *v, int family, char *err, size_t errlen)
                     family == AF_INET ? "IPv4" : "IPv6", v);
     if (parse_ulong(slash + 1, 1, family == AF_INET ? 32 : 128, &plen) < 0)
         return fail(err, errlen, "bad prefix length in '%.64s'", v);
+    *prefix = (unsigned)plen;
     return 0;
+}
+
+static int
+parse_prefix(const char *v, int family, char *err, size_t errlen)
+{
+    uint8_t bin[16];
+    unsigned plen;
+
+    return parse_prefix_bin(v, family, bin, &plen, err, errlen);
 }
 
 static int
@@ -436,6 +461,131 @@ set_pipeline(struct t2s_config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+static int
+set_dns(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "relay") == 0)
+        c->dns_mode = T2S_DNS_RELAY;
+    else if (strcmp(v, "tcp") == 0)
+        c->dns_mode = T2S_DNS_TCP;
+    else if (strcmp(v, "fake-ip") == 0)
+        c->dns_mode = T2S_DNS_FAKEIP;
+    else
+        return fail(err, errlen, "bad --dns '%.32s' (relay, tcp, fake-ip)", v);
+    return 0;
+}
+
+static int
+set_dns_addr(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (inet_pton(AF_INET, v, c->dns_addr4) == 1 ||
+        inet_pton(AF_INET6, v, c->dns_addr6) == 1)
+        return 0;
+    return fail(err, errlen, "bad --dns-addr '%.64s' (an IP address)", v);
+}
+
+/* ADDR, ADDR:PORT, [V6] or [V6]:PORT; port defaults to 53. */
+static int
+set_dns_resolver(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    char host[64];
+    const char *port = NULL, *end;
+    unsigned long pv = 53;
+    size_t n;
+
+    if (*v == '[') {
+        end = strchr(v, ']');
+        if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+            goto bad;
+        n = (size_t)(end - v - 1);
+        if (n == 0 || n >= sizeof(host))
+            goto bad;
+        memcpy(host, v + 1, n);
+        host[n] = '\0';
+        if (end[1] == ':')
+            port = end + 2;
+    } else {
+        end = strchr(v, ':');
+        n = end != NULL ? (size_t)(end - v) : strlen(v);
+        if (n == 0 || n >= sizeof(host))
+            goto bad;
+        memcpy(host, v, n);
+        host[n] = '\0';
+        if (end != NULL)
+            port = end + 1;
+    }
+    if (port != NULL && parse_ulong(port, 1, 65535, &pv) < 0)
+        goto bad;
+    if (inet_pton(AF_INET, host, c->resolver_addr) == 1)
+        c->resolver_family = AF_INET;
+    else if (*v == '[' && inet_pton(AF_INET6, host, c->resolver_addr) == 1)
+        c->resolver_family = AF_INET6;
+    else
+        goto bad;
+    c->resolver_port = (uint16_t)pv;
+    return 0;
+bad:
+    return fail(err, errlen,
+                "bad --dns-resolver '%.64s' (IPv4[:PORT] or [IPv6][:PORT])", v);
+}
+
+static int
+set_fake_pool4(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    uint8_t bin[4];
+    unsigned plen;
+
+    if (parse_prefix_bin(v, AF_INET, bin, &plen, err, errlen) < 0)
+        return -1;
+    if (plen < 8 || plen > 30)
+        return fail(err, errlen, "--fake-ip-pool prefix must be 8..30");
+    memcpy(c->fake_net4, bin, 4);
+    c->fake_prefix4 = plen;
+    return 0;
+}
+
+static int
+set_fake_pool6(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    uint8_t bin[16];
+    unsigned plen;
+
+    if (strcmp(v, "none") == 0) {
+        c->fake_prefix6 = 0;
+        return 0;
+    }
+    if (parse_prefix_bin(v, AF_INET6, bin, &plen, err, errlen) < 0)
+        return -1;
+    if (plen < 96 || plen > 126)
+        return fail(err, errlen, "--fake-ip-pool6 prefix must be 96..126");
+    memcpy(c->fake_net6, bin, 16);
+    c->fake_prefix6 = plen;
+    return 0;
+}
+
+static int
+set_udp_timeout(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    return set_seconds(&c->udp_timeout_ms, "--udp-timeout", 1, v, err, errlen);
+}
+
+static int
+set_dns_timeout(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    return set_seconds(&c->dns_timeout_ms, "--dns-timeout", 1, v, err, errlen);
+}
+
+static int
+set_max_udp(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (parse_ulong(v, 0, 1000000, &n) < 0)
+        return fail(err, errlen, "bad --max-udp '%.32s'", v);
+    c->max_udp = (unsigned)n;
+    return 0;
+}
+
 static const struct opt options[] = {
     {"tun", "NAME", "create or attach to TUN device NAME", set_tun},
     {"tun-fd", "FD",
@@ -461,6 +611,31 @@ static const struct opt options[] = {
     {"socks-pipeline", NULL,
      "send greeting, auth and CONNECT without waiting (proxy must support it)",
      set_pipeline},
+    {"udp-timeout", "SEC", "end idle UDP associations (default 60)",
+     set_udp_timeout},
+    {"max-udp", "N",
+     "maximum UDP associations (default 0 = a quarter of --max-conns)",
+     set_max_udp},
+    {"dns", "MODE",
+     "relay (DNS is plain UDP, default), tcp (DNS over TCP via CONNECT) or "
+     "fake-ip",
+     set_dns},
+    {"dns-addr", "ADDR",
+     "fake-ip: the DNS server address apps use (default 198.18.0.2 and "
+     "fd00:18::2; give once per family)",
+     set_dns_addr},
+    {"dns-resolver", "ADDR[:PORT]",
+     "tcp/fake-ip: resolver reached through the proxy (default: the "
+     "query's own destination; fake-ip: none)",
+     set_dns_resolver},
+    {"dns-timeout", "SEC",
+     "idle timeout of DNS (port 53) flows and queries (default 10)",
+     set_dns_timeout},
+    {"fake-ip-pool", "NET/LEN", "fake-ip IPv4 pool (default 198.18.128.0/17)",
+     set_fake_pool4},
+    {"fake-ip-pool6", "NET/LEN",
+     "fake-ip IPv6 pool (default fd00:18:ffff::/112; none disables)",
+     set_fake_pool6},
     {"loglevel", "LEVEL", "error, warn, info (default) or debug", set_loglevel},
 };
 
@@ -780,12 +955,13 @@ t2s_config_resolve_proxy(struct t2s_proxy *p, char *err, size_t errlen)
 void
 t2s_config_usage(FILE *out, const char *argv0)
 {
-    fprintf(out,
-            "usage: %s --tun NAME | --tun-fd FD  --proxy URL [options]\n"
-            "\n"
-            "Forwards every TCP connection arriving on a TUN device through a "
-            "SOCKS5 proxy.\n\noptions:\n",
-            argv0);
+    fprintf(
+        out,
+        "usage: %s --tun NAME | --tun-fd FD  --proxy URL [options]\n"
+        "\n"
+        "Forwards every TCP connection and UDP flow arriving on a TUN device "
+        "through a SOCKS5 proxy.\n\noptions:\n",
+        argv0);
     for (size_t i = 0; i < N_OPTIONS; i++) {
         char left[40];
 

@@ -43,6 +43,28 @@ struct t2s_config {
     int socks_pipeline;            /* --socks-pipeline: send greeting, auth
                                       and request without waiting (1/0) */
     char auth_file[512];           /* --proxy-auth-file; empty: none */
+
+    /* UDP and DNS */
+    int dns_mode;              /* --dns, enum t2s_dns_mode */
+    uint8_t dns_addr4[4];      /* --dns-addr (IPv4 form) */
+    uint8_t dns_addr6[16];     /* --dns-addr (IPv6 form) */
+    int resolver_family;       /* --dns-resolver; 0: the query's own
+                                  destination */
+    uint8_t resolver_addr[16]; /* 4 or 16 bytes, network order */
+    uint16_t resolver_port;    /* host order */
+    uint8_t fake_net4[4];      /* --fake-ip-pool */
+    unsigned fake_prefix4;
+    uint8_t fake_net6[16];   /* --fake-ip-pool6 */
+    unsigned fake_prefix6;   /* 0: no IPv6 fake addresses */
+    unsigned udp_timeout_ms; /* --udp-timeout SECONDS */
+    unsigned dns_timeout_ms; /* --dns-timeout SECONDS (port 53 flows) */
+    unsigned max_udp;        /* --max-udp associations; 0: auto */
+};
+
+enum t2s_dns_mode {
+    T2S_DNS_RELAY = 0,  /* DNS is ordinary UDP */
+    T2S_DNS_TCP = 1,    /* port 53 queries as DNS over TCP via CONNECT */
+    T2S_DNS_FAKEIP = 2, /* queries to --dns-addr answered from a pool */
 };
 
 enum t2s_config_result {
