@@ -1,30 +1,51 @@
 /*
  * Counters. Written only by the loop thread (plain relaxed stores, no
  * read-modify-write cost), read from any thread with t2s_stats_snapshot().
+ * One list drives the struct and the log line.
  */
 #ifndef T2S_STATS_H
 #define T2S_STATS_H
 
 #include <stdint.h>
 
+/* X(field, log name, meaning) */
+#define T2S_STATS_FIELDS(X)                                                    \
+    X(tcp_active, "tcp_active", "sessions open now")                           \
+    X(tcp_total, "tcp_total", "sessions ever accepted")                        \
+    X(tcp_refused_limit, "tcp_refused_limit", "SYNs refused by --max-conns")   \
+    X(bytes_up, "tcp_bytes_up", "app -> proxy payload bytes")                  \
+    X(bytes_down, "tcp_bytes_down", "proxy -> app payload bytes")              \
+    X(err_proxy_connect, "err_proxy_connect", "proxy TCP connect failed")      \
+    X(err_proxy_auth, "err_proxy_auth", "method/auth rejected")                \
+    X(err_proxy_reply, "err_proxy_reply", "CONNECT answered with REP != 0")    \
+    X(err_proxy_proto, "err_proxy_proto", "malformed replies")                 \
+    X(err_timeout_connect, "err_timeout_connect", "connect+handshake timeout") \
+    X(err_timeout_idle, "err_timeout_idle", "idle timeout")                    \
+    X(err_reset_app, "err_reset_app", "app reset the connection")              \
+    X(err_reset_proxy, "err_reset_proxy", "proxy reset / socket error")        \
+    X(err_resource, "err_resource", "out of memory / descriptors")             \
+    X(udp_active, "udp_active", "UDP associations open now")                   \
+    X(udp_total, "udp_total", "associations ever opened")                      \
+    X(udp_pkts_up, "udp_pkts_up", "datagrams app -> proxy")                    \
+    X(udp_pkts_down, "udp_pkts_down", "datagrams proxy -> app")                \
+    X(udp_bytes_up, "udp_bytes_up", "UDP payload bytes app -> proxy")          \
+    X(udp_bytes_down, "udp_bytes_down", "UDP payload bytes proxy -> app")      \
+    X(udp_dropped, "udp_dropped", "queue full, cap reached, send failed")      \
+    X(udp_unsupported, "udp_unsupported", "dropped: proxy has no UDP")         \
+    X(udp_frag_dropped, "udp_frag_dropped", "FRAG != 0 from the relay")        \
+    X(udp_bad, "udp_bad", "malformed datagrams from the relay")                \
+    X(err_udp_assoc, "err_udp_assoc", "UDP ASSOCIATE handshakes failed")       \
+    X(dns_fake, "dns_fake", "queries answered from the fake pool")             \
+    X(dns_tcp, "dns_tcp", "queries forwarded as DNS over TCP")                 \
+    X(dns_tcp_failed, "dns_tcp_failed", "of those, failed or timed out")       \
+    X(tun_rx_packets, "tun_rx", "packets read from the TUN")                   \
+    X(tun_tx_packets, "tun_tx", "packets written to the TUN")                  \
+    X(tun_tx_dropped, "tun_tx_dropped", "TUN writes that failed")
+
 struct t2s_stats {
-    uint64_t tcp_active;          /* sessions open now */
-    uint64_t tcp_total;           /* sessions ever accepted */
-    uint64_t tcp_refused_limit;   /* SYNs refused by --max-conns */
-    uint64_t bytes_up;            /* app -> proxy payload bytes */
-    uint64_t bytes_down;          /* proxy -> app payload bytes */
-    uint64_t err_proxy_connect;   /* proxy TCP connect failed */
-    uint64_t err_proxy_auth;      /* method/auth rejected */
-    uint64_t err_proxy_reply;     /* CONNECT answered with REP != 0 */
-    uint64_t err_proxy_proto;     /* malformed replies */
-    uint64_t err_timeout_connect; /* connect + handshake timeout */
-    uint64_t err_timeout_idle;    /* idle timeout */
-    uint64_t err_reset_app;       /* app reset the connection */
-    uint64_t err_reset_proxy;     /* proxy side reset / socket error */
-    uint64_t err_resource;        /* out of memory / descriptors */
-    uint64_t tun_rx_packets;      /* packets read from the TUN */
-    uint64_t tun_tx_packets;      /* packets written to the TUN */
-    uint64_t tun_tx_dropped;      /* TUN writes that failed */
+#define T2S_STATS_MEMBER(f, name, help) uint64_t f;
+    T2S_STATS_FIELDS(T2S_STATS_MEMBER)
+#undef T2S_STATS_MEMBER
 };
 
 #define T2S_STAT_ADD(st, field, n)                                             \
@@ -35,6 +56,9 @@ struct t2s_stats {
 
 /* Copy every counter with relaxed atomic loads (safe from other threads). */
 void t2s_stats_snapshot(const struct t2s_stats *src, struct t2s_stats *dst);
+
+/* Every counter as "name=value ..." into buf (always NUL-terminated). */
+void t2s_stats_format(const struct t2s_stats *st, char *buf, unsigned long len);
 
 /* Log every counter in one line at INFO. */
 void t2s_stats_log(const struct t2s_stats *st);

@@ -11,6 +11,19 @@
 #include "upstream.h"
 
 int
+t2s_upstream_policy(int fd, uint32_t fwmark, const char *iface)
+{
+    if (fwmark != 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
+        return -1;
+    if (iface != NULL && iface[0] != '\0' &&
+        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface,
+                   (socklen_t)strlen(iface)) < 0)
+        return -1;
+    return 0;
+}
+
+int
 t2s_upstream_socket(const struct t2s_proxy *proxy, uint32_t fwmark,
                     const char *iface)
 {
@@ -22,11 +35,7 @@ t2s_upstream_socket(const struct t2s_proxy *proxy, uint32_t fwmark,
         return -1;
     /* Small requests must not wait for Nagle. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if ((fwmark != 0 &&
-         setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0) ||
-        (iface != NULL && iface[0] != '\0' &&
-         setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface,
-                    (socklen_t)strlen(iface)) < 0))
+    if (t2s_upstream_policy(fd, fwmark, iface) < 0)
         goto fail;
     if (connect(fd, (const struct sockaddr *)&proxy->addr, proxy->addr_len) <
             0 &&

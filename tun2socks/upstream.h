@@ -63,6 +63,9 @@ struct t2s_upstream {
 int t2s_upstream_socket(const struct t2s_proxy *proxy, uint32_t fwmark,
                         const char *iface);
 
+/* SO_MARK / SO_BINDTODEVICE on any socket to the proxy (0/"" skip). */
+int t2s_upstream_policy(int fd, uint32_t fwmark, const char *iface);
+
 /* Prepares a handshake for (cmd, dst); *want is EV_WRITE. */
 void t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
                        uint8_t cmd, const struct t2s_s5_addr *dst, int pipeline,
