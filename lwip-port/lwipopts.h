@@ -90,8 +90,11 @@
 #define TCP_SNDLOWAT (TCP_SND_BUF / 4)
 #define TCP_SNDQUEUELOWAT (TCP_SND_QUEUELEN / 2)
 #define LWIP_DISABLE_TCP_SANITY_CHECKS 1
-/* TIME_WAIT is 2 * MSL: keep it short on a local TUN. */
-#define TCP_MSL 1000UL
+/* 2 * MSL bounds TIME_WAIT (our patch lets a new SYN replace a TIME_WAIT
+ * pcb at once) and, after tcp_close(), LAST_ACK/FIN_WAIT: 1 s killed
+ * connections whose last data needed one retransmission timeout (the
+ * initial RTO is 3 s). */
+#define TCP_MSL 5000UL
 #define LWIP_TCP_TIMESTAMPS 0
 
 /* ---- UDP ---- */

@@ -636,6 +636,14 @@ detach_pcb(struct t2s_tcp_session *s, int kind)
     tcp_recv(pcb, NULL);
     tcp_sent(pcb, NULL);
     tcp_err(pcb, NULL);
+    /* The app already sent FIN (CLOSE_WAIT): only our FIN is left, so
+     * shut the send side. Unlike tcp_close() this keeps the receive side
+     * open, so the app's ACKs keep the pcb alive until lwIP has delivered
+     * what is queued (tcp_close() marks RX closed, after which LAST_ACK
+     * expires 2*MSL after the close even while data is still flowing). */
+    if (kind != CLOSE_ABORT && pcb->state == CLOSE_WAIT &&
+        tcp_shutdown(pcb, 0, 1) == ERR_OK)
+        return;
     if (kind == CLOSE_ABORT || tcp_close(pcb) != ERR_OK) {
         tcp_abort(pcb);
         s->pcb_aborted = 1;

@@ -14,6 +14,9 @@
 
 #include "tun.h"
 
+/* Packets the kernel may queue toward us on a TUN we create. */
+#define T2S_TUN_TXQLEN 4096
+
 /* Not exported by glibc's headers; the kernel's struct in6_ifreq. */
 struct t2s_in6_ifreq {
     struct in6_addr addr;
@@ -154,6 +157,11 @@ configure_link(int sock, const char *name, int mtu, char *err, size_t errlen)
     ifr.ifr_mtu = mtu;
     if (ifreq_ioctl(sock, SIOCSIFMTU, &ifr, "set MTU", err, errlen) < 0)
         return -1;
+    /* Bursts from hundreds of flows overflow the default 500-packet queue
+     * between the kernel and us; drops there cost a retransmission
+     * timeout. Best effort: the link works without it. */
+    ifr.ifr_qlen = T2S_TUN_TXQLEN;
+    (void)ioctl(sock, SIOCSIFTXQLEN, &ifr);
     if (ifreq_ioctl(sock, SIOCGIFFLAGS, &ifr, "read flags", err, errlen) < 0)
         return -1;
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;

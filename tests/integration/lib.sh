@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Shared set-up for the integration tests, the demo and the benchmark:
+# two network namespaces joined by a veth pair, servers on the "internet"
+# side, tun2socks on the device side. Only addresses from 198.18.0.0/15
+# and fd00::/8; nothing outside the namespaces is touched. Everything
+# started is recorded by PID and stopped by t2s_cleanup (run from a trap).
+#
+#   DEV  veth 198.18.1.1/30 fd00:1::1/64, tun0 198.18.0.1/30 fd00:18::1/64,
+#        default routes (v4, v6) via tun0
+#   NET  veth 198.18.1.2/30 fd00:1::2/64 (SOCKS servers listen here),
+#        lo 198.19.0.10/32 fd00:19::10/128 (app servers)
+# shellcheck disable=SC2034  # variables are used by the sourcing scripts
+
+T2S_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+T2S_BIN=${T2S_BIN:-$T2S_ROOT/build/tun2socks/tun2socks}
+TOOLS_PY=$T2S_ROOT/tests/integration/tcptool.py
+
+SUFFIX=$$
+NS_DEV=t2sdev$SUFFIX
+NS_NET=t2snet$SUFFIX
+PROXY4=198.18.1.2
+PROXY6=fd00:1::2
+SERVER4=198.19.0.10
+SERVER6=fd00:19::10
+WORK=""
+T2S_PID=""
+PIDS=()
+TEST_USER=t2stest
+TEST_PASS="s3cret-Pa55"
+
+log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
+
+fail() {
+    log "FAIL: $*"
+    if [ -n "$WORK" ] && [ -f "$WORK/t2s.log" ]; then
+        log "tun2socks log (last 20 lines):"
+        tail -n 20 "$WORK/t2s.log" >&2
+    fi
+    exit 1
+}
+
+skip() {
+    log "SKIP: $*"
+    exit 77
+}
+
+require_root() {
+    [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+    [ -x "$T2S_BIN" ] || fail "tun2socks binary not found: $T2S_BIN"
+    [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+}
+
+require_tools() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || fail "missing tool: $t (run scripts/deps test)"
+    done
+}
+
+in_dev() { ip netns exec "$NS_DEV" "$@"; }
+in_net() { ip netns exec "$NS_NET" "$@"; }
+
+# Run a command in a namespace in the background and record its PID.
+# Usage: spawn NS LOGFILE cmd args...
+spawn() {
+    local ns=$1 logf=$2
+    shift 2
+    ip netns exec "$ns" "$@" >"$logf" 2>&1 &
+    PIDS+=("$!")
+    LAST_PID=$!
+}
+
+t2s_cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2>/dev/null || true
+    done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 50); do
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$p" 2>/dev/null || true
+    done
+    PIDS=()
+    ip netns del "$NS_DEV" 2>/dev/null || true
+    ip netns del "$NS_NET" 2>/dev/null || true
+    if [ -n "$WORK" ] && [ -z "${T2S_KEEP_WORK:-}" ]; then
+        rm -rf "$WORK"
+    fi
+}
+
+# Poll until a command succeeds (timeout in tenths of a second).
+wait_for() {
+    local tries=$1
+    shift
+    for _ in $(seq "$tries"); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+listening() { # NS PORT [PROTO]
+    local proto=${3:-t}
+    ip netns exec "$1" ss -Hln"$proto" "sport = :$2" | grep -q .
+}
+
+setup_topology() {
+    WORK=$(mktemp -d /tmp/t2s-test.XXXXXX)
+    trap t2s_cleanup EXIT
+    ip netns add "$NS_DEV"
+    ip netns add "$NS_NET"
+    ip link add "t2sv0$SUFFIX" type veth peer name "t2sv1$SUFFIX"
+    ip link set "t2sv0$SUFFIX" netns "$NS_DEV" name veth0
+    ip link set "t2sv1$SUFFIX" netns "$NS_NET" name veth0
+    in_dev ip link set lo up
+    in_net ip link set lo up
+    in_dev ip addr add 198.18.1.1/30 dev veth0
+    in_dev ip -6 addr add fd00:1::1/64 dev veth0 nodad
+    in_net ip addr add 198.18.1.2/30 dev veth0
+    in_net ip -6 addr add fd00:1::2/64 dev veth0 nodad
+    in_dev ip link set veth0 up
+    in_net ip link set veth0 up
+    in_net ip addr add "$SERVER4/32" dev lo
+    in_net ip -6 addr add "$SERVER6/128" dev lo nodad
+    # Replies to the SOCKS clients' addresses are on-link; nothing else.
+}
+
+# danted on PROXY4/PROXY6 port 1080. Usage: start_danted none|username [PORT]
+start_danted() {
+    local method=$1 port=${2:-1080} conf=$WORK/danted-$2.conf
+    conf=$WORK/danted-${port}.conf
+    if [ "$method" = username ]; then
+        id "$TEST_USER" >/dev/null 2>&1 ||
+            useradd --no-create-home --shell /usr/sbin/nologin "$TEST_USER"
+        echo "$TEST_USER:$TEST_PASS" | chpasswd
+    fi
+    cat >"$conf" <<EOC
+logoutput: $WORK/danted-$port.log
+internal: $PROXY4 port = $port
+internal: $PROXY6 port = $port
+external: $PROXY4
+external: $PROXY6
+user.privileged: root
+user.unprivileged: nobody
+clientmethod: none
+socksmethod: $method
+udp.connectdst: no
+client pass { from: 0/0 to: 0/0
+    log: error
+}
+socks pass { from: 0/0 to: 0/0
+    command: bind connect udpassociate bindreply udpreply
+    log: error connect disconnect
+}
+EOC
+    spawn "$NS_NET" "$WORK/danted-$port.out" danted -f "$conf" -p "$WORK/danted-$port.pid"
+    wait_for 100 listening "$NS_NET" "$port" || fail "danted did not start"
+}
+
+start_microsocks() { # [PORT] [USER PASS]
+    local port=${1:-1081}
+    if [ $# -ge 3 ]; then
+        spawn "$NS_NET" "$WORK/microsocks.log" microsocks -i "$PROXY4" -p "$port" -u "$2" -P "$3"
+    else
+        spawn "$NS_NET" "$WORK/microsocks.log" microsocks -i "$PROXY4" -p "$port"
+    fi
+    wait_for 100 listening "$NS_NET" "$port" || fail "microsocks did not start"
+}
+
+# tun2socks in DEV with tun0 and default routes through it.
+# Usage: start_t2s ARGS...   (--tun/addresses are added here;
+# T2S_TEST_ARGS adds more, e.g. "--loglevel debug" when investigating)
+start_t2s() {
+    # shellcheck disable=SC2086  # word splitting of T2S_TEST_ARGS wanted
+    spawn "$NS_DEV" "$WORK/t2s.log" "$T2S_BIN" --tun tun0 \
+        --tun-ipv4 198.18.0.1/30 --tun-ipv6 fd00:18::1/64 "$@" ${T2S_TEST_ARGS:-}
+    T2S_PID=$LAST_PID
+    wait_for 100 grep -q "socks5 proxy" "$WORK/t2s.log" ||
+        fail "tun2socks did not start"
+    in_dev ip route replace default dev tun0
+    in_dev ip -6 route replace default dev tun0
+}
+
+stop_t2s() {
+    [ -n "$T2S_PID" ] || return 0
+    kill "$T2S_PID" 2>/dev/null || true
+    wait_for 100 bash -c "! kill -0 $T2S_PID" || fail "tun2socks did not exit on SIGTERM"
+    T2S_PID=""
+}
+
+# Helpers for the Python client/server tool.
+tool_dev() { in_dev python3 "$TOOLS_PY" "$@"; }
+tool_net_bg() { # LOGFILE args...
+    local logf=$1
+    shift
+    spawn "$NS_NET" "$logf" python3 "$TOOLS_PY" "$@"
+}
+
+# tun2socks counters after SIGUSR1, as "name=value" lines.
+t2s_stats() {
+    local before
+    before=$(grep -c "stats:" "$WORK/t2s.log" || true)
+    kill -USR1 "$T2S_PID"
+    wait_for 50 bash -c "[ \$(grep -c 'stats:' '$WORK/t2s.log') -gt $before ]" ||
+        fail "no stats line after SIGUSR1"
+    grep "stats:" "$WORK/t2s.log" | tail -n 1 | sed 's/.*stats: //' | tr ' ' '\n'
+}
+
+stat_value() { # NAME
+    t2s_stats | sed -n "s/^$1=//p"
+}
