@@ -339,7 +339,7 @@ static int
 parse_prefix(const char *v, int family, char *err, size_t errlen)
 {
     uint8_t bin[16];
-    unsigned plen;
+    unsigned plen = 0;
 
     return parse_prefix_bin(v, family, bin, &plen, err, errlen);
 }
@@ -533,7 +533,7 @@ static int
 set_fake_pool4(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
     uint8_t bin[4];
-    unsigned plen;
+    unsigned plen = 0;
 
     if (parse_prefix_bin(v, AF_INET, bin, &plen, err, errlen) < 0)
         return -1;
@@ -548,7 +548,7 @@ static int
 set_fake_pool6(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
     uint8_t bin[16];
-    unsigned plen;
+    unsigned plen = 0;
 
     if (strcmp(v, "none") == 0) {
         c->fake_prefix6 = 0;
