@@ -58,6 +58,7 @@ struct t2s_tcp_session {
     unsigned dirty : 1;       /* on the flush list */
     unsigned closed : 1;      /* session_close() ran */
     unsigned pcb_aborted : 1; /* we aborted the pcb in a callback */
+    unsigned fin_pending : 1; /* proxy EOF seen before the handshake ended */
 };
 
 static void session_close(struct t2s_tcp_session *s, int kind, const char *why);
@@ -288,6 +289,23 @@ write_to_app(struct t2s_tcp_session *s, const uint8_t *data, size_t len)
     return 0;
 }
 
+/*
+ * FIN after the queued data. Not while the app has yet to ACK our SYN|ACK:
+ * lwIP would jump from SYN_RCVD to FIN_WAIT_1 without ever setting up its
+ * congestion window, and the queued data would never leave. Then the FIN
+ * waits for t2s_tcp_on_accept().
+ */
+static void
+send_fin_to_app(struct t2s_tcp_session *s)
+{
+    if (s->pcb->state == SYN_RCVD) {
+        s->fin_pending = 1;
+        return;
+    }
+    s->fin_pending = 0;
+    tcp_shutdown(s->pcb, 0, 1);
+}
+
 static void
 read_from_proxy(struct t2s_tcp_session *s)
 {
@@ -306,7 +324,7 @@ read_from_proxy(struct t2s_tcp_session *s)
         n = recv(s->fd, t->scratch, room, 0);
         if (n == 0) {
             s->proxy_eof = 1;
-            tcp_shutdown(s->pcb, 0, 1); /* FIN after queued data */
+            send_fin_to_app(s);
             break;
         }
         if (n < 0) {
@@ -619,9 +637,16 @@ t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
 err_t
 t2s_tcp_on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-    (void)arg;
-    /* The session was bound to the pcb when its SYN arrived. */
-    return (pcb == NULL || err != ERR_OK) ? ERR_VAL : ERR_OK;
+    struct t2s_tcp_session *s = arg; /* bound when the SYN arrived */
+
+    if (pcb == NULL || err != ERR_OK)
+        return ERR_VAL;
+    /* The app acknowledged our SYN|ACK: the connection is established. */
+    if (s != NULL && !s->closed && s->fin_pending) {
+        send_fin_to_app(s);
+        mark_dirty(s);
+    }
+    return ERR_OK;
 }
 
 /* ---- the one close path ---- */
