@@ -211,3 +211,18 @@ t2s_stats() {
 stat_value() { # NAME
     t2s_stats | sed -n "s/^$1=//p"
 }
+
+# The app's connect must be refused (ECONNREFUSED) in under LIMIT seconds.
+# Usage: expect_refused_within LIMIT WHAT HOST PORT
+expect_refused_within() {
+    local limit=$1 what=$2 out secs
+    out=$(tool_dev connect "$3" "$4" --timeout 5)
+    log "$what: $out"
+    case $out in
+    error\ ECONNREFUSED\ *) ;;
+    *) fail "$what: expected ECONNREFUSED, got '$out'" ;;
+    esac
+    secs=${out##* }
+    python3 -c "import sys; sys.exit(0 if float('$secs') < $limit else 1)" ||
+        fail "$what: took ${secs}s (limit ${limit}s)"
+}
