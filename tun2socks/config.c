@@ -64,9 +64,10 @@ t2s_config_init(struct t2s_config *c)
 
 /* ---- numbers ---------------------------------------------------------- */
 
+/* Decimal only (a leading 0 is not octal); base 0 allows 0x for masks. */
 static int
-parse_ulong(const char *s, unsigned long min, unsigned long max,
-            unsigned long *out)
+parse_ulong_base(const char *s, int base, unsigned long min, unsigned long max,
+                 unsigned long *out)
 {
     char *end;
     unsigned long v;
@@ -75,11 +76,18 @@ parse_ulong(const char *s, unsigned long min, unsigned long max,
         isspace((unsigned char)*s))
         return -1;
     errno = 0;
-    v = strtoul(s, &end, 0);
+    v = strtoul(s, &end, base);
     if (errno != 0 || *end != '\0' || v < min || v > max)
         return -1;
     *out = v;
     return 0;
+}
+
+static int
+parse_ulong(const char *s, unsigned long min, unsigned long max,
+            unsigned long *out)
+{
+    return parse_ulong_base(s, 10, min, max, out);
 }
 
 static int
@@ -436,7 +444,7 @@ set_fwmark(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
     unsigned long n;
 
-    if (parse_ulong(v, 0, UINT32_MAX, &n) < 0)
+    if (parse_ulong_base(v, 0, 0, UINT32_MAX, &n) < 0)
         return fail(err, errlen, "bad --fwmark '%.32s'", v);
     c->fwmark = (uint32_t)n;
     return 0;
@@ -722,6 +730,9 @@ t2s_config_load_file(struct t2s_config *c, const char *path, char *err,
             break;
         }
     }
+    if (rc == 0 && ferror(f))
+        rc = fail(err, errlen, "cannot read config file %.200s: %s", path,
+                  strerror(errno));
     explicit_bzero(line, sizeof(line));
     fclose(f);
     return rc;
@@ -864,7 +875,11 @@ t2s_config_from_args(struct t2s_config *c, int argc, char **argv, char *err,
         if (strncmp(a, "--config=", 9) == 0)
             continue;
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
-            return fail(err, errlen, "unexpected argument '%.64s'", a);
+            /* not echoed: it may be a URL with a password */
+            return fail(err, errlen,
+                        "unexpected argument #%d (options start with --; "
+                        "the proxy URL goes after --proxy)",
+                        i);
         o = lookup_flag(a, &val);
         if (o == NULL) {
             const char *eq = strchr(a, '=');
@@ -916,6 +931,13 @@ usable_addr(const struct sockaddr *sa)
         const struct in6_addr *a =
             &((const struct sockaddr_in6 *)sa)->sin6_addr;
 
+        if (IN6_IS_ADDR_V4MAPPED(a)) {
+            uint32_t v4 = (uint32_t)a->s6_addr[12] << 24 |
+                          (uint32_t)a->s6_addr[13] << 16 |
+                          (uint32_t)a->s6_addr[14] << 8 | a->s6_addr[15];
+
+            return v4 != 0 && v4 != 0xffffffffu && (v4 >> 28) != 0xe;
+        }
         return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_MULTICAST(a);
     }
     return 0;

@@ -21,6 +21,9 @@ t2s_log_parse_level(const char *name)
     return -1;
 }
 
+static void log_line(int level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_line(int level, const char *fmt, va_list ap)
 {

@@ -165,11 +165,20 @@ maybe_shutdown_proxy(struct t2s_tcp_session *s)
 static void
 acknowledge_app(struct t2s_tcp_session *s, size_t n)
 {
+    int was_closed = s->pcb != NULL && s->pcb->rcv_ann_wnd == 0;
+
     T2S_STAT_ADD(&s->t->stats, bytes_up, n);
     while (n > 0 && s->pcb != NULL) {
         u16_t chunk = n > 0xffff ? 0xffff : (u16_t)n;
         tcp_recved(s->pcb, chunk);
         n -= chunk;
+    }
+    /* lwIP announces a reopened window by itself only once it grew by
+     * TCP_WND_UPDATE_THRESHOLD (256 KiB), more than the 64 KiB window of
+     * an app without window scaling: tell an app that saw zero now. */
+    if (was_closed && s->pcb != NULL && s->pcb->rcv_ann_wnd > 0) {
+        tcp_ack_now(s->pcb);
+        mark_dirty(s);
     }
 }
 

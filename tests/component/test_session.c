@@ -188,6 +188,7 @@ struct fwd {
     struct t2s_instance *t;
     pthread_t thread;
     int kernel_fd; /* our end of the "TUN" */
+    int tun_fd;    /* the forwarder's end; t2s does not close adopted fds */
 };
 
 static void *
@@ -218,6 +219,7 @@ fwd_start(struct fwd *f, const struct proxy *px, unsigned max_conns)
     if (f->t == NULL)
         fail_msg("t2s_create: %s", err);
     f->kernel_fd = sv[0];
+    f->tun_fd = sv[1];
     assert_int_equal(pthread_create(&f->thread, NULL, fwd_main, f->t), 0);
 }
 
@@ -229,6 +231,7 @@ fwd_stop(struct fwd *f, struct t2s_stats *st)
     t2s_get_stats(f->t, st);
     t2s_destroy(f->t);
     close(f->kernel_fd);
+    close(f->tun_fd);
 }
 
 /* ---- the "kernel": one IPv4 TCP client ---- */

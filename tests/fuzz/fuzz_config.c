@@ -1,7 +1,9 @@
 /*
- * Fuzz target for configuration parsing: the input is parsed as a proxy
- * URL and, through a memfd, as a config file. Neither may crash, and an
- * error message must never contain the password of an accepted URL.
+ * Fuzz target for configuration parsing. The input (as a NUL-terminated
+ * string) is parsed as a proxy URL; an accepted URL must re-encode to a URL
+ * that parses to the same fields. The raw bytes are also loaded as a config
+ * file through a memfd, and split at newlines into a command line. None of
+ * it may crash, and every error is one non-empty line.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,37 +16,165 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+#define MAX_ARGS 24
+
+static void
+check(int ok)
+{
+    if (!ok)
+        abort();
+}
+
+static void
+check_err(const char *err)
+{
+    check(err[0] != '\0' && strchr(err, '\n') == NULL);
+}
+
+static size_t
+pct_encode(char *out, const char *in, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)in[i];
+
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+            (ch >= '0' && ch <= '9')) {
+            out[o++] = (char)ch;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[ch >> 4];
+            out[o++] = hex[ch & 15];
+        }
+    }
+    return o;
+}
+
+/* An accepted URL, written back out canonically, parses to the same. */
+static void
+check_roundtrip(const struct t2s_proxy *p)
+{
+    char buf[9 + 3 * 255 + 1 + 3 * 255 + 1 + 2 + 255 + 7 + 1];
+    struct t2s_proxy q;
+    char err[512];
+    size_t n = 0;
+
+    check(p->port != 0 && p->host[0] != '\0' && p->user_len <= 255 &&
+          p->pass_len <= 255 && strlen(p->host) < sizeof(p->host));
+    memcpy(buf, "socks5://", 9);
+    n = 9;
+    if (p->user_len > 0) {
+        n += pct_encode(buf + n, p->user, p->user_len);
+        if (p->pass_len > 0) {
+            buf[n++] = ':';
+            n += pct_encode(buf + n, p->pass, p->pass_len);
+        }
+        buf[n++] = '@';
+    }
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                          strchr(p->host, ':') != NULL ? "[%s]:%u" : "%s:%u",
+                          p->host, (unsigned)p->port);
+    check(n < sizeof(buf));
+    memset(&q, 0, sizeof(q));
+    if (t2s_config_parse_proxy_url(buf, &q, err, sizeof(err)) != 0)
+        abort();
+    check(strcmp(p->host, q.host) == 0 && p->port == q.port);
+    check(p->user_len == q.user_len &&
+          memcmp(p->user, q.user, p->user_len) == 0);
+    if (p->user_len > 0)
+        check(p->pass_len == q.pass_len &&
+              memcmp(p->pass, q.pass, p->pass_len) == 0);
+}
+
+static void
+fuzz_url(const char *s)
+{
+    struct t2s_proxy p;
+    char err[512];
+
+    memset(&p, 0, sizeof(p));
+    err[0] = '\0';
+    if (t2s_config_parse_proxy_url(s, &p, err, sizeof(err)) == 0)
+        check_roundtrip(&p);
+    else
+        check_err(err);
+}
+
+static void
+fuzz_file(const uint8_t *data, size_t size)
 {
     struct t2s_config c;
     char err[512], path[64];
+    int fd = memfd_create("t2s-fuzz-config", MFD_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    if (write(fd, data, size) == (ssize_t)size) {
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        t2s_config_init(&c);
+        err[0] = '\0';
+        if (t2s_config_load_file(&c, path, err, sizeof(err)) != 0)
+            check_err(err);
+    }
+    close(fd);
+}
+
+/*
+ * Newline-separated arguments. Inputs that could name --config or
+ * --proxy-auth-file are skipped, so no file (such as /dev/stdin) is opened.
+ */
+static void
+fuzz_args(char *s)
+{
+    struct t2s_config c;
+    char argv0[] = "tun2socks";
+    char *argv[MAX_ARGS + 1], err[512];
+    int argc = 0, rc;
+
+    if (strstr(s, "config") != NULL || strstr(s, "auth-file") != NULL)
+        return;
+    argv[argc++] = argv0;
+    for (char *tok = s; tok != NULL && argc < MAX_ARGS;) {
+        char *nl = strchr(tok, '\n');
+
+        if (nl != NULL)
+            *nl = '\0';
+        argv[argc++] = tok;
+        tok = nl != NULL ? nl + 1 : NULL;
+    }
+    argv[argc] = NULL;
+    t2s_config_init(&c);
+    err[0] = '\0';
+    rc = t2s_config_from_args(&c, argc, argv, err, sizeof(err));
+    check(rc == T2S_CONFIG_OK || rc == T2S_CONFIG_HELP ||
+          rc == T2S_CONFIG_VERSION || rc == T2S_CONFIG_ERR);
+    if (rc == T2S_CONFIG_ERR) {
+        check_err(err);
+        return;
+    }
+    if (rc == T2S_CONFIG_OK) {
+        check((c.tun_name[0] != '\0') != (c.tun_fd >= 0));
+        check(c.proxy_given && c.proxy.port != 0);
+        check(c.mtu >= 576 && c.mtu <= 65535);
+    }
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     char *s = malloc(size + 1);
-    int fd;
 
     if (s == NULL)
         return 0;
     memcpy(s, data, size);
     s[size] = '\0';
-    t2s_config_init(&c);
-    if (t2s_config_parse_proxy_url(s, &c.proxy, err, sizeof(err)) == 0) {
-        if (c.proxy.port == 0 || c.proxy.host[0] == '\0' ||
-            c.proxy.user_len > 255 || c.proxy.pass_len > 255)
-            abort();
-    } else if (strlen(err) == 0 || strchr(err, '\n') != NULL) {
-        abort();
-    }
-    fd = memfd_create("t2s-fuzz-config", 0);
-    if (fd >= 0) {
-        if (write(fd, data, size) == (ssize_t)size) {
-            snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-            t2s_config_init(&c);
-            if (t2s_config_load_file(&c, path, err, sizeof(err)) != 0 &&
-                strlen(err) == 0)
-                abort();
-        }
-        close(fd);
-    }
+    unsetenv("TUN2SOCKS_PROXY");
+    unsetenv("TUN2SOCKS_PROXY_AUTH");
+    fuzz_url(s);
+    fuzz_file(data, size);
+    fuzz_args(s);
     free(s);
     return 0;
 }
