@@ -15,6 +15,10 @@
 #include "stats.h"
 
 struct t2s_tcp_session;
+struct t2s_udp_assoc;
+struct t2s_dns_tcp;
+struct t2s_fakeip;
+struct udp_pcb;
 
 /* Proxy -> app reads go through this one buffer (tcp_write copies). */
 #define T2S_SCRATCH_SIZE (256 * 1024)
@@ -42,6 +46,20 @@ struct t2s_instance {
     struct t2s_log_limit err_limit; /* rate limit for per-connection errors */
     uint8_t *scratch;               /* T2S_SCRATCH_SIZE bytes */
     uint8_t *tun_buf;               /* one packet, cfg.mtu bytes */
+
+    /* UDP and DNS (udp_io.c, udp_assoc.c, dns_tcp.c, dns_local.c) */
+    struct udp_pcb *udp_rx;           /* receives every datagram */
+    struct udp_pcb *udp_tx;           /* sends replies "from" anywhere */
+    struct t2s_udp_assoc **udp_table; /* by app address and port */
+    struct t2s_udp_assoc *udp_list;   /* every live association */
+    struct t2s_udp_assoc *udp_dead;   /* closed, freed after iteration */
+    unsigned udp_count;               /* live associations */
+    unsigned max_udp;                 /* effective association cap */
+    struct t2s_dns_tcp *dns_tcp_list; /* DNS-over-TCP queries in flight */
+    unsigned dns_tcp_count;
+    struct t2s_fakeip *fakeip;    /* fake-ip mode only */
+    int udp_unsupported;          /* proxy refused UDP ASSOCIATE */
+    ev_tstamp udp_unsupported_at; /* when we learnt it (retry later) */
 };
 
 #endif

@@ -22,6 +22,7 @@
 #include "core.h"
 #include "stack.h"
 #include "tcp_session.h"
+#include "udp_assoc.h"
 
 /* Packets handled per TUN wakeup before other watchers get a turn. */
 #define TUN_READ_BUDGET 256
@@ -132,6 +133,7 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     sys_check_timeouts();
     t2s_tcp_flush(t);
     t2s_tcp_reap(t);
+    t2s_udp_assoc_reap(t);
     sleep_ms = sys_timeouts_sleeptime();
     ev_timer_stop(loop, &t->lwip_timer);
     if (sleep_ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {

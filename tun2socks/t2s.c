@@ -13,6 +13,8 @@
 #include "t2s.h"
 #include "tcp_session.h"
 #include "tun.h"
+#include "udp_assoc.h"
+#include "udp_io.h"
 
 /* lwIP is global: one instance at a time. */
 static struct t2s_instance *the_instance;
@@ -66,6 +68,7 @@ on_stop(struct ev_loop *loop, ev_async *w, int revents)
     t->stopping = 1;
     t2s_tcp_close_all(t);
     t2s_tcp_flush(t);
+    t2s_udp_shutdown(t);
     ev_break(loop, EVBREAK_ALL);
 }
 
@@ -93,7 +96,8 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (open_tun(t, err, errlen) < 0 || t2s_stack_init(t, err, errlen) < 0)
+    if (open_tun(t, err, errlen) < 0 || t2s_stack_init(t, err, errlen) < 0 ||
+        t2s_udp_init(t, err, errlen) < 0)
         return -1;
     ev_async_init(&t->stop_async, on_stop);
     t->stop_async.data = t;
@@ -129,6 +133,14 @@ t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
     return t;
 }
 
+static const char *
+dns_mode_name(int mode)
+{
+    return mode == T2S_DNS_TCP      ? "tcp"
+           : mode == T2S_DNS_FAKEIP ? "fake-ip"
+                                    : "relay";
+}
+
 int
 t2s_run(struct t2s_instance *t)
 {
@@ -142,11 +154,15 @@ t2s_run(struct t2s_instance *t)
         t2s_fmt_endpoint(AF_INET, &((const struct sockaddr_in *)a)->sin_addr,
                          t->cfg.proxy.port, proxy, sizeof(proxy));
     if (t->cfg.tun_fd >= 0)
-        t2s_info("TUN fd %d -> socks5 proxy %s, at most %u connections",
-                 t->tun_fd, proxy, t->max_conns);
+        t2s_info("TUN fd %d -> socks5 proxy %s, DNS %s, at most %u TCP "
+                 "connections and %u UDP associations",
+                 t->tun_fd, proxy, dns_mode_name(t->cfg.dns_mode), t->max_conns,
+                 t->max_udp);
     else
-        t2s_info("TUN %s (MTU %d) -> socks5 proxy %s, at most %u connections",
-                 t->cfg.tun_name, t->cfg.mtu, proxy, t->max_conns);
+        t2s_info("TUN %s (MTU %d) -> socks5 proxy %s, DNS %s, at most %u TCP "
+                 "connections and %u UDP associations",
+                 t->cfg.tun_name, t->cfg.mtu, proxy,
+                 dns_mode_name(t->cfg.dns_mode), t->max_conns, t->max_udp);
     ev_run(t->loop, 0);
     return t->fatal ? -1 : 0;
 }
@@ -180,6 +196,7 @@ t2s_destroy(struct t2s_instance *t)
         t2s_tcp_close_all(t);
         t2s_tcp_flush(t);
         t2s_tcp_reap(t);
+        t2s_udp_shutdown(t);
         ev_async_stop(t->loop, &t->stop_async);
         ev_async_stop(t->loop, &t->stats_async);
         t2s_stack_shutdown(t);

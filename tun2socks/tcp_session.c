@@ -28,6 +28,8 @@
 #include "core.h"
 #include "t2s_lwip_hooks.h"
 #include "tcp_session.h"
+#include "fakeip.h"
+#include "target.h"
 #include "upstream.h"
 
 enum close_kind {
@@ -59,6 +61,7 @@ struct t2s_tcp_session {
     unsigned closed : 1;      /* session_close() ran */
     unsigned pcb_aborted : 1; /* we aborted the pcb in a callback */
     unsigned fin_pending : 1; /* proxy EOF seen before the handshake ended */
+    long fake_entry;          /* fake-ip entry pinned, or -1 */
 };
 
 static void session_close(struct t2s_tcp_session *s, int kind, const char *why);
@@ -538,20 +541,6 @@ on_sock_io(struct ev_loop *loop, ev_io *w, int revents)
 /* ---- creation ---- */
 
 static void
-addr_from_pcb(const struct tcp_pcb *pcb, struct t2s_s5_addr *a)
-{
-    memset(a, 0, sizeof(*a));
-    a->port = pcb->local_port;
-    if (IP_IS_V6_VAL(pcb->local_ip)) {
-        a->atyp = T2S_S5_ATYP_IPV6;
-        memcpy(a->u.v6, ip_2_ip6(&pcb->local_ip)->addr, 16);
-    } else {
-        a->atyp = T2S_S5_ATYP_IPV4;
-        memcpy(a->u.v4, &ip_2_ip4(&pcb->local_ip)->addr, 4);
-    }
-}
-
-static void
 registry_add(struct t2s_instance *t, struct t2s_tcp_session *s)
 {
     s->next = t->sessions;
@@ -576,10 +565,10 @@ registry_remove(struct t2s_instance *t, struct t2s_tcp_session *s)
 }
 
 static struct t2s_tcp_session *
-session_new(struct t2s_instance *t, struct tcp_pcb *npcb)
+session_new(struct t2s_instance *t, struct tcp_pcb *npcb,
+            const struct t2s_s5_addr *dst, long fake_entry)
 {
     struct t2s_tcp_session *s = calloc(1, sizeof(*s));
-    struct t2s_s5_addr dst;
     int want;
 
     if (s == NULL)
@@ -597,8 +586,10 @@ session_new(struct t2s_instance *t, struct tcp_pcb *npcb)
     s->id = ++t->next_id;
     s->pcb = npcb;
     t2s_buf_init(&s->to_proxy, TCP_WND + 0xffff);
-    addr_from_pcb(npcb, &dst);
-    t2s_upstream_init(s->up, &t->cfg.proxy, T2S_S5_CMD_CONNECT, &dst,
+    s->fake_entry = fake_entry;
+    if (fake_entry >= 0)
+        t2s_fakeip_ref(t->fakeip, fake_entry);
+    t2s_upstream_init(s->up, &t->cfg.proxy, T2S_S5_CMD_CONNECT, dst,
                       t->cfg.socks_pipeline, &want);
     ev_init(&s->io, on_sock_io);
     io_update(s, want);
@@ -612,16 +603,26 @@ t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
     struct t2s_instance *t = lpcb->callback_arg;
     struct t2s_tcp_session *s = NULL;
     char who[2 * T2S_ENDPOINT_STRLEN + 8];
+    struct t2s_s5_addr dst;
+    long fake_entry;
 
     if (t == NULL)
         return 0;
-    if (t->stopping || t->stats.tcp_active >= t->max_conns) {
+    fake_entry = t2s_target_from_ip(t, &npcb->local_ip, npcb->local_port, &dst);
+    if (fake_entry == -2) {
+        T2S_STAT_INC(&t->stats, err_proxy_reply);
+        describe_pcb(npcb, who, sizeof(who));
+        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                        "refusing %s: fake address with no name (stale DNS "
+                        "answer from an earlier run?)",
+                        who);
+    } else if (t->stopping || t->stats.tcp_active >= t->max_conns) {
         T2S_STAT_INC(&t->stats, tcp_refused_limit);
         describe_pcb(npcb, who, sizeof(who));
         t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
                         "refusing %s: connection limit %u reached", who,
                         t->max_conns);
-    } else if ((s = session_new(t, npcb)) == NULL) {
+    } else if ((s = session_new(t, npcb, &dst, fake_entry)) == NULL) {
         T2S_STAT_INC(&t->stats, err_resource);
         t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
                         "refusing a connection: %s", strerror(errno));
@@ -715,6 +716,9 @@ session_close(struct t2s_tcp_session *s, int kind, const char *why)
     if (s->fd >= 0)
         close_socket(s, kind);
     t2s_buf_free(&s->to_proxy);
+    if (s->fake_entry >= 0)
+        t2s_fakeip_unref(t->fakeip, s->fake_entry);
+    s->fake_entry = -1;
     free(s->up);
     s->up = NULL;
     registry_remove(t, s);

@@ -8,7 +8,12 @@
 #   DEV  veth 198.18.1.1/30 fd00:1::1/64, tun0 198.18.0.1/30 fd00:18::1/64,
 #        default routes (v4, v6) via tun0
 #   NET  veth 198.18.1.2/30 fd00:1::2/64 (SOCKS servers listen here),
-#        lo 198.19.0.10/32 fd00:19::10/128 (app servers)
+#        lo 198.19.0.10/32 fd00:19::10/128 (app servers),
+#           198.19.0.11/32 fd00:19::11/128 (a second server address)
+#
+# Name lookups never reach the host's resolver: processes that resolve
+# (the SOCKS servers, curl) see a private /etc/resolv.conf that points at
+# dnsmasq on SERVER4 (start_dnsmasq) or at tun2socks's DNS address.
 # shellcheck disable=SC2034  # variables are used by the sourcing scripts
 
 T2S_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,6 +27,8 @@ PROXY4=198.18.1.2
 PROXY6=fd00:1::2
 SERVER4=198.19.0.10
 SERVER6=fd00:19::10
+SERVER4B=198.19.0.11
+SERVER6B=fd00:19::11
 WORK=""
 T2S_PID=""
 PIDS=()
@@ -68,6 +75,24 @@ spawn() {
     ip netns exec "$ns" "$@" >"$logf" 2>&1 &
     PIDS+=("$!")
     LAST_PID=$!
+}
+
+# A command whose /etc/resolv.conf is FILE (a private mount namespace).
+# Usage: with_resolv FILE cmd args...
+with_resolv() {
+    local conf=$1
+    shift
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$conf" "$@"
+}
+
+# spawn, with /etc/resolv.conf replaced. Usage: spawn_resolved NS FILE LOG cmd...
+spawn_resolved() {
+    local ns=$1 conf=$2 logf=$3
+    shift 3
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    spawn "$ns" "$logf" unshare -m sh -c \
+        'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$conf" "$@"
 }
 
 t2s_cleanup() {
@@ -124,6 +149,9 @@ setup_topology() {
     in_net ip link set veth0 up
     in_net ip addr add "$SERVER4/32" dev lo
     in_net ip -6 addr add "$SERVER6/128" dev lo nodad
+    in_net ip addr add "$SERVER4B/32" dev lo
+    in_net ip -6 addr add "$SERVER6B/128" dev lo nodad
+    printf 'nameserver %s\n' "$SERVER4" >"$WORK/net-resolv.conf"
     # Replies to the SOCKS clients' addresses are on-link; nothing else.
 }
 
@@ -155,18 +183,45 @@ socks pass { from: 0/0 to: 0/0
     log: error connect disconnect
 }
 EOC
-    spawn "$NS_NET" "$WORK/danted-$port.out" danted -f "$conf" -p "$WORK/danted-$port.pid"
+    spawn_resolved "$NS_NET" "$WORK/net-resolv.conf" "$WORK/danted-$port.out" \
+        danted -f "$conf" -p "$WORK/danted-$port.pid"
     wait_for 100 listening "$NS_NET" "$port" || fail "danted did not start"
 }
 
 start_microsocks() { # [PORT] [USER PASS]
     local port=${1:-1081}
     if [ $# -ge 3 ]; then
-        spawn "$NS_NET" "$WORK/microsocks.log" microsocks -i "$PROXY4" -p "$port" -u "$2" -P "$3"
+        spawn_resolved "$NS_NET" "$WORK/net-resolv.conf" "$WORK/microsocks.log" \
+            microsocks -i "$PROXY4" -p "$port" -u "$2" -P "$3"
     else
-        spawn "$NS_NET" "$WORK/microsocks.log" microsocks -i "$PROXY4" -p "$port"
+        spawn_resolved "$NS_NET" "$WORK/net-resolv.conf" "$WORK/microsocks.log" \
+            microsocks -i "$PROXY4" -p "$port"
     fi
     wait_for 100 listening "$NS_NET" "$port" || fail "microsocks did not start"
+}
+
+# dnsmasq on SERVER4/SERVER6 port 53, answering for the test zone only
+# (example.test -> SERVER4/SERVER6, other.test -> SERVER4B/SERVER6B) and
+# logging every query with its source to $WORK/dnsmasq.log.
+start_dnsmasq() {
+    cat >"$WORK/dnsmasq.conf" <<EOC
+no-resolv
+no-hosts
+no-poll
+bind-interfaces
+listen-address=$SERVER4
+listen-address=$SERVER6
+address=/example.test/$SERVER4
+address=/example.test/$SERVER6
+address=/other.test/$SERVER4B
+address=/other.test/$SERVER6B
+mx-host=example.test,mail.example.test,10
+log-queries=extra
+log-facility=$WORK/dnsmasq.log
+EOC
+    spawn "$NS_NET" "$WORK/dnsmasq.out" dnsmasq -k -C "$WORK/dnsmasq.conf" \
+        --pid-file="$WORK/dnsmasq.pid" --user=root
+    wait_for 100 listening "$NS_NET" 53 u || fail "dnsmasq did not start"
 }
 
 # tun2socks in DEV with tun0 and default routes through it.

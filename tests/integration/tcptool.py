@@ -34,9 +34,11 @@ def sha_of(size, seed):
 
 
 def listener(bind, port, kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET6, kind)
+    v4 = "." in bind and ":" not in bind
+    s = socket.socket(socket.AF_INET if v4 else socket.AF_INET6, kind)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    if not v4:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.bind((bind, port))
     if kind == socket.SOCK_STREAM:
         s.listen(4096)

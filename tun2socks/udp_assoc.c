@@ -1,0 +1,640 @@
+/*
+ * UDP ASSOCIATE sessions. Life cycle: created by the first datagram of an
+ * app socket (queued while the handshake runs), READY once the proxy named
+ * its relay, closed by assoc_close() only, freed after the loop iteration.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "dns_tcp.h"
+#include "fakeip.h"
+#include "target.h"
+#include "udp_assoc.h"
+#include "upstream.h"
+
+/* Datagrams held per association while the handshake runs. */
+#define ASSOC_QUEUE_MAX 32
+/* Datagrams read from the relay per wakeup. */
+#define RELAY_READ_BUDGET 64
+/* Socket buffers toward the relay: room for bursts at a few 100 Mbit/s. */
+#define RELAY_SOCKBUF (4 * 1024 * 1024)
+/* Fake destinations remembered to map replies that carry real addresses. */
+#define ASSOC_FAKES 4
+/* pbuf pieces sent in one sendmsg (plus the SOCKS header). */
+#define ASSOC_IOV_MAX 32
+
+struct pending {
+    struct pbuf *p;
+    ip_addr_t dst;
+    uint16_t port;
+};
+
+struct fake_dst {
+    long entry;
+    uint16_t port;
+};
+
+struct t2s_udp_assoc {
+    struct t2s_instance *t;
+    uint64_t id;
+    struct t2s_udp_assoc *hnext; /* hash chain */
+    struct t2s_udp_assoc *prev;  /* registry */
+    struct t2s_udp_assoc *next;
+    ip_addr_t app;
+    uint16_t app_port;
+    int ctl_fd; /* control TCP connection */
+    int udp_fd; /* to the relay, -1 until READY */
+    ev_io ctl_io;
+    ev_io udp_io;
+    ev_timer timer;
+    ev_tstamp last_active;
+    struct t2s_upstream *up; /* handshake; NULL once READY */
+    struct pending q[ASSOC_QUEUE_MAX];
+    unsigned qn;
+    struct fake_dst fakes[ASSOC_FAKES];
+    unsigned nfakes;
+    unsigned ready : 1;
+    unsigned closed : 1;
+    unsigned dns_only : 1; /* every datagram so far went to port 53 */
+};
+
+static void assoc_close(struct t2s_udp_assoc *a, const char *why);
+
+static unsigned
+hash_flow(const ip_addr_t *ip, uint16_t port)
+{
+    uint32_t h = 2166136261u;
+    const uint8_t *b;
+    size_t n;
+
+    if (IP_IS_V6(ip)) {
+        b = (const uint8_t *)ip_2_ip6(ip)->addr;
+        n = 16;
+    } else {
+        b = (const uint8_t *)&ip_2_ip4(ip)->addr;
+        n = 4;
+    }
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    h = (h ^ (port & 0xff)) * 16777619u;
+    h = (h ^ (port >> 8)) * 16777619u;
+    return h & (T2S_UDP_TABLE_SIZE - 1);
+}
+
+static struct t2s_udp_assoc *
+find(struct t2s_instance *t, const ip_addr_t *ip, uint16_t port)
+{
+    struct t2s_udp_assoc *a = t->udp_table[hash_flow(ip, port)];
+
+    for (; a != NULL; a = a->hnext)
+        if (a->app_port == port && ip_addr_cmp(&a->app, ip))
+            return a;
+    return NULL;
+}
+
+static void
+unlink_assoc(struct t2s_instance *t, struct t2s_udp_assoc *a)
+{
+    struct t2s_udp_assoc **pp = &t->udp_table[hash_flow(&a->app, a->app_port)];
+
+    while (*pp != NULL && *pp != a)
+        pp = &(*pp)->hnext;
+    if (*pp == a)
+        *pp = a->hnext;
+    if (a->prev != NULL)
+        a->prev->next = a->next;
+    else
+        t->udp_list = a->next;
+    if (a->next != NULL)
+        a->next->prev = a->prev;
+    t->udp_count--;
+    T2S_STAT_DEC(&t->stats, udp_active);
+}
+
+static void
+describe(const struct t2s_udp_assoc *a, char *buf, size_t len)
+{
+    if (IP_IS_V6(&a->app))
+        t2s_fmt_endpoint(AF_INET6, ip_2_ip6(&a->app)->addr, a->app_port, buf,
+                         len);
+    else
+        t2s_fmt_endpoint(AF_INET, &ip_2_ip4(&a->app)->addr, a->app_port, buf,
+                         len);
+}
+
+static double
+timeout_s(const struct t2s_udp_assoc *a)
+{
+    const struct t2s_config *c = &a->t->cfg;
+
+    return (a->dns_only ? c->dns_timeout_ms : c->udp_timeout_ms) / 1000.0;
+}
+
+static void
+touch(struct t2s_udp_assoc *a)
+{
+    a->last_active = ev_now(a->t->loop);
+}
+
+/* ---- app -> relay ---- */
+
+static void
+remember_fake(struct t2s_udp_assoc *a, long entry, uint16_t port)
+{
+    for (unsigned i = 0; i < a->nfakes; i++)
+        if (a->fakes[i].entry == entry && a->fakes[i].port == port)
+            return;
+    if (a->nfakes < ASSOC_FAKES) {
+        a->nfakes++;
+    } else {
+        t2s_fakeip_unref(a->t->fakeip, a->fakes[0].entry);
+    }
+    memmove(&a->fakes[1], &a->fakes[0], (a->nfakes - 1) * sizeof(a->fakes[0]));
+    a->fakes[0].entry = entry;
+    a->fakes[0].port = port;
+    t2s_fakeip_ref(a->t->fakeip, entry);
+}
+
+static void
+send_to_relay(struct t2s_udp_assoc *a, const ip_addr_t *dst, uint16_t port,
+              struct pbuf *p)
+{
+    struct t2s_instance *t = a->t;
+    uint8_t hdr[T2S_S5_UDP_HDR_MAX];
+    struct iovec iov[ASSOC_IOV_MAX + 1];
+    struct msghdr msg;
+    struct t2s_s5_addr target;
+    size_t hlen;
+    long entry;
+    int n = 1;
+
+    entry = t2s_target_from_ip(t, dst, port, &target);
+    if (entry == -2) {
+        T2S_STAT_INC(&t->stats, udp_dropped); /* stale fake address */
+        return;
+    }
+    if (entry >= 0)
+        remember_fake(a, entry, port);
+    hlen = t2s_s5_encode_udp_header(hdr, sizeof(hdr), &target);
+    iov[0].iov_base = hdr;
+    iov[0].iov_len = hlen;
+    for (struct pbuf *q = p; q != NULL && n <= ASSOC_IOV_MAX; q = q->next) {
+        iov[n].iov_base = q->payload;
+        iov[n].iov_len = q->len;
+        n++;
+    }
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)n;
+    if (sendmsg(a->udp_fd, &msg, MSG_DONTWAIT) !=
+        (ssize_t)(hlen + p->tot_len)) {
+        T2S_STAT_INC(&t->stats, udp_dropped);
+        return;
+    }
+    T2S_STAT_INC(&t->stats, udp_pkts_up);
+    T2S_STAT_ADD(&t->stats, udp_bytes_up, p->tot_len);
+}
+
+/* ---- relay -> app ---- */
+
+static int
+reply_source(struct t2s_udp_assoc *a, const struct t2s_s5_addr *from,
+             ip_addr_t *src)
+{
+    int v6 = IP_IS_V6(&a->app);
+
+    if (t2s_target_to_ip(a->t, from, v6, src) == 0 &&
+        (a->t->fakeip == NULL || from->atyp == T2S_S5_ATYP_DOMAIN ||
+         a->nfakes == 0))
+        return 0;
+    /* fake-ip: the proxy resolved the name and answers with the real
+     * address; the app expects the fake one it sent to. */
+    for (unsigned i = 0; i < a->nfakes; i++) {
+        if (a->fakes[i].port == from->port) {
+            size_t n;
+            struct t2s_s5_addr name = {.atyp = T2S_S5_ATYP_DOMAIN};
+            const char *s =
+                t2s_fakeip_name(a->t->fakeip, a->fakes[i].entry, &n);
+
+            name.name_len = (uint8_t)n;
+            memcpy(name.u.name, s, n);
+            return t2s_target_to_ip(a->t, &name, v6, src);
+        }
+    }
+    return t2s_target_to_ip(a->t, from, v6, src);
+}
+
+static void
+on_relay_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct t2s_udp_assoc *a = w->data;
+    struct t2s_instance *t = a->t;
+    struct t2s_s5_addr from;
+    ip_addr_t src;
+    size_t hlen;
+    uint8_t frag;
+    ssize_t n;
+
+    (void)loop;
+    (void)revents;
+    for (int i = 0; i < RELAY_READ_BUDGET; i++) {
+        n = recv(a->udp_fd, t->scratch, T2S_SCRATCH_SIZE, MSG_DONTWAIT);
+        if (n < 0)
+            return; /* EAGAIN, or an ICMP error we ignore */
+        if (t2s_s5_decode_udp_header(t->scratch, (size_t)n, &frag, &from,
+                                     &hlen) != T2S_S5_OK) {
+            T2S_STAT_INC(&t->stats, udp_bad);
+            continue;
+        }
+        if (frag != 0) {
+            T2S_STAT_INC(&t->stats, udp_frag_dropped);
+            continue;
+        }
+        if (reply_source(a, &from, &src) < 0) {
+            T2S_STAT_INC(&t->stats, udp_bad);
+            continue;
+        }
+        touch(a);
+        T2S_STAT_INC(&t->stats, udp_pkts_down);
+        T2S_STAT_ADD(&t->stats, udp_bytes_down, (size_t)n - hlen);
+        t2s_udp_to_app(t, &a->app, a->app_port, &src, from.port,
+                       t->scratch + hlen, (size_t)n - hlen);
+    }
+}
+
+/* ---- control connection and timers ---- */
+
+static void
+on_ctl_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct t2s_udp_assoc *a = w->data;
+    uint8_t buf[256];
+    ssize_t n;
+
+    (void)loop;
+    (void)revents;
+    n = recv(a->ctl_fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        assoc_close(a, "control connection closed by the proxy");
+}
+
+static void
+on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct t2s_udp_assoc *a = w->data;
+    double left;
+
+    (void)revents;
+    if (!a->ready) {
+        T2S_STAT_INC(&a->t->stats, err_udp_assoc);
+        T2S_STAT_ADD(&a->t->stats, udp_dropped, a->qn);
+        assoc_close(a, "UDP ASSOCIATE timed out");
+        return;
+    }
+    left = a->last_active + timeout_s(a) - ev_now(loop);
+    if (left > 0.001) {
+        ev_timer_set(w, left, 0.);
+        ev_timer_start(loop, w);
+        return;
+    }
+    assoc_close(a, "idle timeout");
+}
+
+/* ---- handshake ---- */
+
+static int
+relay_address(struct t2s_udp_assoc *a, struct sockaddr_storage *ss,
+              socklen_t *len)
+{
+    const struct t2s_s5_addr *b = &a->up->bnd;
+    const struct sockaddr_storage *px = &a->t->cfg.proxy.addr;
+    static const uint8_t zero[16];
+
+    memset(ss, 0, sizeof(*ss));
+    if (b->atyp == T2S_S5_ATYP_IPV4 && memcmp(b->u.v4, zero, 4) != 0) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+        s4->sin_family = AF_INET;
+        memcpy(&s4->sin_addr, b->u.v4, 4);
+        s4->sin_port = htons(b->port);
+        *len = sizeof(*s4);
+    } else if (b->atyp == T2S_S5_ATYP_IPV6 && memcmp(b->u.v6, zero, 16) != 0) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+        s6->sin6_family = AF_INET6;
+        memcpy(&s6->sin6_addr, b->u.v6, 16);
+        s6->sin6_port = htons(b->port);
+        *len = sizeof(*s6);
+    } else if (b->atyp != T2S_S5_ATYP_DOMAIN) {
+        /* 0.0.0.0 / ::: the relay is on the proxy's own address. */
+        *ss = *px;
+        *len = a->t->cfg.proxy.addr_len;
+        if (ss->ss_family == AF_INET)
+            ((struct sockaddr_in *)ss)->sin_port = htons(b->port);
+        else
+            ((struct sockaddr_in6 *)ss)->sin6_port = htons(b->port);
+    } else {
+        return -1;
+    }
+    return b->port != 0 ? 0 : -1;
+}
+
+static void
+flush_queue(struct t2s_udp_assoc *a)
+{
+    for (unsigned i = 0; i < a->qn; i++) {
+        struct pending *q = &a->q[i];
+
+        if (a->ready)
+            send_to_relay(a, &q->dst, q->port, q->p);
+        pbuf_free(q->p);
+        q->p = NULL;
+    }
+    a->qn = 0;
+}
+
+/* The proxy has no UDP: DNS in the queue goes over TCP, the rest drops. */
+static void
+divert_queue(struct t2s_udp_assoc *a)
+{
+    struct t2s_udp_flow f;
+
+    for (unsigned i = 0; i < a->qn; i++) {
+        struct pending *q = &a->q[i];
+
+        ip_addr_copy(f.app, a->app);
+        f.app_port = a->app_port;
+        ip_addr_copy(f.dst, q->dst);
+        f.dst_port = q->port;
+        if (T2S_UDP_IS_DNS(&f)) {
+            t2s_dns_tcp_query(a->t, &f, q->p);
+        } else {
+            T2S_STAT_INC(&a->t->stats, udp_unsupported);
+            pbuf_free(q->p);
+        }
+        q->p = NULL;
+    }
+    a->qn = 0;
+}
+
+static void
+handshake_failed(struct t2s_udp_assoc *a)
+{
+    struct t2s_instance *t = a->t;
+    struct t2s_upstream *up = a->up;
+    char why[256];
+
+    T2S_STAT_INC(&t->stats, err_udp_assoc);
+    t2s_upstream_describe(up, why, sizeof(why));
+    if ((up->fail_kind == T2S_UP_FAIL_REPLY && up->rep == 7) ||
+        up->fail_kind == T2S_UP_FAIL_PROTO) {
+        if (!t->udp_unsupported)
+            t2s_warn("the proxy does not support UDP ASSOCIATE (%s): DNS "
+                     "goes over TCP, other UDP is dropped",
+                     why);
+        t->udp_unsupported = 1;
+        t->udp_unsupported_at = ev_now(t->loop);
+        divert_queue(a);
+    } else {
+        t2s_log_limited(&t->err_limit, T2S_LOG_WARN, "UDP association: %s",
+                        why);
+        T2S_STAT_ADD(&t->stats, udp_dropped, a->qn);
+    }
+    assoc_close(a, why);
+}
+
+static int
+open_relay(struct t2s_udp_assoc *a)
+{
+    struct t2s_instance *t = a->t;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int sz = RELAY_SOCKBUF;
+
+    if (relay_address(a, &ss, &len) < 0) {
+        errno = EADDRNOTAVAIL;
+        return -1;
+    }
+    a->udp_fd =
+        socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (a->udp_fd < 0)
+        return -1;
+    setsockopt(a->udp_fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+    setsockopt(a->udp_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    if (t2s_upstream_policy(a->udp_fd, t->cfg.fwmark, t->cfg.bind_iface) < 0 ||
+        connect(a->udp_fd, (struct sockaddr *)&ss, len) < 0)
+        return -1;
+    return 0;
+}
+
+static void
+handshake_done(struct t2s_udp_assoc *a)
+{
+    struct t2s_instance *t = a->t;
+    char why[128];
+
+    if (open_relay(a) < 0) {
+        snprintf(why, sizeof(why), "cannot use the UDP relay: %s",
+                 strerror(errno));
+        t2s_log_limited(&t->err_limit, T2S_LOG_WARN, "UDP association: %s",
+                        why);
+        T2S_STAT_INC(&t->stats, err_udp_assoc);
+        T2S_STAT_ADD(&t->stats, udp_dropped, a->qn);
+        assoc_close(a, why);
+        return;
+    }
+    free(a->up);
+    a->up = NULL;
+    a->ready = 1;
+    t->udp_unsupported = 0;
+    ev_io_stop(t->loop, &a->ctl_io);
+    ev_io_set(&a->ctl_io, a->ctl_fd, EV_READ);
+    ev_io_start(t->loop, &a->ctl_io);
+    ev_io_init(&a->udp_io, on_relay_readable, a->udp_fd, EV_READ);
+    a->udp_io.data = a;
+    ev_io_start(t->loop, &a->udp_io);
+    touch(a);
+    ev_timer_stop(t->loop, &a->timer);
+    ev_timer_set(&a->timer, timeout_s(a), 0.);
+    ev_timer_start(t->loop, &a->timer);
+    flush_queue(a);
+}
+
+static void
+on_ctl_handshake(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct t2s_udp_assoc *a = w->data;
+    int want = 0, rc;
+
+    (void)revents;
+    rc = t2s_upstream_io(a->up, a->ctl_fd, &want);
+    if (rc == T2S_UP_FAIL) {
+        handshake_failed(a);
+    } else if (rc == T2S_UP_DONE) {
+        w->cb = on_ctl_readable;
+        handshake_done(a);
+    } else {
+        ev_io_stop(loop, w);
+        ev_io_set(w, a->ctl_fd, want);
+        ev_io_start(loop, w);
+    }
+}
+
+/* ---- creation and the one close path ---- */
+
+static struct t2s_udp_assoc *
+assoc_new(struct t2s_instance *t, const struct t2s_udp_flow *f)
+{
+    struct t2s_udp_assoc *a;
+    struct t2s_s5_addr any;
+    unsigned h;
+    int want;
+
+    a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    a->up = malloc(sizeof(*a->up));
+    a->ctl_fd = a->up != NULL
+                    ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
+                                          t->cfg.bind_iface)
+                    : -1;
+    if (a->ctl_fd < 0) {
+        free(a->up);
+        free(a);
+        return NULL;
+    }
+    a->t = t;
+    a->id = ++t->next_id;
+    a->udp_fd = -1;
+    a->dns_only = 1;
+    ip_addr_copy(a->app, f->app);
+    a->app_port = f->app_port;
+    /* DST.ADDR/PORT all zero: we do not know our relay-side address. */
+    memset(&any, 0, sizeof(any));
+    any.atyp = t->cfg.proxy.addr.ss_family == AF_INET6 ? T2S_S5_ATYP_IPV6
+                                                       : T2S_S5_ATYP_IPV4;
+    t2s_upstream_init(a->up, &t->cfg.proxy, T2S_S5_CMD_UDP_ASSOCIATE, &any,
+                      t->cfg.socks_pipeline, &want);
+    ev_io_init(&a->ctl_io, on_ctl_handshake, a->ctl_fd, want);
+    a->ctl_io.data = a;
+    ev_io_start(t->loop, &a->ctl_io);
+    ev_timer_init(&a->timer, on_timer, t->cfg.connect_timeout_ms / 1000.0, 0.);
+    a->timer.data = a;
+    ev_timer_start(t->loop, &a->timer);
+    h = hash_flow(&a->app, a->app_port);
+    a->hnext = t->udp_table[h];
+    t->udp_table[h] = a;
+    a->next = t->udp_list;
+    if (a->next != NULL)
+        a->next->prev = a;
+    t->udp_list = a;
+    t->udp_count++;
+    T2S_STAT_INC(&t->stats, udp_active);
+    T2S_STAT_INC(&t->stats, udp_total);
+    return a;
+}
+
+static void
+assoc_close(struct t2s_udp_assoc *a, const char *why)
+{
+    struct t2s_instance *t = a->t;
+
+    if (a->closed)
+        return;
+    a->closed = 1;
+    if (t2s_log_threshold >= T2S_LOG_DEBUG) {
+        char who[T2S_ENDPOINT_STRLEN];
+
+        describe(a, who, sizeof(who));
+        t2s_debug("udp #%llu %s closed: %s", (unsigned long long)a->id, who,
+                  why);
+    }
+    ev_io_stop(t->loop, &a->ctl_io);
+    ev_io_stop(t->loop, &a->udp_io);
+    ev_timer_stop(t->loop, &a->timer);
+    close(a->ctl_fd);
+    if (a->udp_fd >= 0)
+        close(a->udp_fd);
+    for (unsigned i = 0; i < a->qn; i++)
+        pbuf_free(a->q[i].p);
+    a->qn = 0;
+    for (unsigned i = 0; i < a->nfakes; i++)
+        t2s_fakeip_unref(t->fakeip, a->fakes[i].entry);
+    a->nfakes = 0;
+    free(a->up);
+    a->up = NULL;
+    unlink_assoc(t, a);
+    a->next = t->udp_dead;
+    t->udp_dead = a;
+}
+
+void
+t2s_udp_assoc_input(struct t2s_instance *t, const struct t2s_udp_flow *f,
+                    struct pbuf *p)
+{
+    struct t2s_udp_assoc *a = find(t, &f->app, f->app_port);
+
+    if (a == NULL) {
+        if (t->udp_count >= t->max_udp) {
+            T2S_STAT_INC(&t->stats, udp_dropped);
+            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                            "UDP association limit %u reached: dropping",
+                            t->max_udp);
+            pbuf_free(p);
+            return;
+        }
+        a = assoc_new(t, f);
+        if (a == NULL) {
+            T2S_STAT_INC(&t->stats, err_resource);
+            pbuf_free(p);
+            return;
+        }
+        if (t2s_log_threshold >= T2S_LOG_DEBUG) {
+            char who[T2S_ENDPOINT_STRLEN];
+
+            describe(a, who, sizeof(who));
+            t2s_debug("udp #%llu %s: new association",
+                      (unsigned long long)a->id, who);
+        }
+    }
+    if (!T2S_UDP_IS_DNS(f))
+        a->dns_only = 0;
+    touch(a);
+    if (a->ready) {
+        send_to_relay(a, &f->dst, f->dst_port, p);
+        pbuf_free(p);
+        return;
+    }
+    if (a->qn == ASSOC_QUEUE_MAX) {
+        T2S_STAT_INC(&t->stats, udp_dropped);
+        pbuf_free(p);
+        return;
+    }
+    a->q[a->qn].p = p;
+    ip_addr_copy(a->q[a->qn].dst, f->dst);
+    a->q[a->qn].port = f->dst_port;
+    a->qn++;
+}
+
+void
+t2s_udp_assoc_close_all(struct t2s_instance *t)
+{
+    while (t->udp_list != NULL)
+        assoc_close(t->udp_list, "shutting down");
+}
+
+void
+t2s_udp_assoc_reap(struct t2s_instance *t)
+{
+    while (t->udp_dead != NULL) {
+        struct t2s_udp_assoc *a = t->udp_dead;
+
+        t->udp_dead = a->next;
+        free(a);
+    }
+}
