@@ -156,6 +156,7 @@ setup_topology() {
 }
 
 # danted on PROXY4/PROXY6 port 1080. Usage: start_danted none|username [PORT]
+# (DANTED_EXTRA: more lines for its configuration)
 start_danted() {
     local method=$1 port=${2:-1080} conf=$WORK/danted-$2.conf
     conf=$WORK/danted-${port}.conf
@@ -175,6 +176,7 @@ user.unprivileged: nobody
 clientmethod: none
 socksmethod: $method
 udp.connectdst: no
+${DANTED_EXTRA:-}
 client pass { from: 0/0 to: 0/0
     log: error
 }

@@ -105,4 +105,21 @@ done
 [ "$(stat_value udp_active)" = 0 ] || fail "capped associations did not idle out"
 expect_udp "after the cap cleared" "same 100 $SERVER4:7001" "$SERVER4:7001" --size 100
 kill -0 "$T2S_PID" || fail "tun2socks died"
+
+# The control connection ends the association: a second danted closes
+# idle UDP sessions (and their control connections) after 2 s, long
+# before tun2socks's own 60 s idle timeout.
+stop_t2s
+DANTED_EXTRA="timeout.io.udp: 2" start_danted none 1082
+start_t2s --proxy "socks5://$PROXY4:1082" --udp-timeout 60
+expect_udp "through the second danted" "same 100 $SERVER4:7001" "$SERVER4:7001" --size 100
+[ "$(stat_value udp_active)" = 1 ] || fail "want one association open"
+for _ in $(seq 20); do
+    [ "$(stat_value udp_active)" = 0 ] && break
+    sleep 0.5
+done
+[ "$(stat_value udp_active)" = 0 ] ||
+    fail "the association outlived its control connection"
+log "association ended with its control connection: $(grep 'udpassociate \]:' "$WORK/danted-1082.log" | tail -n 1 | sed 's/.*-> [0-9/]*: //')"
+kill -0 "$T2S_PID" || fail "tun2socks died"
 log PASS
