@@ -470,6 +470,23 @@ set_pipeline(struct t2s_config *c, const char *v, char *err, size_t errlen)
 }
 
 static int
+set_route(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (parse_bool(v, &c->route) < 0)
+        return fail(err, errlen, "bad --route '%.32s' (yes/no)", v);
+    return 0;
+}
+
+static int
+set_route_script(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (*v != '/' || strlen(v) >= sizeof(c->route_script))
+        return fail(err, errlen, "--route-script needs an absolute path");
+    strcpy(c->route_script, v);
+    return 0;
+}
+
+static int
 set_dns(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
     if (strcmp(v, "relay") == 0)
@@ -619,6 +636,14 @@ static const struct opt options[] = {
     {"socks-pipeline", NULL,
      "send greeting, auth and CONNECT without waiting (proxy must support it)",
      set_pipeline},
+    {"route", NULL,
+     "route the whole machine into --tun with tun2socks-route at start and "
+     "restore it at exit (default fwmark 0x7331)",
+     set_route},
+    {"route-script", "PATH",
+     "the tun2socks-route script (default $TUN2SOCKS_ROUTE_SCRIPT or "
+     "/usr/local/libexec/tun2socks/tun2socks-route)",
+     set_route_script},
     {"udp-timeout", "SEC", "end idle UDP associations (default 60)",
      set_udp_timeout},
     {"max-udp", "N",
@@ -910,6 +935,10 @@ t2s_config_from_args(struct t2s_config *c, int argc, char **argv, char *err,
         return fail(err, errlen,
                     "no proxy: give --proxy socks5://host:port or set "
                     "TUN2SOCKS_PROXY");
+    if (c->route && c->tun_fd >= 0)
+        return fail(err, errlen,
+                    "--route needs --tun (with --tun-fd the owner of the "
+                    "descriptor does the routing)");
     if (c->tun_fd >= 0 && (c->tun_ipv4[0] != '\0' || c->tun_ipv6[0] != '\0'))
         return fail(err, errlen,
                     "--tun-ipv4/--tun-ipv6 apply only to --tun (the owner of "

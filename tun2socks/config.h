@@ -43,6 +43,8 @@ struct t2s_config {
     int socks_pipeline;            /* --socks-pipeline: send greeting, auth
                                       and request without waiting (1/0) */
     char auth_file[512];           /* --proxy-auth-file; empty: none */
+    int route;                     /* --route: tun2socks-route up/down */
+    char route_script[512];        /* --route-script; empty: default */
 
     /* UDP and DNS */
     int dns_mode;              /* --dns, enum t2s_dns_mode */

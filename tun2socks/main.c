@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "route.h"
 #include "t2s.h"
 
 #define EXIT_USAGE 2
@@ -56,6 +57,12 @@ main(int argc, char **argv)
         fprintf(stderr, "tun2socks: %s (see --help)\n", err);
         return EXIT_USAGE;
     }
+    if (cfg.route && (t2s_route_prepare(&cfg, err, sizeof(err)) < 0 ||
+                      t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) <
+                          0)) {
+        fprintf(stderr, "tun2socks: %s\n", err);
+        return EXIT_USAGE;
+    }
     instance = t2s_create(&cfg, err, sizeof(err));
     explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
     if (instance == NULL) {
@@ -63,7 +70,15 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     install_signals();
+    if (cfg.route && t2s_route_up(&cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "tun2socks: %s\n", err);
+        t2s_route_down(&cfg);
+        t2s_destroy(instance);
+        return 1;
+    }
     rc = t2s_run(instance);
+    if (cfg.route)
+        t2s_route_down(&cfg);
     t2s_destroy(instance);
     return rc == 0 ? 0 : 1;
 }

@@ -908,6 +908,21 @@ test_args_more(void **state)
         T2S_CONFIG_ERR);
     assert_true(strlen(err) > 0);
 
+    /* --route: a --tun device only; --route-script absolute */
+    assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
+                          "--route", "--route-script", "/x/route", NULL),
+                     T2S_CONFIG_OK);
+    assert_int_equal(c.route, 1);
+    assert_string_equal(c.route_script, "/x/route");
+    assert_int_equal(
+        args(&c, "--tun-fd", "3", "--proxy", "socks5://h:1", "--route", NULL),
+        T2S_CONFIG_ERR);
+    assert_non_null(strstr(err, "--route needs --tun"));
+    assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
+                          "--route-script", "relative/route", NULL),
+                     T2S_CONFIG_ERR);
+    assert_non_null(strstr(err, "absolute"));
+
     /* --config=FILE form; flags before and after it override the file */
     path = write_temp("tun = fromfile\nmtu = 1400\nloglevel = debug\n"
                       "proxy = socks5://f:fp@h:3\n");

@@ -1,0 +1,178 @@
+/* --route: run tun2socks-route up/down around the program's lifetime. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "route.h"
+
+#define DEFAULT_SCRIPT "/usr/local/libexec/tun2socks/tun2socks-route"
+#define DEFAULT_FWMARK 0x7331u
+#define MAX_ARGS 32
+
+static const char *
+script_path(const struct t2s_config *c)
+{
+    const char *env = getenv("TUN2SOCKS_ROUTE_SCRIPT");
+
+    if (c->route_script[0] != '\0')
+        return c->route_script;
+    return env != NULL && *env == '/' ? env : DEFAULT_SCRIPT;
+}
+
+/* Runs the script with argv[1..]; returns its exit status or -1. */
+static int
+run_script(const struct t2s_config *c, const char **argv)
+{
+    /* execv() takes char *const[] but never writes the strings */
+    union {
+        const char **c;
+        char *const *v;
+    } args = {.c = argv};
+    pid_t pid, w;
+    int status;
+
+    argv[0] = script_path(c);
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        closefrom(3); /* the TUN, the loop's descriptors */
+        execv(argv[0], args.v);
+        fprintf(stderr, "tun2socks: cannot run %s: %s\n", argv[0],
+                strerror(errno));
+        _exit(127);
+    }
+    do
+        w = waitpid(pid, &status, 0);
+    while (w < 0 && errno == EINTR);
+    if (w < 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+/* First nameserver in resolv.conf that is not loopback or our own. */
+static int
+system_resolver(const struct t2s_config *c, char *out, size_t outlen)
+{
+    char line[512], addr[INET6_ADDRSTRLEN + 1];
+    uint8_t bin[16];
+    FILE *f = fopen("/etc/resolv.conf", "re");
+    int found = 0;
+
+    if (f == NULL)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, " nameserver %46s", addr) != 1)
+            continue;
+        if (inet_pton(AF_INET, addr, bin) == 1)
+            found = bin[0] != 127 && memcmp(bin, c->dns_addr4, 4) != 0;
+        else if (inet_pton(AF_INET6, addr, bin) == 1)
+            found = memcmp(bin, &in6addr_loopback, 16) != 0 &&
+                    memcmp(bin, c->dns_addr6, 16) != 0 &&
+                    !(bin[0] == 0xfe && (bin[1] & 0xc0) == 0x80);
+        if (found)
+            snprintf(out, outlen, strchr(addr, ':') ? "[%s]" : "%s", addr);
+    }
+    fclose(f);
+    return found;
+}
+
+int
+t2s_route_prepare(struct t2s_config *c, char *err, size_t errlen)
+{
+    char resolver[INET6_ADDRSTRLEN + 3], sub[256];
+
+    /* Leftovers of a run that was killed: the script removes what its
+     * state directory records (nothing when there is none) and puts
+     * resolv.conf back, before we read it below. */
+    t2s_route_down(c);
+    if (c->fwmark == 0)
+        c->fwmark = DEFAULT_FWMARK;
+    if (c->tun_ipv4[0] == '\0' && c->tun_ipv6[0] == '\0') {
+        strcpy(c->tun_ipv4, "198.18.0.1/30");
+        strcpy(c->tun_ipv6, "fd00:18::1/64");
+    }
+    if (c->dns_mode == T2S_DNS_TCP && c->resolver_family == 0) {
+        if (!system_resolver(c, resolver, sizeof(resolver))) {
+            snprintf(err, errlen,
+                     "--route with --dns tcp: no nameserver in "
+                     "/etc/resolv.conf to forward to; give --dns-resolver");
+            return -1;
+        }
+        if (t2s_config_set(c, "dns-resolver", resolver, sub, sizeof(sub)) <
+            0) {
+            snprintf(err, errlen, "--route: %s", sub);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+t2s_route_down(const struct t2s_config *c)
+{
+    const char *argv[] = {NULL, "down", "--tun", c->tun_name, NULL};
+
+    if (run_script(c, argv) != 0)
+        t2s_warn("'%s down --tun %s' failed: routing may not be restored",
+                 script_path(c), c->tun_name);
+}
+
+int
+t2s_route_up(const struct t2s_config *c, char *err, size_t errlen)
+{
+    char pid[24], mark[16], proxy[NI_MAXHOST], dns4[INET_ADDRSTRLEN],
+        dns6[INET6_ADDRSTRLEN];
+    const char *argv[MAX_ARGS];
+    int n = 1, rc;
+    static const char *const modes[] = {"relay", "tcp", "fake-ip"};
+
+    if (getnameinfo((const struct sockaddr *)&c->proxy.addr,
+                    c->proxy.addr_len, proxy, sizeof(proxy), NULL, 0,
+                    NI_NUMERICHOST) != 0) {
+        snprintf(err, errlen, "--route: the proxy address is not resolved");
+        return -1;
+    }
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    snprintf(mark, sizeof(mark), "0x%x", (unsigned)c->fwmark);
+    inet_ntop(AF_INET, c->dns_addr4, dns4, sizeof(dns4));
+    inet_ntop(AF_INET6, c->dns_addr6, dns6, sizeof(dns6));
+
+    argv[n++] = "up";
+    argv[n++] = "--no-start";
+    argv[n++] = "--tun";
+    argv[n++] = c->tun_name;
+    argv[n++] = "--pid";
+    argv[n++] = pid;
+    argv[n++] = "--fwmark";
+    argv[n++] = mark;
+    argv[n++] = "--proxy-addr";
+    argv[n++] = proxy;
+    if (c->tun_ipv6[0] == '\0') {
+        argv[n++] = "--tun-ipv6";
+        argv[n++] = "none";
+    }
+    argv[n++] = "--dns";
+    argv[n++] = modes[c->dns_mode];
+    argv[n++] = "--dns-addr";
+    argv[n++] = dns4;
+    if (c->tun_ipv6[0] != '\0') {
+        argv[n++] = "--dns-addr";
+        argv[n++] = dns6;
+    }
+    argv[n] = NULL;
+    rc = run_script(c, argv);
+    if (rc != 0) {
+        snprintf(err, errlen, "--route: '%s up' failed (%s %d)",
+                 script_path(c), rc < 0 ? "could not run it," : "exit",
+                 rc);
+        return -1;
+    }
+    return 0;
+}
