@@ -57,9 +57,9 @@ main(int argc, char **argv)
         fprintf(stderr, "tun2socks: %s (see --help)\n", err);
         return EXIT_USAGE;
     }
-    if (cfg.route && (t2s_route_prepare(&cfg, err, sizeof(err)) < 0 ||
-                      t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) <
-                          0)) {
+    if (cfg.route &&
+        (t2s_route_prepare(&cfg, err, sizeof(err)) < 0 ||
+         t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) < 0)) {
         fprintf(stderr, "tun2socks: %s\n", err);
         return EXIT_USAGE;
     }

@@ -105,8 +105,7 @@ t2s_route_prepare(struct t2s_config *c, char *err, size_t errlen)
                      "/etc/resolv.conf to forward to; give --dns-resolver");
             return -1;
         }
-        if (t2s_config_set(c, "dns-resolver", resolver, sub, sizeof(sub)) <
-            0) {
+        if (t2s_config_set(c, "dns-resolver", resolver, sub, sizeof(sub)) < 0) {
             snprintf(err, errlen, "--route: %s", sub);
             return -1;
         }
@@ -133,9 +132,8 @@ t2s_route_up(const struct t2s_config *c, char *err, size_t errlen)
     int n = 1, rc;
     static const char *const modes[] = {"relay", "tcp", "fake-ip"};
 
-    if (getnameinfo((const struct sockaddr *)&c->proxy.addr,
-                    c->proxy.addr_len, proxy, sizeof(proxy), NULL, 0,
-                    NI_NUMERICHOST) != 0) {
+    if (getnameinfo((const struct sockaddr *)&c->proxy.addr, c->proxy.addr_len,
+                    proxy, sizeof(proxy), NULL, 0, NI_NUMERICHOST) != 0) {
         snprintf(err, errlen, "--route: the proxy address is not resolved");
         return -1;
     }
@@ -169,9 +167,8 @@ t2s_route_up(const struct t2s_config *c, char *err, size_t errlen)
     argv[n] = NULL;
     rc = run_script(c, argv);
     if (rc != 0) {
-        snprintf(err, errlen, "--route: '%s up' failed (%s %d)",
-                 script_path(c), rc < 0 ? "could not run it," : "exit",
-                 rc);
+        snprintf(err, errlen, "--route: '%s up' failed (%s %d)", script_path(c),
+                 rc < 0 ? "could not run it," : "exit", rc);
         return -1;
     }
     return 0;

@@ -21,8 +21,9 @@
 int t2s_route_prepare(struct t2s_config *c, char *err, size_t errlen);
 
 /*
- * "tun2socks-route up --no-start" for this process. c->proxy must be resolved. Returns 0, or
- * -1 with one line in err (the script printed its reason on stderr).
+ * "tun2socks-route up --no-start" for this process. c->proxy must be resolved.
+ * Returns 0, or -1 with one line in err (the script printed its reason on
+ * stderr).
  */
 int t2s_route_up(const struct t2s_config *c, char *err, size_t errlen);
 
