@@ -41,7 +41,7 @@ t2s_config_init(struct t2s_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->tun_fd = -1;
-    c->mtu = 8500;
+    c->mtu = 65535;
     c->loglevel = T2S_LOG_INFO;
     c->connect_timeout_ms = 10000;
     c->idle_timeout_ms = 300000;
@@ -618,7 +618,7 @@ static const struct opt options[] = {
      set_tun_fd},
     {"tun-ipv4", "ADDR/LEN", "assign this IPv4 address to --tun", set_tun_ipv4},
     {"tun-ipv6", "ADDR/LEN", "assign this IPv6 address to --tun", set_tun_ipv6},
-    {"mtu", "N", "TUN MTU (default 8500)", set_mtu},
+    {"mtu", "N", "TUN MTU (default 65535)", set_mtu},
     {"proxy", "URL", "socks5://[user[:pass]@]host:port (IPv6 in [])",
      set_proxy},
     {"proxy-auth-file", "FILE", "read proxy credentials 'user:pass' from FILE",

@@ -21,7 +21,9 @@ for a in "$SERVER4" "$SERVER4B" "$SERVER6" "$SERVER6B"; do
     wait_for 100 bash -c "ip netns exec $NS_NET ss -Hlnu | grep -q '$a\]*:7001'" ||
         fail "UDP echo on $a did not start"
 done
-start_t2s --proxy "socks5://$PROXY4:1080" --udp-timeout 3 --max-udp 8
+# MTU 1500: the 8000- and 30000-byte datagrams arrive as IP fragments
+# (lwIP reassembles them) and the replies leave fragmented.
+start_t2s --proxy "socks5://$PROXY4:1080" --udp-timeout 3 --max-udp 8 --mtu 1500
 
 # expect_udp WHAT TOOL-ARGS... : every reply intact, sources as listed in WANT
 expect_udp() {
@@ -36,8 +38,6 @@ expect_udp "8000 bytes over IPv4" "same 8000 $SERVER4:7001" \
     "$SERVER4:7001" --size 8000 --seed 4
 expect_udp "8000 bytes over IPv6" "same 8000 $SERVER6:7001" \
     "[$SERVER6]:7001" --size 8000 --seed 6
-# Bigger than the TUN MTU: lwIP reassembles the app's fragments and
-# fragments the reply.
 expect_udp "30000 bytes over IPv4 (fragmented)" "same 30000 $SERVER4:7001" \
     "$SERVER4:7001" --size 30000 --seed 7
 expect_udp "one socket, two IPv4 servers" \

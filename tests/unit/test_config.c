@@ -142,7 +142,7 @@ test_set_options(void **state)
     (void)state;
     t2s_config_init(&c);
     assert_int_equal(c.tun_fd, -1);
-    assert_int_equal(c.mtu, 8500);
+    assert_int_equal(c.mtu, 65535);
     assert_int_equal(t2s_config_set(&c, "mtu", "576", err, sizeof(err)), 0);
     assert_int_equal(c.mtu, 576);
     assert_int_equal(t2s_config_set(&c, "mtu", "65535", err, sizeof(err)), 0);
@@ -766,7 +766,7 @@ test_load_file_more(void **state)
     assert_int_equal(t2s_config_load_file(&c, path, err, sizeof(err)), 0);
     unlink(path);
     assert_string_equal(c.tun_name, "tun3");
-    assert_int_equal(c.mtu, 8500);
+    assert_int_equal(c.mtu, 65535);
     assert_int_equal(c.idle_timeout_ms, 0);
     assert_int_equal(c.socks_pipeline, 1);
     assert_int_equal(c.fwmark, 0x10);
