@@ -31,6 +31,16 @@
 /* Pieces of a pbuf chain written in one writev. */
 #define TUN_IOV_MAX 64
 
+static size_t
+iov_len_total(const struct iovec *iov, int n)
+{
+    size_t len = 0;
+
+    for (int i = 0; i < n; i++)
+        len += iov[i].iov_len;
+    return len;
+}
+
 static err_t
 tun_write(struct netif *netif, struct pbuf *p)
 {
@@ -44,11 +54,22 @@ tun_write(struct netif *netif, struct pbuf *p)
         iov[n].iov_len = q->len;
         n++;
     }
+    if (iov_len_total(iov, n) != p->tot_len) {
+        /* A segment built from many small writes: flatten it (the read
+         * buffer is free while lwIP processes input). Writing a prefix
+         * would lose the segment on every retransmission alike. */
+        n = 1;
+        iov[0].iov_base = t->tun_buf;
+        iov[0].iov_len = pbuf_copy_partial(p, t->tun_buf, p->tot_len, 0);
+    }
     w = writev(t->tun_fd, iov, n);
     if (w < 0 || (size_t)w != p->tot_len) {
         /* Dropped: TCP retransmits. An error here would leave the segment
          * stuck in lwIP, so report success. */
         T2S_STAT_INC(&t->stats, tun_tx_dropped);
+        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                        "TUN write of %u bytes failed: %s", p->tot_len,
+                        w < 0 ? strerror(errno) : "short write");
         return ERR_OK;
     }
     T2S_STAT_INC(&t->stats, tun_tx_packets);

@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Clients and a connection-holding server for scripts/bench (stdlib only).
+
+  conns       new connection per request: connect (directly, or SOCKS5
+              greeting + CONNECT when --socks is given), GET PATH with
+              "Connection: close", read to EOF. --procs processes, each
+              sequential, for --seconds. Prints JSON: requests, errors,
+              rate (requests/s), p50_ms, p99_ms.
+  keepalive   one connection, --count GET PATH requests one after the
+              other (keep-alive). Prints JSON: requests, p50_ms, p99_ms.
+  hold        open --count TCP connections to HOST:PORT and keep them
+              idle; a connection counts as held once the server's one-byte
+              greeting arrived (so it is established end to end, through
+              any proxy). Prints "held N" and then waits for SIGTERM.
+  holdserver  accept connections, send the one-byte greeting, keep them
+              open until the peer closes.
+
+Latency is wall time from before connect() to the end of the response.
+"""
+import argparse
+import errno
+import ipaddress
+import json
+import multiprocessing
+import resource
+import selectors
+import signal
+import socket
+import struct
+import sys
+import time
+
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        b = s.recv(n - len(buf))
+        if not b:
+            raise ConnectionError("EOF in SOCKS reply")
+        buf += b
+    return buf
+
+
+def socks5_connect(s, host, port):
+    """No-auth greeting, then CONNECT to host:port (an IP address)."""
+    s.sendall(b"\x05\x01\x00")
+    if recv_exact(s, 2) != b"\x05\x00":
+        raise ConnectionError("SOCKS5 method refused")
+    ip = ipaddress.ip_address(host)
+    atyp = b"\x01" if ip.version == 4 else b"\x04"
+    s.sendall(b"\x05\x01\x00" + atyp + ip.packed + struct.pack("!H", port))
+    head = recv_exact(s, 4)
+    if head[1] != 0:
+        raise ConnectionError("SOCKS5 CONNECT failed, reply %d" % head[1])
+    alen = {1: 4, 4: 16}.get(head[3])
+    if alen is None:  # domain name: length byte first
+        alen = recv_exact(s, 1)[0]
+    recv_exact(s, alen + 2)
+
+
+def open_conn(args):
+    if args.socks:
+        phost, pport = args.socks.rsplit(":", 1)
+        s = socket.create_connection((phost.strip("[]"), int(pport)), timeout=10)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        socks5_connect(s, args.host, args.port)
+    else:
+        s = socket.create_connection((args.host, args.port), timeout=10)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def request(args, keepalive):
+    conn = "keep-alive" if keepalive else "close"
+    return ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: %s\r\n\r\n"
+            % (args.path, args.host, conn)).encode()
+
+
+def percentile(sorted_vals, p):
+    if not sorted_vals:
+        return None
+    return sorted_vals[min(len(sorted_vals) - 1, int(p * (len(sorted_vals) - 1) + 0.5))]
+
+
+def conns_worker(args, start, q):
+    req = request(args, False)
+    lat = []
+    errors = 0
+    while time.time() < start:
+        time.sleep(0.001)
+    deadline = start + args.seconds
+    while True:
+        t0 = time.perf_counter()
+        if time.time() >= deadline:
+            break
+        try:
+            s = open_conn(args)
+            s.sendall(req)
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+            s.close()
+            if not data.startswith(b"HTTP/1.1 200"):
+                raise ConnectionError("bad response")
+            lat.append(time.perf_counter() - t0)
+        except OSError:
+            errors += 1
+            time.sleep(0.01)
+    q.put((lat, errors))
+
+
+def cmd_conns(args):
+    q = multiprocessing.Queue()
+    start = time.time() + 0.2
+    procs = [multiprocessing.Process(target=conns_worker, args=(args, start, q))
+             for _ in range(args.procs)]
+    for p in procs:
+        p.start()
+    lat, errors = [], 0
+    for _ in procs:
+        lv, e = q.get()
+        lat += lv
+        errors += e
+    for p in procs:
+        p.join()
+    lat.sort()
+    print(json.dumps({
+        "requests": len(lat), "errors": errors,
+        "rate": len(lat) / args.seconds,
+        "p50_ms": percentile(lat, 0.50) * 1e3 if lat else None,
+        "p99_ms": percentile(lat, 0.99) * 1e3 if lat else None,
+    }))
+
+
+def read_response(f):
+    """One HTTP/1.1 response with Content-Length from a buffered reader."""
+    status = f.readline()
+    if not status.startswith(b"HTTP/1.1 200"):
+        raise ConnectionError("bad response %r" % status)
+    length = 0
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b""):
+            break
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    if len(f.read(length)) != length:
+        raise ConnectionError("short body")
+
+
+def cmd_keepalive(args):
+    s = open_conn(args)
+    f = s.makefile("rb")
+    req = request(args, True)
+    lat = []
+    for _ in range(args.count):
+        t0 = time.perf_counter()
+        s.sendall(req)
+        read_response(f)
+        lat.append(time.perf_counter() - t0)
+    s.close()
+    lat.sort()
+    print(json.dumps({"requests": len(lat),
+                      "p50_ms": percentile(lat, 0.50) * 1e3,
+                      "p99_ms": percentile(lat, 0.99) * 1e3}))
+
+
+def cmd_hold(args):
+    raise_nofile()
+    fam = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sel = selectors.DefaultSelector()
+    held, failed, started = [], 0, 0
+    last_progress = time.monotonic()
+    while len(held) + failed < args.count:
+        # keep at most --batch handshakes in flight
+        while started < args.count and len(sel.get_map()) < args.batch:
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.setblocking(False)
+            try:
+                s.connect((args.host, args.port))
+            except BlockingIOError:
+                pass
+            except OSError:
+                s.close()
+                failed += 1
+                started += 1
+                continue
+            sel.register(s, selectors.EVENT_READ)
+            started += 1
+        for key, _ in sel.select(timeout=1.0):
+            s = key.fileobj
+            sel.unregister(s)
+            try:
+                ok = s.recv(1) == b"x"
+            except OSError:
+                ok = False
+            if ok:
+                held.append(s)
+            else:
+                s.close()
+                failed += 1
+            last_progress = time.monotonic()
+        if time.monotonic() - last_progress > args.stall:
+            break  # the rest is stuck: report what was reached
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()
+    print("held %d failed %d" % (len(held), failed), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while True:
+        signal.pause()
+
+
+def cmd_holdserver(args):
+    raise_nofile()
+    fam = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((args.bind, args.port))
+    ls.listen(4096)
+    ls.setblocking(False)
+    ep = selectors.DefaultSelector()
+    ep.register(ls, selectors.EVENT_READ)
+    while True:
+        for key, _ in ep.select():
+            if key.fileobj is ls:
+                while True:
+                    try:
+                        c, _ = ls.accept()
+                    except BlockingIOError:
+                        break
+                    except OSError as e:
+                        if e.errno in (errno.EMFILE, errno.ENFILE):
+                            time.sleep(0.01)
+                            break
+                        raise
+                    c.setblocking(False)
+                    try:
+                        c.send(b"x")
+                        ep.register(c, selectors.EVENT_READ)
+                    except OSError:
+                        c.close()
+            else:  # peer closed (or sent something): drop it
+                c = key.fileobj
+                ep.unregister(c)
+                c.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    def client(name):
+        p = sub.add_parser(name)
+        p.add_argument("--host", required=True)
+        p.add_argument("--port", type=int, required=True)
+        p.add_argument("--socks", help="HOST:PORT of a SOCKS5 proxy (no auth)")
+        p.add_argument("--path", default="/tiny")
+        return p
+
+    p = client("conns")
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--procs", type=int, default=2)
+    p = client("keepalive")
+    p.add_argument("--count", type=int, default=1000)
+    p = sub.add_parser("hold")
+    p.add_argument("--host", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--batch", type=int, default=200)
+    p.add_argument("--stall", type=float, default=20,
+                   help="give up after this many seconds without progress")
+    p = sub.add_parser("holdserver")
+    p.add_argument("--bind", required=True)
+    p.add_argument("--port", type=int, required=True)
+    args = ap.parse_args()
+    {"conns": cmd_conns, "keepalive": cmd_keepalive, "hold": cmd_hold,
+     "holdserver": cmd_holdserver}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
