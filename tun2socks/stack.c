@@ -31,30 +31,21 @@
 /* Pieces of a pbuf chain written in one writev. */
 #define TUN_IOV_MAX 64
 
-static size_t
-iov_len_total(const struct iovec *iov, int n)
-{
-    size_t len = 0;
-
-    for (int i = 0; i < n; i++)
-        len += iov[i].iov_len;
-    return len;
-}
-
 static err_t
 tun_write(struct netif *netif, struct pbuf *p)
 {
     struct t2s_instance *t = netif->state;
     struct iovec iov[TUN_IOV_MAX];
+    const struct pbuf *q;
     int n = 0;
     ssize_t w;
 
-    for (struct pbuf *q = p; q != NULL && n < TUN_IOV_MAX; q = q->next) {
+    for (q = p; q != NULL && n < TUN_IOV_MAX; q = q->next) {
         iov[n].iov_base = q->payload;
         iov[n].iov_len = q->len;
         n++;
     }
-    if (iov_len_total(iov, n) != p->tot_len) {
+    if (q != NULL) {
         /* A segment built from many small writes: flatten it (the read
          * buffer is free while lwIP processes input). Writing a prefix
          * would lose the segment on every retransmission alike. */
