@@ -340,6 +340,78 @@ test_stop_in_every_state(void **state)
 
 /* A SYN arriving while the loop is stopping is refused, not leaked:
  * several instances in a row, each stopped with a SYN just sent. */
+/*
+ * An app that reconnects from the same port right after a close meets the
+ * TIME_WAIT pcb the previous connection left in lwIP: the new SYN (with a
+ * new initial sequence number) is answered with SYN|ACK, not RST, and gets
+ * a proxy connection of its own; over IPv4 and IPv6, while two other
+ * sessions stay open in lwIP's connection table and keep working.
+ */
+static void
+test_reconnect_same_port(void **state)
+{
+    static const struct fp_step echo[] = {FP_HANDSHAKE(0, 1), FP(FP_ECHO),
+                                          FP(FP_END)};
+    static const struct fp_step finished[] = {
+        FP_HANDSHAKE(0, 1), FPD(FP_SEND, "one", 3), FP(FP_SHUT_WR),
+        FP(FP_READ_EOF), FP(FP_END)};
+    /* proxy connections: the two others, then per family the finished
+     * one and its successor */
+    const struct fp_step *scripts[] = {echo,     echo, finished, echo,
+                                       finished, echo, NULL};
+    struct fake_proxy px = {0};
+    struct fwd f;
+    struct tc other[2];
+    struct t2s_stats st;
+    size_t conn = 0;
+
+    (void)state;
+    fp_start(&px, 4, 0, scripts);
+    fwd_start(&f, &px, NULL);
+    for (int i = 0; i < 2; i++) {
+        tc_init(&other[i], &f.k, i ? 6 : 4, (uint16_t)(43700 + i), 80);
+        assert_int_equal(tc_connect(&other[i], T), 1);
+        assert_int_equal(fp_wait_conns(&px, ++conn, T), 0);
+    }
+    for (int fam = 4; fam <= 6; fam += 2) {
+        struct tc c, again;
+        uint32_t iss;
+
+        tc_init(&c, &f.k, fam, 43710, 80);
+        assert_int_equal(tc_connect(&c, T), 1);
+        assert_int_equal(fp_wait_conns(&px, ++conn, T), 0);
+        assert_int_equal(tc_wait_fin(&c, T), 0);
+        assert_int_equal(c.data_len, 3);
+        /* the proxy closed first: lwIP is left in TIME_WAIT */
+        tc_send(&c, TH_FIN | TH_ACK, NULL, 0);
+        assert_int_equal(tc_wait_acked(&c, T), 0);
+        assert_int_equal(fp_wait_done(&px, conn - 1, T), 0);
+        iss = c.iss;
+        tc_free(&c);
+
+        tc_init(&again, &f.k, fam, 43710, 80);
+        again.iss = iss + 0x01000000u;
+        again.snd_nxt = again.snd_una = again.iss;
+        assert_int_equal(tc_connect(&again, T), 1);
+        assert_false(again.got_rst);
+        assert_int_equal(fp_wait_conns(&px, ++conn, T), 0);
+        tc_send(&again, TH_ACK | TH_PSH, "two", 3);
+        assert_int_equal(tc_wait_data(&again, 3, T), 0);
+        assert_memory_equal(again.data, "two", 3);
+        tc_free(&again);
+    }
+    for (int i = 0; i < 2; i++) {
+        tc_send(&other[i], TH_ACK | TH_PSH, "ab", 2);
+        assert_int_equal(tc_wait_data(&other[i], 2, T), 0);
+        assert_memory_equal(other[i].data, "ab", 2);
+    }
+    fwd_stop(&f, &st);
+    assert_int_equal(st.tcp_total, 6);
+    for (int i = 0; i < 2; i++)
+        tc_free(&other[i]);
+    fp_stop(&px);
+}
+
 static void
 test_create_destroy_repeatedly(void **state)
 {
@@ -379,6 +451,7 @@ main(void)
         cmocka_unit_test(test_stall_before_reply),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_stop_in_every_state),
+        cmocka_unit_test(test_reconnect_same_port),
         cmocka_unit_test(test_create_destroy_repeatedly),
     };
 
