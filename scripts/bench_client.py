@@ -14,6 +14,17 @@
               any proxy). Prints "held N" and then waits for SIGTERM.
   holdserver  accept connections, send the one-byte greeting, keep them
               open until the peer closes.
+  reconnect   --count requests like conns, one after the other, every one
+              from the same local port (--sport): the next connect() starts
+              right after the previous connection closed (retried while
+              the kernel still holds the old one in LAST-ACK). Prints JSON:
+              requests, errors, addr_busy_retries, p50_ms, max_ms.
+  stall       a receiver or sender that stops: download (default) sends
+              GET PATH and never reads the response; --upload writes to the
+              server without end (the server is a sinkserver that never
+              reads). Prints "stalled" once the first bytes are out, then
+              waits for SIGTERM.
+  sinkserver  accept connections and never read from them.
 
 Latency is wall time from before connect() to the end of the response.
 """
@@ -175,6 +186,95 @@ def cmd_keepalive(args):
                       "p99_ms": percentile(lat, 0.99) * 1e3}))
 
 
+def connect_from(args, fam, sport):
+    """A socket bound to sport and connected (through --socks if given).
+    The previous connection from sport may still be in LAST-ACK for a
+    moment (the final ACK comes from a user-space peer on the tun2socks
+    path): connect() then fails with EADDRNOTAVAIL and is retried."""
+    retries = 0
+    while True:
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.settimeout(10)
+            s.bind(("", sport))
+            if args.socks:
+                phost, pport = args.socks.rsplit(":", 1)
+                s.connect((phost.strip("[]"), int(pport)))
+                socks5_connect(s, args.host, args.port)
+            else:
+                s.connect((args.host, args.port))
+            return s, retries
+        except OSError as e:
+            s.close()
+            if e.errno != errno.EADDRNOTAVAIL or retries >= 10000:
+                raise
+            retries += 1
+            time.sleep(0.0001)
+
+
+def cmd_reconnect(args):
+    req = request(args, False)
+    fam = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    lat, errors, retries = [], 0, 0
+    for _ in range(args.count):
+        t0 = time.perf_counter()
+        s = None
+        try:
+            s, r = connect_from(args, fam, args.sport)
+            retries += r
+            s.sendall(req)
+            data = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+            if not data.startswith(b"HTTP/1.1 200"):
+                raise ConnectionError("bad response")
+            lat.append(time.perf_counter() - t0)
+        except OSError as e:
+            errors += 1
+            print("reconnect: %s" % e, file=sys.stderr)
+        finally:
+            if s is not None:
+                s.close()
+    lat.sort()
+    print(json.dumps({"requests": len(lat), "errors": errors,
+                      "addr_busy_retries": retries,
+                      "p50_ms": percentile(lat, 0.50) * 1e3 if lat else None,
+                      "max_ms": lat[-1] * 1e3 if lat else None}))
+
+
+def cmd_stall(args):
+    s = socket.create_connection((args.host, args.port), timeout=10)
+    s.settimeout(None)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if not args.upload:
+        s.sendall(request(args, True))
+        print("stalled", flush=True)
+        while True:
+            signal.pause()
+    chunk = b"\0" * 65536
+    s.sendall(chunk)
+    print("stalled", flush=True)
+    while True:  # blocks for good once the window is closed
+        s.sendall(chunk)
+
+
+def cmd_sinkserver(args):
+    fam = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((args.bind, args.port))
+    ls.listen(64)
+    held = []
+    while True:
+        c, _ = ls.accept()
+        held.append(c)
+
+
 def cmd_hold(args):
     raise_nofile()
     fam = socket.AF_INET6 if ":" in args.host else socket.AF_INET
@@ -273,6 +373,14 @@ def main():
     p.add_argument("--procs", type=int, default=2)
     p = client("keepalive")
     p.add_argument("--count", type=int, default=1000)
+    p = client("reconnect")
+    p.add_argument("--count", type=int, default=200)
+    p.add_argument("--sport", type=int, default=40000)
+    p = client("stall")
+    p.add_argument("--upload", action="store_true")
+    p = sub.add_parser("sinkserver")
+    p.add_argument("--bind", required=True)
+    p.add_argument("--port", type=int, required=True)
     p = sub.add_parser("hold")
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, required=True)
@@ -285,7 +393,8 @@ def main():
     p.add_argument("--port", type=int, required=True)
     args = ap.parse_args()
     {"conns": cmd_conns, "keepalive": cmd_keepalive, "hold": cmd_hold,
-     "holdserver": cmd_holdserver}[args.cmd](args)
+     "holdserver": cmd_holdserver, "reconnect": cmd_reconnect,
+     "stall": cmd_stall, "sinkserver": cmd_sinkserver}[args.cmd](args)
 
 
 if __name__ == "__main__":
