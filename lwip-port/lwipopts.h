@@ -61,7 +61,9 @@
 #define IP_REASS_MAX_PBUFS 512
 #define IP_REASS_MAXAGE 5
 
-/* ---- checksums: the kernel checks what it gives us; we must generate ---- */
+/* ---- checksums: the kernel checks what it gives us; we must generate,
+ * except TCP on a TUN with a virtio-net header (the kernel does it, see
+ * stack.c), hence per-netif control and no summing while copying. ---- */
 #define CHECKSUM_CHECK_IP 0
 #define CHECKSUM_CHECK_TCP 0
 #define CHECKSUM_CHECK_UDP 0
@@ -72,7 +74,8 @@
 #define CHECKSUM_GEN_UDP 1
 #define CHECKSUM_GEN_ICMP 1
 #define CHECKSUM_GEN_ICMP6 1
-#define LWIP_CHECKSUM_ON_COPY 1
+#define LWIP_CHECKSUM_ON_COPY 0
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 
 /* ---- TCP ---- */
 #define LWIP_CALLBACK_API 1

@@ -13,21 +13,26 @@
 #include "config.h"
 #include "log.h"
 #include "stats.h"
+#include "tun.h"
 
 struct t2s_tcp_session;
 struct t2s_udp_assoc;
 struct t2s_dns_tcp;
 struct t2s_fakeip;
 struct udp_pcb;
+struct pbuf;
 
 /* Proxy -> app reads go through this one buffer (tcp_write copies). */
 #define T2S_SCRATCH_SIZE (256 * 1024)
+/* The largest packet plus the largest virtio-net header we accept. */
+#define T2S_TUN_BUF_SIZE (65536 + T2S_VNET_HDR_MAX)
 
 struct t2s_instance {
     struct t2s_config cfg;            /* copy of the caller's config */
     struct ev_loop *loop;             /* owned */
     int tun_fd;                       /* raw IP packets */
     int tun_owned;                    /* we opened tun_fd and close it */
+    int tun_vnet_len;                 /* virtio-net header per packet, or 0 */
     struct netif netif;               /* the lwIP side of the TUN */
     struct tcp_pcb *listener;         /* wildcard listener, port 0 */
     ev_io tun_watcher;                /* TUN readable */
@@ -45,7 +50,8 @@ struct t2s_instance {
     struct t2s_stats stats;
     struct t2s_log_limit err_limit; /* rate limit for per-connection errors */
     uint8_t *scratch;               /* T2S_SCRATCH_SIZE bytes */
-    uint8_t *tun_buf;               /* one packet, cfg.mtu bytes */
+    uint8_t *tun_buf;               /* one packet: T2S_TUN_BUF_SIZE */
+    struct pbuf *rx_spare;          /* next TUN read goes here (stack.c) */
 
     /* UDP and DNS (udp_io.c, udp_assoc.c, dns_tcp.c, dns_local.c) */
     struct udp_pcb *udp_rx;           /* receives every datagram */

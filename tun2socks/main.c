@@ -1,4 +1,5 @@
 /* tun2socks: command line to config, signals to the library, exit code. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,28 @@ install_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
+/*
+ * Bulk transfers allocate and free megabytes a second: lwIP segments of up
+ * to 64 KiB, and a session's proxy-bound queue, which grows to 1 MiB while
+ * the proxy socket is full and is freed once drained. glibc serves blocks
+ * over 128 KiB with mmap(2) and gives the heap top back past 128 KiB free;
+ * either way the memory comes back as fresh zeroed pages: 30,000 to 90,000
+ * page faults in 4 s of one iperf3 stream, a tenth of tun2socks's CPU. Up
+ * to 2 MiB blocks come from the heap here, and up to 8 MiB of free heap is
+ * kept: the churn stops and memory stays bounded.
+ */
+#define MMAP_FROM_BYTES (2 * 1024 * 1024)
+#define HEAP_KEEP_BYTES (8 * 1024 * 1024)
+
+static void
+tune_malloc(void)
+{
+#if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+    (void)mallopt(M_MMAP_THRESHOLD, MMAP_FROM_BYTES);
+    (void)mallopt(M_TRIM_THRESHOLD, HEAP_KEEP_BYTES);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -70,6 +93,7 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     install_signals();
+    tune_malloc();
     if (cfg.route && t2s_route_up(&cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "tun2socks: %s\n", err);
         t2s_route_down(&cfg);

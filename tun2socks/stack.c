@@ -1,8 +1,10 @@
 /*
- * lwIP <-> TUN. Packets are read until EAGAIN (bounded per wakeup) and each
- * is copied into an exact-size pbuf; output pbuf chains are written with one
- * writev. lwIP timeouts and the output flush run once per loop iteration
- * from an ev_prepare watcher.
+ * lwIP <-> TUN. Packets are read until EAGAIN (bounded per wakeup); large
+ * ones straight into the pbuf lwIP gets, small ones copied into an
+ * exact-size pbuf. Output pbuf chains are written with one writev. With a
+ * virtio-net header on the TUN the kernel completes our TCP checksums. lwIP
+ * timeouts and the output flush run once per loop iteration from an
+ * ev_prepare watcher.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,12 +24,16 @@
 #include "core.h"
 #include "stack.h"
 #include "tcp_session.h"
+#include "tun.h"
+#include "vnet.h"
 #include "udp_assoc.h"
 
 /* Packets handled per TUN wakeup before other watchers get a turn. */
 #define TUN_READ_BUDGET 256
-/* Largest packet the TUN can hand us. */
-#define TUN_BUF_SIZE 65536
+/* Packets at least this big go to lwIP in the 64 KiB pbuf they were read
+ * into (no copy); smaller ones are copied so that a segment lwIP holds
+ * (out of order, or waiting for the proxy) does not pin a 64 KiB block. */
+#define TUN_ZEROCOPY_MIN 16384
 /* Pieces of a pbuf chain written in one writev. */
 #define TUN_IOV_MAX 64
 
@@ -36,10 +42,28 @@ tun_write(struct netif *netif, struct pbuf *p)
 {
     struct t2s_instance *t = netif->state;
     struct iovec iov[TUN_IOV_MAX];
+    union {
+        struct virtio_net_hdr h;
+        uint8_t bytes[T2S_VNET_HDR_MAX];
+    } hdr;
     const struct pbuf *q;
-    int n = 0;
+    int n = 0, first;
+    size_t want = p->tot_len;
     ssize_t w;
 
+    if (t->tun_vnet_len > 0) {
+        memset(&hdr, 0, sizeof(hdr));
+        if (t2s_vnet_tcp_csum(p->payload, p->len, p->tot_len, &hdr.h) < 0) {
+            T2S_STAT_INC(&t->stats, tun_tx_dropped);
+            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                            "TUN write: unexpected TCP segment layout");
+            return ERR_OK;
+        }
+        iov[n].iov_base = &hdr;
+        iov[n].iov_len = (size_t)t->tun_vnet_len;
+        want += iov[n++].iov_len;
+    }
+    first = n;
     for (q = p; q != NULL && n < TUN_IOV_MAX; q = q->next) {
         iov[n].iov_base = q->payload;
         iov[n].iov_len = q->len;
@@ -49,12 +73,12 @@ tun_write(struct netif *netif, struct pbuf *p)
         /* A segment built from many small writes: flatten it (the read
          * buffer is free while lwIP processes input). Writing a prefix
          * would lose the segment on every retransmission alike. */
-        n = 1;
-        iov[0].iov_base = t->tun_buf;
-        iov[0].iov_len = pbuf_copy_partial(p, t->tun_buf, p->tot_len, 0);
+        n = first + 1;
+        iov[first].iov_base = t->tun_buf;
+        iov[first].iov_len = pbuf_copy_partial(p, t->tun_buf, p->tot_len, 0);
     }
     w = writev(t->tun_fd, iov, n);
-    if (w < 0 || (size_t)w != p->tot_len) {
+    if (w < 0 || (size_t)w != want) {
         /* Dropped: TCP retransmits. An error here would leave the segment
          * stuck in lwIP, so report success. */
         T2S_STAT_INC(&t->stats, tun_tx_dropped);
@@ -95,33 +119,74 @@ netif_init_cb(struct netif *netif)
     return ERR_OK;
 }
 
+/* The pbuf the next packet is read into: a whole one, kept across reads
+ * until a large packet takes it; NULL when memory is short. */
+static struct pbuf *
+rx_pbuf(struct t2s_instance *t)
+{
+    if (t->rx_spare == NULL)
+        t->rx_spare = pbuf_alloc(PBUF_RAW, 0xffff, PBUF_RAM);
+    return t->rx_spare;
+}
+
+/* One packet from the TUN: 1 with *out set (NULL for a packet dropped), 0
+ * when the queue is empty, -1 when the TUN is gone. */
+static int
+read_packet(struct t2s_instance *t, struct pbuf **out)
+{
+    struct pbuf *big = rx_pbuf(t), *p;
+    uint8_t *dst = big != NULL ? big->payload : t->tun_buf + T2S_VNET_HDR_MAX;
+    /* The virtio-net header only says the checksum is partial, and lwIP
+     * checks none (CHECKSUM_CHECK_* are off): read and ignore it. */
+    struct iovec iov[2] = {{t->tun_buf, (size_t)t->tun_vnet_len},
+                           {dst, 0xffff}};
+    ssize_t n = readv(t->tun_fd, iov, 2);
+
+    *out = NULL;
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return 0;
+        t2s_err("TUN read failed: %s",
+                n == 0 ? "end of file" : strerror(errno));
+        return -1;
+    }
+    T2S_STAT_INC(&t->stats, tun_rx_packets);
+    n -= t->tun_vnet_len;
+    if (n <= 0)
+        return 1;
+    if (big != NULL && n >= TUN_ZEROCOPY_MIN) {
+        pbuf_realloc(big, (u16_t)n);
+        t->rx_spare = NULL;
+        *out = big;
+        return 1;
+    }
+    p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+    if (p == NULL) {
+        T2S_STAT_INC(&t->stats, err_resource);
+        return 1;
+    }
+    memcpy(p->payload, dst, (size_t)n);
+    *out = p;
+    return 1;
+}
+
 static void
 on_tun_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct t2s_instance *t = w->data;
     struct pbuf *p;
-    ssize_t n;
+    int rc;
 
     (void)revents;
     for (int i = 0; i < TUN_READ_BUDGET; i++) {
-        n = read(t->tun_fd, t->tun_buf, TUN_BUF_SIZE);
-        if (n <= 0) {
-            if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return;
-            t2s_err("TUN read failed: %s",
-                    n == 0 ? "end of file" : strerror(errno));
+        rc = read_packet(t, &p);
+        if (rc < 0) {
             t->fatal = 1;
             ev_break(loop, EVBREAK_ALL);
+        }
+        if (rc <= 0)
             return;
-        }
-        T2S_STAT_INC(&t->stats, tun_rx_packets);
-        p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
-        if (p == NULL) {
-            T2S_STAT_INC(&t->stats, err_resource);
-            continue;
-        }
-        memcpy(p->payload, t->tun_buf, (size_t)n);
-        if (t->netif.input(p, &t->netif) != ERR_OK)
+        if (p != NULL && t->netif.input(p, &t->netif) != ERR_OK)
             pbuf_free(p);
     }
 }
@@ -173,6 +238,11 @@ add_netif(struct t2s_instance *t)
     IP6_ADDR(&addr6, PP_HTONL(0xfd00ffffUL), 0, 0, PP_HTONL(0xfffeUL));
     netif_ip6_addr_set(&t->netif, 0, &addr6);
     netif_ip6_addr_set_state(&t->netif, 0, IP6_ADDR_PREFERRED);
+    /* With a virtio-net header the kernel completes TCP checksums
+     * (t2s_vnet_tcp_csum()); lwIP still sums everything else. */
+    if (t->tun_vnet_len > 0)
+        NETIF_SET_CHECKSUM_CTRL(&t->netif, NETIF_CHECKSUM_ENABLE_ALL &
+                                               ~NETIF_CHECKSUM_GEN_TCP);
     netif_set_default(&t->netif);
     netif_set_link_up(&t->netif);
     netif_set_up(&t->netif);
@@ -243,6 +313,10 @@ t2s_stack_shutdown(struct t2s_instance *t)
         tcp_abort(tcp_active_pcbs);
     while (tcp_tw_pcbs != NULL)
         tcp_abort(tcp_tw_pcbs);
+    if (t->rx_spare != NULL) {
+        pbuf_free(t->rx_spare);
+        t->rx_spare = NULL;
+    }
     if (t->netif.state == t) {
         netif_remove(&t->netif);
         t->netif.state = NULL;

@@ -48,9 +48,16 @@ open_tun(struct t2s_instance *t, char *err, size_t errlen)
                      strerror(errno));
             return -1;
         }
+        t->tun_vnet_len = t2s_tun_vnet_hdr_len(t->tun_fd);
+        if (t->tun_vnet_len < 0) {
+            snprintf(err, errlen,
+                     "--tun-fd %d: cannot read its virtio-net header size",
+                     c->tun_fd);
+            return -1;
+        }
         return 0;
     }
-    t->tun_fd = t2s_tun_open(c->tun_name, err, errlen);
+    t->tun_fd = t2s_tun_open(c->tun_name, &t->tun_vnet_len, err, errlen);
     if (t->tun_fd < 0)
         return -1;
     t->tun_owned = 1;
@@ -91,7 +98,7 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
     t->max_conns = effective_max_conns(t->cfg.max_conns);
     t->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     t->scratch = malloc(T2S_SCRATCH_SIZE);
-    t->tun_buf = malloc(65536);
+    t->tun_buf = malloc(T2S_TUN_BUF_SIZE);
     if (t->loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -146,6 +153,7 @@ t2s_run(struct t2s_instance *t)
 {
     char proxy[T2S_ENDPOINT_STRLEN];
     const struct sockaddr_storage *a = &t->cfg.proxy.addr;
+    const char *offload = t->tun_vnet_len > 0 ? ", checksum offload" : "";
 
     if (a->ss_family == AF_INET6)
         t2s_fmt_endpoint(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr,
@@ -154,14 +162,14 @@ t2s_run(struct t2s_instance *t)
         t2s_fmt_endpoint(AF_INET, &((const struct sockaddr_in *)a)->sin_addr,
                          t->cfg.proxy.port, proxy, sizeof(proxy));
     if (t->cfg.tun_fd >= 0)
-        t2s_info("TUN fd %d -> socks5 proxy %s, DNS %s, at most %u TCP "
+        t2s_info("TUN fd %d%s -> socks5 proxy %s, DNS %s, at most %u TCP "
                  "connections and %u UDP associations",
-                 t->tun_fd, proxy, dns_mode_name(t->cfg.dns_mode), t->max_conns,
-                 t->max_udp);
+                 t->tun_fd, offload, proxy, dns_mode_name(t->cfg.dns_mode),
+                 t->max_conns, t->max_udp);
     else
-        t2s_info("TUN %s (MTU %d) -> socks5 proxy %s, DNS %s, at most %u TCP "
-                 "connections and %u UDP associations",
-                 t->cfg.tun_name, t->cfg.mtu, proxy,
+        t2s_info("TUN %s (MTU %d%s) -> socks5 proxy %s, DNS %s, at most %u "
+                 "TCP connections and %u UDP associations",
+                 t->cfg.tun_name, t->cfg.mtu, offload, proxy,
                  dns_mode_name(t->cfg.dns_mode), t->max_conns, t->max_udp);
     ev_run(t->loop, 0);
     return t->fatal ? -1 : 0;

@@ -6,9 +6,9 @@
  * sent, relay -> both directions shut -> graceful close. Any error, reset
  * or timeout aborts both sides (RST to the app, RST to the proxy).
  *
- * Flow control: app data is written to the proxy socket straight from the
- * pbuf; what the socket does not take is queued in a bounded buffer and
- * acknowledged to lwIP (tcp_recved) only once written, so lwIP's window
+ * Flow control: app data is queued in the pbufs lwIP delivered and written
+ * to the proxy socket straight from them; it is acknowledged to lwIP
+ * (tcp_recved) only once written, so lwIP's window bounds the queue and
  * slows the app. Proxy data is read only while lwIP has send buffer.
  *
  * Every close goes through session_close(); the memory is freed after the
@@ -24,13 +24,16 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
-#include "buf.h"
 #include "core.h"
 #include "t2s_lwip_hooks.h"
 #include "tcp_session.h"
 #include "fakeip.h"
+#include "pbq.h"
 #include "target.h"
 #include "upstream.h"
+
+/* Pieces of queued app data handed to one sendmsg(2). */
+#define TO_PROXY_IOV 64
 
 enum close_kind {
     CLOSE_GRACEFUL, /* both directions finished */
@@ -47,7 +50,7 @@ struct t2s_tcp_session {
     ev_timer timer;               /* connect timeout, then idle timeout */
     ev_tstamp last_active;        /* last byte either way */
     struct t2s_upstream *up;      /* handshake state; NULL in relay */
-    struct t2s_buf to_proxy;      /* app bytes the socket has not taken */
+    struct t2s_pbq to_proxy;      /* app bytes the socket has not taken */
     struct t2s_tcp_session *prev; /* registry links */
     struct t2s_tcp_session *next;
     struct t2s_tcp_session *next_dirty; /* flush list */
@@ -191,49 +194,23 @@ socket_error_is_fatal(ssize_t n)
     return n < 0 && errno != EAGAIN && errno != EINTR;
 }
 
-/* Writes what the socket takes from the queue. -1 on a socket error. */
+/* Writes what the socket takes from the queue, straight from lwIP's
+ * pbufs. -1 on a socket error. */
 static int
 flush_to_proxy(struct t2s_tcp_session *s)
 {
+    struct iovec iov[TO_PROXY_IOV];
+
     while (s->to_proxy.len > 0) {
-        ssize_t n = send(s->fd, t2s_buf_head(&s->to_proxy), s->to_proxy.len,
-                         MSG_NOSIGNAL);
+        struct msghdr msg = {.msg_iov = iov};
+        ssize_t n;
+
+        msg.msg_iovlen = (size_t)t2s_pbq_iov(&s->to_proxy, iov, TO_PROXY_IOV);
+        n = sendmsg(s->fd, &msg, MSG_NOSIGNAL);
         if (n <= 0)
             return socket_error_is_fatal(n) ? -1 : 0;
-        t2s_buf_consume(&s->to_proxy, (size_t)n);
+        t2s_pbq_consume(&s->to_proxy, (size_t)n);
         acknowledge_app(s, (size_t)n);
-    }
-    return 0;
-}
-
-/* Sends a fresh pbuf with one writev; queues whatever is left. */
-static int
-send_pbuf(struct t2s_tcp_session *s, struct pbuf *p)
-{
-    struct iovec iov[32];
-    size_t sent = 0, off = 0;
-    int n = 0;
-    ssize_t w;
-
-    if (s->to_proxy.len == 0) {
-        for (struct pbuf *q = p; q != NULL && n < 32; q = q->next, n++) {
-            iov[n].iov_base = q->payload;
-            iov[n].iov_len = q->len;
-        }
-        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        w = sendmsg(s->fd, &msg, MSG_NOSIGNAL);
-        if (socket_error_is_fatal(w))
-            return -1;
-        sent = w > 0 ? (size_t)w : 0;
-        acknowledge_app(s, sent);
-    }
-    for (struct pbuf *q = p; q != NULL; off += q->len, q = q->next) {
-        size_t skip = sent > off ? sent - off : 0;
-        if (skip >= q->len)
-            continue;
-        if (t2s_buf_append(&s->to_proxy, (const uint8_t *)q->payload + skip,
-                           q->len - skip) < 0)
-            return -1;
     }
     return 0;
 }
@@ -258,13 +235,14 @@ on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         maybe_finish(s);
         return s->pcb_aborted ? ERR_ABRT : ERR_OK;
     }
-    if (send_pbuf(s, p) < 0) {
-        pbuf_free(p);
+    /* lwIP's window bounds what waits here: it opens only as the proxy
+     * socket takes bytes (acknowledge_app()). */
+    t2s_pbq_push(&s->to_proxy, p);
+    if (flush_to_proxy(s) < 0) {
         T2S_STAT_INC(&s->t->stats, err_reset_proxy);
         session_close(s, CLOSE_ABORT, "proxy connection failed");
         return ERR_ABRT;
     }
-    pbuf_free(p);
     mark_dirty(s);
     io_relay_update(s);
     return ERR_OK;
@@ -585,7 +563,6 @@ session_new(struct t2s_instance *t, struct tcp_pcb *npcb,
     s->t = t;
     s->id = ++t->next_id;
     s->pcb = npcb;
-    t2s_buf_init(&s->to_proxy, TCP_WND + 0xffff);
     s->fake_entry = fake_entry;
     if (fake_entry >= 0)
         t2s_fakeip_ref(t->fakeip, fake_entry);
@@ -715,7 +692,7 @@ session_close(struct t2s_tcp_session *s, int kind, const char *why)
         detach_pcb(s, kind);
     if (s->fd >= 0)
         close_socket(s, kind);
-    t2s_buf_free(&s->to_proxy);
+    t2s_pbq_clear(&s->to_proxy);
     if (s->fake_entry >= 0)
         t2s_fakeip_unref(t->fakeip, s->fake_entry);
     s->fake_entry = -1;

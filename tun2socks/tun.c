@@ -40,11 +40,40 @@ perm_hint(int e)
     return (e == EPERM || e == EACCES) ? " (needs root or CAP_NET_ADMIN)" : "";
 }
 
+/*
+ * With a virtio-net header on every packet and TUN_F_CSUM, the kernel
+ * neither computes the TCP checksum of what apps send into the TUN nor
+ * verifies what we write (we mark it "checksum needed" and local delivery
+ * trusts it; a forwarded packet gets its checksum on the way out). No
+ * segmentation offloads: every packet stays within the MTU.
+ */
+static int
+enable_csum_offload(int fd)
+{
+    return ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM);
+}
+
 int
-t2s_tun_open(const char *name, char *err, size_t errlen)
+t2s_tun_vnet_hdr_len(int fd)
 {
     struct ifreq ifr;
-    int fd, e;
+    int len = 0;
+
+    memset(&ifr, 0, sizeof(ifr));
+    if (ioctl(fd, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_VNET_HDR))
+        return 0;
+    if (ioctl(fd, TUNGETVNETHDRSZ, &len) < 0 || len < T2S_VNET_HDR_MIN ||
+        len > T2S_VNET_HDR_MAX)
+        return -1;
+    (void)enable_csum_offload(fd);
+    return len;
+}
+
+int
+t2s_tun_open(const char *name, int *vnet_hdr_len, char *err, size_t errlen)
+{
+    struct ifreq ifr;
+    int fd, e, rc;
 
     fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -54,9 +83,21 @@ t2s_tun_open(const char *name, char *err, size_t errlen)
         return -1;
     }
     memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0 || t2s_fd_nonblock(fd) < 0) {
+    *vnet_hdr_len = T2S_VNET_HDR_MIN;
+    rc = ioctl(fd, TUNSETIFF, &ifr);
+    if (rc < 0 && errno == EINVAL) {
+        /* A kernel without virtio-net headers on TUN: plain packets. */
+        ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+        *vnet_hdr_len = 0;
+        rc = ioctl(fd, TUNSETIFF, &ifr);
+    }
+    /* Without the offload the header stays, and our writes still skip the
+     * kernel's checksum check. */
+    if (rc == 0 && *vnet_hdr_len > 0)
+        (void)enable_csum_offload(fd);
+    if (rc < 0 || t2s_fd_nonblock(fd) < 0) {
         e = errno;
         snprintf(err, errlen, "cannot create TUN device '%s': %s%s", name,
                  strerror(e), perm_hint(e));

@@ -7,12 +7,26 @@
 
 #include <stddef.h>
 
+/* Size of struct virtio_net_hdr, the header TUN_F_CSUM packets carry. */
+#define T2S_VNET_HDR_MIN 10
+/* Largest header size we accept on a TUN fd handed to us. */
+#define T2S_VNET_HDR_MAX 64
+
 /*
- * Creates the TUN device `name`, or attaches to an existing persistent one.
- * Returns the non-blocking fd, or -1 with one line in err (a permission
+ * Creates the TUN device `name`, or attaches to an existing persistent one,
+ * with checksum offload where the kernel offers it: then every packet read
+ * or written starts with a virtio-net header of *vnet_hdr_len bytes (else
+ * 0). Returns the non-blocking fd, or -1 with one line in err (a permission
  * problem is named as such).
  */
-int t2s_tun_open(const char *name, char *err, size_t errlen);
+int t2s_tun_open(const char *name, int *vnet_hdr_len, char *err, size_t errlen);
+
+/*
+ * The virtio-net header length of a TUN fd opened by someone else: 0 when
+ * it has none (or fd is not a TUN), -1 when it is unusable. With a header,
+ * checksum offload is switched on as for t2s_tun_open().
+ */
+int t2s_tun_vnet_hdr_len(int fd);
 
 /*
  * Sets the MTU, assigns ipv4/ipv6 ("ADDR/PREFIX", NULL or "" to skip; an

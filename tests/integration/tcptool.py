@@ -233,6 +233,26 @@ def cmd_udpsend(args):
                             "%s:%d" % (peer[0], peer[1])))
 
 
+def cmd_tunexec(args):
+    """Open a TUN like a VPN service would, then exec a command with the fd
+    in place of every '{fd}' in its arguments."""
+    import fcntl
+    import struct
+    import subprocess
+    IFF_TUN, IFF_NO_PI, IFF_VNET_HDR = 0x0001, 0x1000, 0x4000
+    TUNSETIFF = 0x400454CA
+    flags = IFF_TUN | IFF_NO_PI | (IFF_VNET_HDR if args.vnet else 0)
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", args.name.encode(), flags))
+    for cmd in (["addr", "add", args.ipv4, "dev", args.name],
+                ["addr", "add", args.ipv6, "dev", args.name, "nodad"],
+                ["link", "set", args.name, "up"]):
+        subprocess.run(["ip"] + cmd, check=True)
+    os.set_inheritable(fd, True)
+    argv = [a.replace("{fd}", str(fd)) for a in args.command]
+    os.execv(argv[0], argv)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -287,6 +307,13 @@ def main():
     a.add_argument("--seed", type=int, default=1)
     a.add_argument("--timeout", type=float, default=3)
     a.set_defaults(fn=cmd_udpsend)
+    a = sub.add_parser("tunexec")
+    a.add_argument("--name", required=True)
+    a.add_argument("--vnet", type=int, choices=[0, 1], default=0)
+    a.add_argument("--ipv4", required=True)
+    a.add_argument("--ipv6", required=True)
+    a.add_argument("command", nargs="+")
+    a.set_defaults(fn=cmd_tunexec)
     args = p.parse_args()
     args.fn(args)
 
