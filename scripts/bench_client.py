@@ -75,6 +75,19 @@ def socks5_connect(s, host, port):
     recv_exact(s, alen + 2)
 
 
+def get_until_close(s, req):
+    """Send one HTTP request, read the response until the server closes."""
+    s.sendall(req)
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    if not data.startswith(b"HTTP/1.1 200"):
+        raise ConnectionError("bad response")
+
+
 def open_conn(args):
     if args.socks:
         phost, pport = args.socks.rsplit(":", 1)
@@ -112,16 +125,8 @@ def conns_worker(args, start, q):
             break
         try:
             s = open_conn(args)
-            s.sendall(req)
-            data = b""
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                data += b
+            get_until_close(s, req)
             s.close()
-            if not data.startswith(b"HTTP/1.1 200"):
-                raise ConnectionError("bad response")
             lat.append(time.perf_counter() - t0)
         except OSError:
             errors += 1
@@ -224,15 +229,7 @@ def cmd_reconnect(args):
         try:
             s, r = connect_from(args, fam, args.sport)
             retries += r
-            s.sendall(req)
-            data = b""
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                data += b
-            if not data.startswith(b"HTTP/1.1 200"):
-                raise ConnectionError("bad response")
+            get_until_close(s, req)
             lat.append(time.perf_counter() - t0)
         except OSError as e:
             errors += 1

@@ -247,6 +247,23 @@ stop_t2s() {
     T2S_PID=""
 }
 
+# One download from a "send" server on 8001 and one upload to a "sink"
+# server on 8002 (logging to $WORK/up.log), both checked by SHA-256.
+# Usage: transfer_both_ways WHAT HOST SIZE UP_SEED WANT_DOWN WANT_UP
+# (UPLOADS counts uploads so far, for the server's log.)
+UPLOADS=0
+transfer_both_ways() {
+    local what=$1 host=$2 size=$3 seed=$4 want_down=$5 want_up=$6 got
+    got=$(tool_dev download "$host" 8001)
+    [ "$got" = "$want_down" ] || fail "$what download from $host: got '$got', want '$want_down'"
+    UPLOADS=$((UPLOADS + 1))
+    tool_dev upload "$host" 8002 "$size" --seed "$seed" >/dev/null
+    wait_for 100 bash -c "[ \$(grep -c ^sink '$WORK/up.log') -ge $UPLOADS ]" ||
+        fail "$what upload to $host: the server saw no end of data"
+    got=$(grep ^sink "$WORK/up.log" | tail -n 1 | cut -d' ' -f2-)
+    [ "$got" = "$want_up" ] || fail "$what upload to $host: server got '$got', want '$want_up'"
+}
+
 # Helpers for the Python client/server tool.
 tool_dev() { in_dev python3 "$TOOLS_PY" "$@"; }
 tool_net_bg() { # LOGFILE args...

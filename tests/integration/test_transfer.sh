@@ -21,21 +21,12 @@ want_up=$(python3 "$TOOLS_PY" sha "$SIZE" --seed 9)
 
 printf '%s:%s\n' "$TEST_USER" "$TEST_PASS" >"$WORK/auth"
 chmod 600 "$WORK/auth"
-uploads=0
-
 run_case() { # NAME tun2socks-args...
-    local name=$1 host got
+    local name=$1 host
     shift
     start_t2s "$@"
     for host in "$SERVER4" "$SERVER6"; do
-        got=$(tool_dev download "$host" 8001)
-        [ "$got" = "$want_down" ] || fail "$name download from $host: got '$got', want '$want_down'"
-        uploads=$((uploads + 1))
-        tool_dev upload "$host" 8002 "$SIZE" --seed 9 >/dev/null
-        wait_for 100 bash -c "[ \$(grep -c ^sink '$WORK/up.log') -ge $uploads ]" ||
-            fail "$name upload to $host: the server saw no end of data"
-        got=$(grep ^sink "$WORK/up.log" | tail -n 1 | cut -d' ' -f2-)
-        [ "$got" = "$want_up" ] || fail "$name upload to $host: server got '$got', want '$want_up'"
+        transfer_both_ways "$name" "$host" "$SIZE" 9 "$want_down" "$want_up"
         log "$name $host: 64 MiB down and up, SHA-256 match"
     done
     grep -q "$TEST_PASS" "$WORK/t2s.log" && fail "the password appears in the log"

@@ -17,7 +17,6 @@ tool_net_bg "$WORK/up.out" serve --port 8002 --mode sink --log "$WORK/up.log"
 wait_for 100 listening "$NS_NET" 8002 || fail "servers did not start"
 want_down=$(python3 "$TOOLS_PY" sha "$SIZE" --seed 4)
 want_up=$(python3 "$TOOLS_PY" sha "$SIZE" --seed 6)
-uploads=0
 
 for vnet in 0 1; do
     spawn "$NS_DEV" "$WORK/t2s.log" python3 "$TOOLS_PY" tunexec --name tunfd0 \
@@ -35,14 +34,7 @@ for vnet in 0 1; do
     in_dev ip route replace default dev tunfd0
     in_dev ip -6 route replace default dev tunfd0
     for host in "$SERVER4" "$SERVER6"; do
-        got=$(tool_dev download "$host" 8001)
-        [ "$got" = "$want_down" ] || fail "vnet $vnet download from $host: got '$got', want '$want_down'"
-        uploads=$((uploads + 1))
-        tool_dev upload "$host" 8002 "$SIZE" --seed 6 >/dev/null
-        wait_for 100 bash -c "[ \$(grep -c ^sink '$WORK/up.log') -ge $uploads ]" ||
-            fail "vnet $vnet upload to $host: the server saw no end of data"
-        got=$(grep ^sink "$WORK/up.log" | tail -n 1 | cut -d' ' -f2-)
-        [ "$got" = "$want_up" ] || fail "vnet $vnet upload to $host: server got '$got', want '$want_up'"
+        transfer_both_ways "vnet $vnet" "$host" "$SIZE" 6 "$want_down" "$want_up"
         log "TUN fd, vnet header $vnet, $host: 16 MiB down and up, SHA-256 match"
     done
     stop_t2s
