@@ -88,15 +88,20 @@ def get_until_close(s, req):
         raise ConnectionError("bad response")
 
 
-def open_conn(args):
+def first_hop(args):
+    """Where a client connects: the SOCKS server with --socks, else the
+    server itself."""
     if args.socks:
         phost, pport = args.socks.rsplit(":", 1)
-        s = socket.create_connection((phost.strip("[]"), int(pport)), timeout=10)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return (phost.strip("[]"), int(pport))
+    return (args.host, args.port)
+
+
+def open_conn(args):
+    s = socket.create_connection(first_hop(args), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if args.socks:
         socks5_connect(s, args.host, args.port)
-    else:
-        s = socket.create_connection((args.host, args.port), timeout=10)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 
 
@@ -204,12 +209,9 @@ def connect_from(args, fam, sport):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             s.settimeout(10)
             s.bind(("", sport))
+            s.connect(first_hop(args))
             if args.socks:
-                phost, pport = args.socks.rsplit(":", 1)
-                s.connect((phost.strip("[]"), int(pport)))
                 socks5_connect(s, args.host, args.port)
-            else:
-                s.connect((args.host, args.port))
             return s, retries
         except OSError as e:
             s.close()

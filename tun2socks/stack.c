@@ -24,7 +24,6 @@
 #include "core.h"
 #include "stack.h"
 #include "tcp_session.h"
-#include "tun.h"
 #include "vnet.h"
 #include "udp_assoc.h"
 
@@ -34,6 +33,8 @@
  * into (no copy); smaller ones are copied so that a segment lwIP holds
  * (out of order, or waiting for the proxy) does not pin a 64 KiB block. */
 #define TUN_ZEROCOPY_MIN 16384
+/* The largest IP packet, the size of every read. */
+#define TUN_PKT_MAX 0xffff
 /* Pieces of a pbuf chain written in one writev. */
 #define TUN_IOV_MAX 64
 
@@ -125,7 +126,7 @@ static struct pbuf *
 rx_pbuf(struct t2s_instance *t)
 {
     if (t->rx_spare == NULL)
-        t->rx_spare = pbuf_alloc(PBUF_RAW, 0xffff, PBUF_RAM);
+        t->rx_spare = pbuf_alloc(PBUF_RAW, TUN_PKT_MAX, PBUF_RAM);
     return t->rx_spare;
 }
 
@@ -139,7 +140,7 @@ read_packet(struct t2s_instance *t, struct pbuf **out)
     /* The virtio-net header only says the checksum is partial, and lwIP
      * checks none (CHECKSUM_CHECK_* are off): read and ignore it. */
     struct iovec iov[2] = {{t->tun_buf, (size_t)t->tun_vnet_len},
-                           {dst, 0xffff}};
+                           {dst, TUN_PKT_MAX}};
     ssize_t n = readv(t->tun_fd, iov, 2);
 
     *out = NULL;

@@ -203,14 +203,21 @@ flush_to_proxy(struct t2s_tcp_session *s)
 
     while (s->to_proxy.len > 0) {
         struct msghdr msg = {.msg_iov = iov};
+        size_t offered = 0;
         ssize_t n;
 
         msg.msg_iovlen = (size_t)t2s_pbq_iov(&s->to_proxy, iov, TO_PROXY_IOV);
+        for (size_t i = 0; i < msg.msg_iovlen; i++)
+            offered += iov[i].iov_len;
         n = sendmsg(s->fd, &msg, MSG_NOSIGNAL);
         if (n <= 0)
             return socket_error_is_fatal(n) ? -1 : 0;
         t2s_pbq_consume(&s->to_proxy, (size_t)n);
         acknowledge_app(s, (size_t)n);
+        /* A short write means the socket is full: wait for EV_WRITE
+         * rather than spend a system call on EAGAIN. */
+        if ((size_t)n < offered)
+            break;
     }
     return 0;
 }
@@ -219,6 +226,7 @@ static err_t
 on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
     struct t2s_tcp_session *s = arg;
+    int was_empty;
 
     (void)err;
     if (s == NULL || s->closed) {
@@ -237,8 +245,10 @@ on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     }
     /* lwIP's window bounds what waits here: it opens only as the proxy
      * socket takes bytes (acknowledge_app()). */
+    was_empty = s->to_proxy.len == 0;
     t2s_pbq_push(&s->to_proxy, p);
-    if (flush_to_proxy(s) < 0) {
+    /* Behind a backlog the socket is full: EV_WRITE flushes it. */
+    if (was_empty && flush_to_proxy(s) < 0) {
         T2S_STAT_INC(&s->t->stats, err_reset_proxy);
         session_close(s, CLOSE_ABORT, "proxy connection failed");
         return ERR_ABRT;
