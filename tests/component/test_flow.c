@@ -40,6 +40,7 @@ fill_until_zero_window(struct tc *c, uint8_t *buf)
 {
     size_t sent = 0;
     long long idle_since = now_ms();
+    unsigned quiet = 0;
 
     while (sent < LIMIT) {
         size_t n = tc_send_window(c, buf + sent, LIMIT - sent);
@@ -52,8 +53,9 @@ fill_until_zero_window(struct tc *c, uint8_t *buf)
         if (c->got_rst || now_ms() - idle_since > T)
             fail_msg("stuck after %zu bytes (window %u)", sent,
                      (unsigned)c->peer_wnd);
-        if (n == 0)
-            tk_poll(c->k, 5);
+        /* no news for 100 ms: probe (our ACK may have been dropped) */
+        if (n == 0 && tk_poll(c->k, 5) == 0 && ++quiet % 20 == 0)
+            tc_probe(c);
     }
     return sent;
 }

@@ -300,6 +300,14 @@ tc_send(struct tc *c, uint8_t flags, const void *data, size_t len)
 }
 
 void
+tc_probe(struct tc *c)
+{
+    c->snd_nxt--;
+    tc_send(c, TH_ACK, NULL, 0);
+    c->snd_nxt++;
+}
+
+void
 tc_syn(struct tc *c)
 {
     c->snd_nxt = c->snd_una = c->iss;
@@ -569,6 +577,7 @@ tc_write(struct tc *c, const void *data, size_t len, int timeout_ms)
     const uint8_t *d = data;
     size_t off = 0;
     long long deadline = now_ms() + timeout_ms;
+    unsigned quiet = 0;
 
     while (off < len) {
         size_t n = tc_send_window(c, d + off, len - off);
@@ -582,7 +591,8 @@ tc_write(struct tc *c, const void *data, size_t len, int timeout_ms)
         }
         if (now_ms() >= deadline)
             return -1;
-        tk_poll(c->k, 20);
+        if (tk_poll(c->k, 20) == 0 && ++quiet % 5 == 0)
+            tc_probe(c);
     }
     return 0;
 }

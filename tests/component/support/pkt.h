@@ -91,6 +91,12 @@ void tc_free(struct tc *c);
 /* Sends one segment with our current seq/ack and the given payload. */
 void tc_send(struct tc *c, uint8_t flags, const void *data, size_t len);
 
+/* Asks for an ACK with the peer's current window, as a real TCP's
+ * retransmission or window probe would: an empty segment just below
+ * snd_nxt. The forwarder's ACKs can be lost (it drops what the socketpair
+ * does not take), and a client with a full window would wait forever. */
+void tc_probe(struct tc *c);
+
 /* Sends a SYN only. */
 void tc_syn(struct tc *c);
 
@@ -111,8 +117,8 @@ int tc_wait_acked(struct tc *c, int timeout_ms);
  * returns the bytes sent. */
 size_t tc_send_window(struct tc *c, const uint8_t *data, size_t len);
 
-/* Sends all of data, waiting for window as needed. 0 or -1 on timeout
- * (no progress for timeout_ms). */
+/* Sends all of data, waiting for window as needed (probing after 100 ms
+ * without news). 0 or -1 on timeout (no progress for timeout_ms). */
 int tc_write(struct tc *c, const void *data, size_t len, int timeout_ms);
 
 /* Quiet period: dispatches packets for ms milliseconds. */
