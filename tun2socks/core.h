@@ -10,6 +10,7 @@
 
 #include "lwip/netif.h"
 
+#include "blkq.h"
 #include "config.h"
 #include "log.h"
 #include "stats.h"
@@ -22,8 +23,13 @@ struct t2s_fakeip;
 struct udp_pcb;
 struct pbuf;
 
-/* Proxy -> app reads go through this one buffer (tcp_write copies). */
+/* Proxy -> app reads go through this buffer when the block pool's budget
+ * is spent (tcp_write copies then). */
 #define T2S_SCRATCH_SIZE (256 * 1024)
+/* Proxy bytes lwIP references without a copy (blkq.h): at most this many
+ * blocks in use (64 MiB), and this many kept free for reuse (4 MiB). */
+#define T2S_BLK_BUDGET 1024
+#define T2S_BLK_CACHE 64
 /* The largest packet plus the largest virtio-net header we accept. */
 #define T2S_TUN_BUF_SIZE (65536 + T2S_VNET_HDR_MAX)
 
@@ -50,6 +56,7 @@ struct t2s_instance {
     struct t2s_stats stats;
     struct t2s_log_limit err_limit; /* rate limit for per-connection errors */
     uint8_t *scratch;               /* T2S_SCRATCH_SIZE bytes */
+    struct t2s_blkpool blkpool;     /* blocks for proxy -> app bytes */
     uint8_t *tun_buf;               /* one packet: T2S_TUN_BUF_SIZE */
     struct pbuf *rx_spare;          /* next TUN read goes here (stack.c) */
 

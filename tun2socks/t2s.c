@@ -98,6 +98,7 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
     t->max_conns = effective_max_conns(t->cfg.max_conns);
     t->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     t->scratch = malloc(T2S_SCRATCH_SIZE);
+    t2s_blkpool_init(&t->blkpool, T2S_BLK_CACHE, T2S_BLK_BUDGET);
     t->tun_buf = malloc(T2S_TUN_BUF_SIZE);
     if (t->loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -213,6 +214,7 @@ t2s_destroy(struct t2s_instance *t)
     if (t->tun_owned && t->tun_fd >= 0)
         close(t->tun_fd);
     free(t->scratch);
+    t2s_blkpool_destroy(&t->blkpool);
     free(t->tun_buf);
     if (the_instance == t)
         the_instance = NULL;

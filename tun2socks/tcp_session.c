@@ -9,7 +9,10 @@
  * Flow control: app data is queued in the pbufs lwIP delivered and written
  * to the proxy socket straight from them; it is acknowledged to lwIP
  * (tcp_recved) only once written, so lwIP's window bounds the queue and
- * slows the app. Proxy data is read only while lwIP has send buffer.
+ * slows the app. Proxy data is read only while lwIP has send buffer,
+ * straight into blocks (blkq.h) that lwIP's segments reference until the
+ * app acknowledges them; when the pool's budget is spent, through a
+ * scratch buffer that tcp_write() copies.
  *
  * Every close goes through session_close(); the memory is freed after the
  * loop iteration by t2s_tcp_reap(), so no callback frees its own object.
@@ -34,6 +37,9 @@
 
 /* Pieces of queued app data handed to one sendmsg(2). */
 #define TO_PROXY_IOV 64
+/* Pieces of block space filled by one recvmsg(2): the tail's free space
+ * and new blocks for the rest of T2S_SCRATCH_SIZE. */
+#define TO_APP_IOV (T2S_SCRATCH_SIZE / T2S_BLK_SIZE + 2)
 
 enum close_kind {
     CLOSE_GRACEFUL, /* both directions finished */
@@ -51,6 +57,7 @@ struct t2s_tcp_session {
     ev_tstamp last_active;        /* last byte either way */
     struct t2s_upstream *up;      /* handshake state; NULL in relay */
     struct t2s_pbq to_proxy;      /* app bytes the socket has not taken */
+    struct t2s_blkq to_app;       /* proxy bytes lwIP references */
     struct t2s_tcp_session *prev; /* registry links */
     struct t2s_tcp_session *next;
     struct t2s_tcp_session *next_dirty; /* flush list */
@@ -268,20 +275,23 @@ app_room(const struct tcp_pcb *pcb)
     size_t segs_left = TCP_SND_QUEUELEN - pcb->snd_queuelen;
     size_t mss = pcb->mss ? pcb->mss : 536;
 
-    /* each tcp_write chunk may start a new segment */
-    if (segs_left < 8)
+    /* Each segment takes a header and a data pbuf, and each tcp_write
+     * chunk may add one more to the last segment. */
+    if (segs_left < 16)
         return 0;
-    if (room / mss + 8 > segs_left)
-        room = (segs_left - 8) * mss;
+    if (2 * (room / mss) + 16 > segs_left)
+        room = (segs_left - 16) / 2 * mss;
     return room;
 }
 
+/* flags: TCP_WRITE_FLAG_COPY, or 0 for bytes in s->to_app's blocks. */
 static int
-write_to_app(struct t2s_tcp_session *s, const uint8_t *data, size_t len)
+write_to_app(struct t2s_tcp_session *s, const uint8_t *data, size_t len,
+             u8_t flags)
 {
     while (len > 0) {
         u16_t chunk = len > 0xffff ? 0xffff : (u16_t)len;
-        if (tcp_write(s->pcb, data, chunk, TCP_WRITE_FLAG_COPY) != ERR_OK)
+        if (tcp_write(s->pcb, data, chunk, flags) != ERR_OK)
             return -1;
         data += chunk;
         len -= chunk;
@@ -306,6 +316,60 @@ send_fin_to_app(struct t2s_tcp_session *s)
     tcp_shutdown(s->pcb, 0, 1);
 }
 
+/* Returns to the pool the blocks no segment lwIP holds refers to: bytes
+ * before the oldest sequence number still queued or unacknowledged. */
+static void
+release_acked(struct t2s_tcp_session *s)
+{
+    const struct tcp_pcb *pcb = s->pcb;
+    u32_t seq = pcb->snd_lbb;
+
+    if (s->to_app.head == NULL)
+        return;
+    if (pcb->unacked != NULL)
+        seq = lwip_ntohl(pcb->unacked->tcphdr->seqno);
+    if (pcb->unsent != NULL &&
+        (pcb->unacked == NULL ||
+         TCP_SEQ_LT(lwip_ntohl(pcb->unsent->tcphdr->seqno), seq)))
+        seq = lwip_ntohl(pcb->unsent->tcphdr->seqno);
+    t2s_blkq_release(&s->to_app, &s->t->blkpool, seq);
+}
+
+/* One read from the proxy socket into lwIP's send queue: into blocks that
+ * lwIP references, or through the scratch buffer when none are left.
+ * Returns what recv(2) returned, or -2 when tcp_write() failed. */
+static ssize_t
+recv_to_app(struct t2s_tcp_session *s, size_t room)
+{
+    struct t2s_instance *t = s->t;
+    struct iovec iov[TO_APP_IOV];
+    struct msghdr msg = {.msg_iov = iov};
+    size_t left;
+    ssize_t n;
+    int rc = 0, saved_errno;
+
+    msg.msg_iovlen =
+        (size_t)t2s_blkq_space(&s->to_app, &t->blkpool, iov, TO_APP_IOV, room);
+    if (msg.msg_iovlen == 0) {
+        n = recv(s->fd, t->scratch, room, 0);
+        if (n > 0)
+            rc = write_to_app(s, t->scratch, (size_t)n, TCP_WRITE_FLAG_COPY);
+        return rc < 0 ? -2 : n;
+    }
+    n = recvmsg(s->fd, &msg, 0);
+    saved_errno = errno;
+    left = n > 0 ? (size_t)n : 0;
+    for (size_t i = 0; i < msg.msg_iovlen && left > 0 && rc == 0; i++) {
+        size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
+        rc = write_to_app(s, iov[i].iov_base, len, 0);
+        left -= len;
+    }
+    t2s_blkq_commit(&s->to_app, &t->blkpool, n > 0 ? (size_t)n : 0,
+                    s->pcb->snd_lbb);
+    errno = saved_errno;
+    return rc < 0 ? -2 : n;
+}
+
 static void
 read_from_proxy(struct t2s_tcp_session *s)
 {
@@ -321,7 +385,12 @@ read_from_proxy(struct t2s_tcp_session *s)
         }
         if (room > T2S_SCRATCH_SIZE)
             room = T2S_SCRATCH_SIZE;
-        n = recv(s->fd, t->scratch, room, 0);
+        n = recv_to_app(s, room);
+        if (n == -2) {
+            T2S_STAT_INC(&t->stats, err_resource);
+            session_close(s, CLOSE_ABORT, "out of memory");
+            return;
+        }
         if (n == 0) {
             s->proxy_eof = 1;
             send_fin_to_app(s);
@@ -332,11 +401,6 @@ read_from_proxy(struct t2s_tcp_session *s)
                 break;
             T2S_STAT_INC(&t->stats, err_reset_proxy);
             session_close(s, CLOSE_ABORT, "proxy connection reset");
-            return;
-        }
-        if (write_to_app(s, t->scratch, (size_t)n) < 0) {
-            T2S_STAT_INC(&t->stats, err_resource);
-            session_close(s, CLOSE_ABORT, "out of memory");
             return;
         }
         T2S_STAT_ADD(&t->stats, bytes_down, n);
@@ -356,6 +420,7 @@ on_pcb_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
     if (s == NULL || s->closed)
         return ERR_OK;
     touch(s);
+    release_acked(s);
     /* Resume reading once a useful amount of send buffer is free. */
     if (s->read_paused && app_room(pcb) >= TCP_SNDLOWAT / 2) {
         s->read_paused = 0;
@@ -371,7 +436,8 @@ on_pcb_err(void *arg, err_t err)
 
     if (s == NULL || s->closed)
         return;
-    s->pcb = NULL; /* lwIP has freed it */
+    s->pcb = NULL; /* lwIP has freed it, and its segments */
+    t2s_blkq_clear(&s->to_app, &s->t->blkpool);
     if (err == ERR_CLSD) {
         /* Both FINs exchanged; finish writing to the proxy. */
         s->app_gone = 1;
@@ -479,7 +545,7 @@ handshake_done(struct t2s_tcp_session *s)
     rc = tcp_enqueue_flags(s->pcb, TCP_SYN | TCP_ACK);
     /* payload the server sent right behind its reply */
     if (rc == ERR_OK && up->in_len > 0) {
-        rc = write_to_app(s, up->in, up->in_len);
+        rc = write_to_app(s, up->in, up->in_len, TCP_WRITE_FLAG_COPY);
         T2S_STAT_ADD(&s->t->stats, bytes_down, up->in_len);
     }
     free(up);
@@ -648,11 +714,46 @@ t2s_tcp_on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 /* ---- the one close path ---- */
 
+/* Replaces the references lwIP's queued segments hold into q's blocks
+ * with copies, so that the pcb can outlive the session. -1 when memory is
+ * short. */
+static int
+copy_referenced(struct tcp_pcb *pcb, const struct t2s_blkq *q)
+{
+    struct tcp_seg *lists[2] = {pcb->unsent, pcb->unacked};
+
+    if (q->head == NULL)
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        for (struct tcp_seg *seg = lists[i]; seg != NULL; seg = seg->next) {
+            /* seg->p is the header pbuf; the data follows it */
+            for (struct pbuf *prev = seg->p; prev->next != NULL;
+                 prev = prev->next) {
+                struct pbuf *ref = prev->next, *copy;
+                if (!t2s_blkq_holds(q, ref->payload))
+                    continue;
+                copy = pbuf_alloc(PBUF_RAW, ref->len, PBUF_RAM);
+                if (copy == NULL)
+                    return -1;
+                memcpy(copy->payload, ref->payload, ref->len);
+                copy->next = ref->next;
+                copy->tot_len = ref->tot_len;
+                prev->next = copy;
+                ref->next = NULL;
+                pbuf_free(ref);
+            }
+        }
+    }
+    return 0;
+}
+
 static void
 detach_pcb(struct t2s_tcp_session *s, int kind)
 {
     struct tcp_pcb *pcb = s->pcb;
 
+    if (kind != CLOSE_ABORT && copy_referenced(pcb, &s->to_app) < 0)
+        kind = CLOSE_ABORT;
     s->pcb = NULL;
     tcp_arg(pcb, NULL);
     tcp_recv(pcb, NULL);
@@ -700,6 +801,8 @@ session_close(struct t2s_tcp_session *s, int kind, const char *why)
     ev_timer_stop(t->loop, &s->timer);
     if (s->pcb != NULL)
         detach_pcb(s, kind);
+    /* lwIP holds no reference into the blocks now */
+    t2s_blkq_clear(&s->to_app, &t->blkpool);
     if (s->fd >= 0)
         close_socket(s, kind);
     t2s_pbq_clear(&s->to_proxy);
