@@ -191,22 +191,6 @@ flush_out(struct t2s_upstream *up, int fd, int *want)
 }
 
 static int
-check_connected(struct t2s_upstream *up, int fd)
-{
-    int soerr = 0;
-    socklen_t len = sizeof(soerr);
-
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-        soerr = errno;
-    if (soerr == EINPROGRESS)
-        return T2S_UP_AGAIN;
-    if (soerr != 0)
-        return fail(up, T2S_UP_FAIL_CONNECT, soerr);
-    up->state = T2S_UP_METHOD;
-    return T2S_UP_DONE;
-}
-
-static int
 read_in(struct t2s_upstream *up, int fd)
 {
     ssize_t n;
@@ -232,9 +216,14 @@ t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
     int rc, progress;
 
     if (up->state == T2S_UP_CONNECTING) {
-        rc = check_connected(up, fd);
+        /* Writable: connected, or the connect failed. No getsockopt(
+         * SO_ERROR): the first send() reports a failure just as well. */
+        rc = flush_out(up, fd, want);
+        if (rc == T2S_UP_FAIL)
+            up->fail_kind = T2S_UP_FAIL_CONNECT;
         if (rc != T2S_UP_DONE)
             return rc;
+        up->state = T2S_UP_METHOD;
     }
     for (;;) {
         rc = flush_out(up, fd, want);
