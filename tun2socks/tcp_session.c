@@ -273,8 +273,12 @@ app_room(const struct tcp_pcb *pcb)
 {
     size_t room = pcb->snd_buf;
     size_t segs_left = TCP_SND_QUEUELEN - pcb->snd_queuelen;
-    size_t mss = pcb->mss ? pcb->mss : 536;
+    /* tcp_write() makes segments no bigger than half the largest window
+     * the app ever offered */
+    size_t mss = LWIP_MIN(pcb->mss, pcb->snd_wnd_max / 2);
 
+    if (mss == 0)
+        mss = pcb->mss ? pcb->mss : 536;
     /* Each segment takes a header and a data pbuf, and each tcp_write
      * chunk may add one more to the last segment. */
     if (segs_left < 16)

@@ -339,6 +339,43 @@ test_bulk_echo_both_ways(void **state)
     free(msg);
 }
 
+/* An app that offers a 256-byte window: lwIP cuts 128-byte segments, and
+ * the forwarder must not queue more of them than lwIP can hold (it would
+ * fail tcp_write() and drop the connection). */
+static void
+test_tiny_app_window(void **state)
+{
+    static const struct fp_step script[] = {
+        FP_HANDSHAKE(0, 1), FPA(FP_SEND_PATTERN, 600000), FP(FP_END)};
+    const struct fp_step *scripts[] = {script, NULL};
+    const size_t n = 600000;
+    struct fake_proxy px = {0};
+    struct fwd f;
+    struct tc c;
+    struct t2s_stats st;
+    uint8_t *want = malloc(n);
+
+    (void)state;
+    assert_non_null(want);
+    pattern_fill(want, 0, n);
+    fp_start(&px, 4, 0, scripts);
+    fwd_start(&f, &px, NULL);
+    tc_init(&c, &f.k, 4, 40600, 80);
+    c.wnd = 256;
+    assert_int_equal(tc_connect(&c, T), 1);
+    assert_int_equal(tc_wait_fin(&c, 10 * T), 0);
+    assert_int_equal(c.data_len, n);
+    assert_memory_equal(c.data, want, n);
+    tc_send(&c, TH_FIN | TH_ACK, NULL, 0);
+    assert_int_equal(tc_wait_acked(&c, T), 0);
+    assert_false(c.got_rst);
+    assert_clean_end(&f, &st);
+    assert_int_equal(st.bytes_down, n);
+    tc_free(&c);
+    fp_stop(&px);
+    free(want);
+}
+
 int
 main(void)
 {
@@ -354,6 +391,7 @@ main(void)
         cmocka_unit_test(test_proxy_fin_after_pending_data),
         cmocka_unit_test(test_proxy_eof_before_app_handshake_ack),
         cmocka_unit_test(test_bulk_echo_both_ways),
+        cmocka_unit_test(test_tiny_app_window),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -246,6 +246,7 @@ tc_init(struct tc *c, struct tk *k, int family, uint16_t sport, uint16_t dport)
     c->snd_nxt = c->snd_una = c->iss;
     c->our_wscale = -1;
     c->mss = 1400;
+    c->wnd = 65535;
     c->auto_ack = 1;
     if (k->nconns < TK_MAX_CONNS)
         k->conns[k->nconns++] = c;
@@ -283,7 +284,7 @@ tc_send(struct tc *c, uint8_t flags, const void *data, size_t len)
     s.seq = c->snd_nxt;
     s.ack = (flags & TH_ACK) ? c->rcv_nxt : 0;
     s.flags = flags;
-    s.wnd = 65535;
+    s.wnd = c->wnd;
     s.mss = (flags & TH_SYN) ? c->mss : -1;
     s.wscale = (flags & TH_SYN) ? c->our_wscale : -1;
     s.data = data;

@@ -63,6 +63,7 @@ struct tc {
     int peer_wscale;   /* shift applied to the peer's windows */
     int our_wscale;    /* offered in our SYN, -1: none */
     uint16_t mss;      /* payload per segment we send */
+    uint16_t wnd;      /* window we advertise, as on the wire (65535) */
     int auto_ack;      /* acknowledge data and FIN at once (default) */
     uint8_t *data;     /* payload received in order */
     size_t data_len, data_cap;
