@@ -40,6 +40,8 @@
 /* Pieces of block space filled by one recvmsg(2): the tail's free space
  * and new blocks for the rest of T2S_SCRATCH_SIZE. */
 #define TO_APP_IOV (T2S_SCRATCH_SIZE / T2S_BLK_SIZE + 2)
+/* A read this big marks a session as bulk: later reads go into blocks. */
+#define TO_APP_BULK 16384
 
 enum close_kind {
     CLOSE_GRACEFUL, /* both directions finished */
@@ -71,6 +73,7 @@ struct t2s_tcp_session {
     unsigned closed : 1;      /* session_close() ran */
     unsigned pcb_aborted : 1; /* we aborted the pcb in a callback */
     unsigned fin_pending : 1; /* proxy EOF seen before the handshake ended */
+    unsigned bulk : 1;        /* proxy reads go into blocks (recv_to_app) */
     long fake_entry;          /* fake-ip entry pinned, or -1 */
 };
 
@@ -340,8 +343,10 @@ release_acked(struct t2s_tcp_session *s)
 }
 
 /* One read from the proxy socket into lwIP's send queue: into blocks that
- * lwIP references, or through the scratch buffer when none are left.
- * Returns what recv(2) returned, or -2 when tcp_write() failed. */
+ * lwIP references once the session has shown bulk traffic (a read of at
+ * least TO_APP_BULK), else, or when the pool's budget is spent, through
+ * the scratch buffer: small replies do not take a block each. Returns
+ * what recv(2) returned, or -2 when tcp_write() failed. */
 static ssize_t
 recv_to_app(struct t2s_tcp_session *s, size_t room)
 {
@@ -352,12 +357,15 @@ recv_to_app(struct t2s_tcp_session *s, size_t room)
     ssize_t n;
     int rc = 0, saved_errno;
 
-    msg.msg_iovlen =
-        (size_t)t2s_blkq_space(&s->to_app, &t->blkpool, iov, TO_APP_IOV, room);
+    msg.msg_iovlen = s->bulk ? (size_t)t2s_blkq_space(&s->to_app, &t->blkpool,
+                                                      iov, TO_APP_IOV, room)
+                             : 0;
     if (msg.msg_iovlen == 0) {
         n = recv(s->fd, t->scratch, room, 0);
         if (n > 0)
             rc = write_to_app(s, t->scratch, (size_t)n, TCP_WRITE_FLAG_COPY);
+        if (n >= TO_APP_BULK)
+            s->bulk = 1;
         return rc < 0 ? -2 : n;
     }
     n = recvmsg(s->fd, &msg, 0);
