@@ -95,16 +95,22 @@ pool_put(struct t2s_blkpool *pool, struct t2s_blk *b)
     }
 }
 
+/* Free bytes at the end of the tail block (0 without one). */
+static size_t
+tail_room(const struct t2s_blkq *q)
+{
+    return q->tail != NULL ? T2S_BLK_SIZE - q->tail->fill : 0;
+}
+
 int
 t2s_blkq_space(struct t2s_blkq *q, struct t2s_blkpool *pool, struct iovec *iov,
                int max, size_t want)
 {
     struct t2s_blk **link = &q->spare;
+    size_t len = tail_room(q);
     int n = 0;
 
-    if (q->tail != NULL && q->tail->fill < T2S_BLK_SIZE && n < max &&
-        want > 0) {
-        size_t len = T2S_BLK_SIZE - q->tail->fill;
+    if (len > 0 && max > 0 && want > 0) {
         iov[n].iov_base = q->tail->data + q->tail->fill;
         iov[n].iov_len = len < want ? len : want;
         want -= iov[n++].iov_len;
@@ -136,8 +142,9 @@ void
 t2s_blkq_commit(struct t2s_blkq *q, struct t2s_blkpool *pool, size_t n,
                 uint32_t end_seq)
 {
-    if (q->tail != NULL && q->tail->fill < T2S_BLK_SIZE && n > 0) {
-        size_t len = T2S_BLK_SIZE - q->tail->fill;
+    size_t len = tail_room(q);
+
+    if (len > 0 && n > 0) {
         if (len > n)
             len = n;
         q->tail->fill += (uint32_t)len;
@@ -158,27 +165,29 @@ t2s_blkq_commit(struct t2s_blkq *q, struct t2s_blkpool *pool, size_t n,
     }
 }
 
+static void
+put_head(struct t2s_blkq *q, struct t2s_blkpool *pool)
+{
+    struct t2s_blk *b = q->head;
+
+    q->head = b->next;
+    if (q->head == NULL)
+        q->tail = NULL;
+    pool_put(pool, b);
+}
+
 void
 t2s_blkq_release(struct t2s_blkq *q, struct t2s_blkpool *pool, uint32_t seq)
 {
-    while (q->head != NULL && seq_leq(q->head->end_seq, seq)) {
-        struct t2s_blk *b = q->head;
-        q->head = b->next;
-        if (q->head == NULL)
-            q->tail = NULL;
-        pool_put(pool, b);
-    }
+    while (q->head != NULL && seq_leq(q->head->end_seq, seq))
+        put_head(q, pool);
 }
 
 void
 t2s_blkq_clear(struct t2s_blkq *q, struct t2s_blkpool *pool)
 {
-    while (q->head != NULL) {
-        struct t2s_blk *b = q->head;
-        q->head = b->next;
-        pool_put(pool, b);
-    }
-    q->tail = NULL;
+    while (q->head != NULL)
+        put_head(q, pool);
     t2s_blkq_commit(q, pool, 0, 0); /* drop an uncommitted offer */
 }
 
