@@ -1,0 +1,77 @@
+/*
+ * A whole tun2socks instance for the fuzz targets, in one thread and
+ * deterministic: the TUN is a datagram socketpair, the loop advances by
+ * ev_run(EVRUN_NOWAIT) steps, lwIP's clock is virtual, and the proxy is
+ * scripted over socketpairs.
+ *
+ * The targets that use it are linked with -Wl,--wrap=connect and
+ * -Wl,--wrap=sys_now (tests/CMakeLists.txt): every connect() the library
+ * makes (to the proxy over TCP, to a UDP relay) gets one end of a fresh
+ * AF_UNIX socketpair of the same type instead, the other end becomes a
+ * proxy connection here; sys_now() returns the virtual clock. Nothing in
+ * the library itself is changed for the fuzzers.
+ *
+ * One instance at a time (lwIP is global): fz_begin(), any calls, fz_end().
+ */
+#ifndef T2S_FUZZ_HARNESS_H
+#define T2S_FUZZ_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "socks5.h"
+
+struct fz_opts {
+    int dns_mode;               /* enum t2s_dns_mode */
+    int pipeline;               /* cfg.socks_pipeline */
+    int auth;                   /* proxy URL with user:pass */
+    int mtu;                    /* 576..65535 */
+    unsigned max_conns;         /* 0: default */
+    unsigned max_udp;           /* 0: default */
+    uint32_t manual_mask;       /* proxy connection i < 32 answers only what the
+                                   input scripts (fz_conn_send) */
+    uint8_t rep;                /* REP of the automatic CONNECT replies */
+    uint8_t udp_rep;            /* REP of the automatic UDP ASSOCIATE replies */
+    struct t2s_s5_addr udp_bnd; /* BND of automatic UDP ASSOCIATE replies */
+    int refuse_connects;        /* every connect() fails with ECONNREFUSED */
+};
+
+/* Called for every packet the instance writes to the TUN. */
+typedef void (*fz_packet_fn)(const uint8_t *pkt, size_t len);
+
+/* Creates the instance (aborts if it cannot: that is a harness bug). */
+void fz_begin(const struct fz_opts *o, fz_packet_fn on_packet);
+
+/* Destroys the instance, closes every socket, lets lwIP forget pending
+ * reassembly, so that the next input starts from the same state. */
+void fz_end(void);
+
+/* Loop steps until neither the TUN nor a proxy connection moves. */
+void fz_pump(void);
+
+/* Advances lwIP's clock by ms in steps of 250 ms, pumping each step. */
+void fz_advance(unsigned ms);
+
+/* Writes one packet into the TUN, as the kernel would. */
+void fz_tun_send(const void *pkt, size_t len);
+
+/* Proxy connections, in the order the library connected them: stream
+ * connections to the proxy and datagram "relays". */
+unsigned fz_nconns(void);
+int fz_conn_is_relay(unsigned i);
+int fz_conn_is_open(unsigned i);
+/* Sends bytes (a datagram on a relay); ignored when closed or full. */
+void fz_conn_send(unsigned i, const void *data, size_t len);
+void fz_conn_shut_wr(unsigned i);
+void fz_conn_close(unsigned i);
+/* A connection that stops reading makes the library's sends block. */
+void fz_conn_set_reading(unsigned i, int on);
+
+/* Internet checksum helpers for building and checking packets. */
+uint32_t fz_sum16(const uint8_t *b, size_t n, uint32_t sum);
+uint16_t fz_fold(uint32_t sum);
+/* Sum of the TCP/UDP pseudo-header (family 4 or 6). */
+uint32_t fz_pseudo(int family, const uint8_t *src, const uint8_t *dst,
+                   uint8_t proto, size_t len);
+
+#endif
