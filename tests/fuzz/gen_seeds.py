@@ -173,8 +173,9 @@ def upstream_seeds():
         b"server speaks first"
     s["connect-refused"] = bytes([0, 0]) + b"\x05\x00\x05\x05\x00\x01" + \
         bytes(6)
-    s["connect-name"] = bytes([0x08, 0x22]) + b"\x05\x00\x05\x00\x00\x03" + \
+    s["connect-name"] = bytes([0x20, 0x22]) + b"\x05\x00\x05\x00\x00\x03" + \
         b"\x0bexample.com\x00\x50"
+    s["udp-associate"] = bytes([0x08, 0x12]) + b"\x05\x00" + ok4
     s["connect-v6"] = bytes([0x10, 0x13]) + b"\x05\x00\x05\x00\x00\x04" + \
         bytes(15) + b"\x01\x00\x50"
     s["no-method"] = bytes([0, 0]) + b"\x05\xff"

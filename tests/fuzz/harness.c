@@ -383,6 +383,70 @@ fz_end(void)
         ip6_reass_tmr();
 }
 
+/* ---- checking what tun2socks writes ---- */
+
+static void
+bad_packet(const char *what)
+{
+    fprintf(stderr, "fuzz: tun2socks wrote %s to the TUN\n", what);
+    abort();
+}
+
+static uint16_t
+get16(const uint8_t *b)
+{
+    return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static int
+check_l4(int family, const uint8_t *ip, uint8_t proto, const uint8_t *l4,
+         size_t len)
+{
+    const uint8_t *src = family == 4 ? ip + 12 : ip + 8;
+    const uint8_t *dst = family == 4 ? ip + 16 : ip + 24;
+
+    if (proto != 6 && proto != 17)
+        return -1;
+    if (len < (proto == 6 ? 20u : 8u))
+        bad_packet("a truncated TCP/UDP header");
+    if (proto == 17 && get16(l4 + 4) != len)
+        bad_packet("a UDP length that is not the datagram's");
+    if (fz_fold(fz_sum16(l4, len, fz_pseudo(family, src, dst, proto, len))) !=
+        0)
+        bad_packet(proto == 6 ? "a bad TCP checksum" : "a bad UDP checksum");
+    return proto;
+}
+
+int
+fz_check_packet(const uint8_t *p, size_t n, const uint8_t **l4, size_t *len,
+                int *family)
+{
+    if (n >= 20 && p[0] >> 4 == 4) {
+        size_t hl = (size_t)(p[0] & 15) * 4;
+
+        if (hl < 20 || hl > n || get16(p + 2) != n)
+            bad_packet("an IPv4 length that is not the packet's");
+        if (fz_fold(fz_sum16(p, hl, 0)) != 0)
+            bad_packet("a bad IPv4 header checksum");
+        if ((get16(p + 6) & 0x3fff) != 0)
+            return -1; /* a fragment */
+        *family = 4;
+        *l4 = p + hl;
+        *len = n - hl;
+        return check_l4(4, p, p[9], *l4, *len);
+    }
+    if (n >= 40 && p[0] >> 4 == 6) {
+        if ((size_t)get16(p + 4) + 40 != n)
+            bad_packet("an IPv6 length that is not the packet's");
+        *family = 6;
+        *l4 = p + 40;
+        *len = n - 40;
+        return check_l4(6, p, p[6], *l4, *len);
+    }
+    bad_packet("something that is not an IP packet");
+    return -1;
+}
+
 /* ---- checksums ---- */
 
 uint32_t

@@ -67,6 +67,16 @@ void fz_conn_close(unsigned i);
 /* A connection that stops reading makes the library's sends block. */
 void fz_conn_set_reading(unsigned i, int on);
 
+/*
+ * Checks one packet tun2socks wrote to the TUN: IP lengths, the IPv4
+ * header checksum, TCP and UDP checksums of unfragmented packets (the
+ * kernel would drop a packet that fails). Aborts naming the defect.
+ * Returns 6 or 17 with the transport header and its family in the out
+ * parameters, or -1 (fragments, other protocols).
+ */
+int fz_check_packet(const uint8_t *p, size_t n, const uint8_t **l4, size_t *len,
+                    int *family);
+
 /* Internet checksum helpers for building and checking packets. */
 uint32_t fz_sum16(const uint8_t *b, size_t n, uint32_t sum);
 uint16_t fz_fold(uint32_t sum);
