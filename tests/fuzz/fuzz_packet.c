@@ -13,8 +13,9 @@
  *   h1  proxy connections 0-7 answered only by the input (bit i)
  *   h2  REP of automatic CONNECT replies: 0 unless bits 4-7 are set
  *   h3  bit 0 the kernel ACKs what it receives at once; bits 1-2 the
- *       UDP relay address (127.0.0.1, 0.0.0.0, ::1, a name); bits 4-7
- *       REP of UDP ASSOCIATE replies (0 below 8)
+ *       UDP relay address (127.0.0.1, 0.0.0.0, ::1, a name); bit 3 a 30 s
+ *       idle timeout (else the default); bits 4-7 REP of UDP ASSOCIATE
+ *       replies (0 below 8)
  * Each operation is one byte, low nibble the kind, high nibble k (a flow,
  * a proxy connection...), then its own fields; see the op_* functions.
  * Flows are app-side TCP/UDP sockets with sequence numbers tracked from
@@ -689,6 +690,7 @@ parse_header(struct input *in, struct fz_opts *o)
     o->rep = h2 >> 4 ? h2 & 15 : 0;
     o->udp_rep = (h3 >> 4) < 8 ? 0 : (uint8_t)((h3 >> 4) - 8);
     st.auto_ack = h3 & 1;
+    o->idle_timeout_ms = h3 & 8 ? 30000 : 0;
     o->udp_bnd.port = 9000;
     if (bnd == 0) {
         o->udp_bnd.atyp = T2S_S5_ATYP_IPV4;

@@ -17,10 +17,11 @@ SYN, FIN, RST, PSH, ACK = 0x02, 0x01, 0x04, 0x08, 0x10
 
 
 def hdr(dns=0, pipeline=0, auth=0, mtu=0, tiny=0, manual=0, rep=0,
-        auto_ack=1, bnd=0, udp_rep=0):
+        auto_ack=1, bnd=0, udp_rep=0, idle=0):
     h0 = dns | pipeline << 2 | auth << 3 | mtu << 4 | tiny << 7
     h2 = 0x10 | rep if rep else 0
-    h3 = auto_ack | bnd << 1 | ((udp_rep + 8) << 4 if udp_rep else 0)
+    h3 = auto_ack | bnd << 1 | idle << 3 | \
+        ((udp_rep + 8) << 4 if udp_rep else 0)
     return bytes([h0, manual, h2, h3])
 
 
@@ -106,6 +107,13 @@ def packet_seeds():
         tcp(0, PSH | ACK, length=0xc2) + tcp(0, PSH | ACK, seq=0x85, length=60)
     s["tcp4-rst"] = hdr() + handshake(0) + tcp(0, PSH | ACK, length=10) + \
         tcp(0, RST | ACK) + handshake(2) + tcp(2, RST)
+    s["tcp4-idle-timeout"] = hdr(idle=1) + handshake(0) + \
+        tcp(0, PSH | ACK, length=10) + advance(200) + advance(40)
+    s["tcp4-connect-timeout"] = hdr(manual=1) + handshake(0) + advance(60)
+    s["tcp4-timewait-idle"] = hdr(idle=1) + handshake(0) + pctl(0, 2, 0) + \
+        pbulk(0, 50) + pctl(0, 0) + tcp(0, PSH | ACK, length=20) + \
+        tcp(0, FIN | ACK) + advance(200) + advance(200)
+    s["udp-idle"] = hdr() + udp(0, 4, b"hello") + advance(255, 1)
     s["tcp4-refused"] = hdr(rep=5) + handshake(0) + advance(4)
     s["tcp4-manual-socks"] = hdr(manual=1) + handshake(0) + \
         psend(0, b"\x05\x00") + \

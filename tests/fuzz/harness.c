@@ -18,11 +18,23 @@
 int __real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int __wrap_connect(int fd, const struct sockaddr *sa, socklen_t len);
 u32_t __wrap_sys_now(void);
+ev_tstamp __real_ev_now(struct ev_loop *loop);
+ev_tstamp __wrap_ev_now(struct ev_loop *loop);
+void __real_ev_timer_start(struct ev_loop *loop, ev_timer *w);
+void __wrap_ev_timer_start(struct ev_loop *loop, ev_timer *w);
+void __real_ev_timer_stop(struct ev_loop *loop, ev_timer *w);
+void __wrap_ev_timer_stop(struct ev_loop *loop, ev_timer *w);
+void __real_ev_timer_again(struct ev_loop *loop, ev_timer *w);
+void __wrap_ev_timer_again(struct ev_loop *loop, ev_timer *w);
 
 /* Proxy connections per input; later connect() calls fail (EMFILE). */
 #define FZ_CONNS 48
 /* Loop steps per pump: a bound, not a tuning knob (pumps end when quiet). */
 #define FZ_PUMP_MAX 64
+/* libev timers the library may have running at once. */
+#define FZ_TIMERS 512
+/* Added to every real libev timeout: it never fires during an input. */
+#define FZ_FAR 1e7
 
 enum conn_state { C_GREETING, C_AUTH, C_REQUEST, C_RELAY };
 
@@ -47,12 +59,114 @@ static struct {
     uint8_t buf[65536 + 64];
 } fz;
 
+/* The virtual clock: lwIP's milliseconds (wrapping as sys_now() does),
+ * and the same time for libev's timers, which never wraps. */
 static uint32_t vclock = 1000;
+static uint64_t vtime_ms = 1000;
+
+struct vtimer {
+    ev_timer *w;
+    uint64_t due_ms; /* virtual */
+};
+static struct vtimer vtimers[FZ_TIMERS];
+static unsigned nvtimers;
 
 u32_t
 __wrap_sys_now(void)
 {
     return vclock;
+}
+
+/* ---- libev timers on the virtual clock ----
+ * The library's timers (connect, idle, UDP, DNS) are started for real with
+ * FZ_FAR added, and fed to libev (ev_feed_event) when the virtual clock
+ * passes their due time; ev_now() is the virtual time, so that the
+ * callbacks' own "time left" arithmetic agrees. */
+
+ev_tstamp
+__wrap_ev_now(struct ev_loop *loop)
+{
+    if (!fz.active)
+        return __real_ev_now(loop);
+    return (ev_tstamp)vtime_ms / 1000.0;
+}
+
+static void
+vtimer_forget(ev_timer *w)
+{
+    for (unsigned i = 0; i < nvtimers; i++) {
+        if (vtimers[i].w == w) {
+            vtimers[i] = vtimers[--nvtimers];
+            return;
+        }
+    }
+}
+
+static void
+vtimer_add(ev_timer *w, ev_tstamp after)
+{
+    if (nvtimers == FZ_TIMERS) {
+        fprintf(stderr, "fuzz harness: more than %d timers\n", FZ_TIMERS);
+        abort();
+    }
+    vtimers[nvtimers].w = w;
+    vtimers[nvtimers].due_ms = vtime_ms + (uint64_t)(after * 1000.0);
+    nvtimers++;
+}
+
+void
+__wrap_ev_timer_start(struct ev_loop *loop, ev_timer *w)
+{
+    if (!fz.active || ev_is_active(w)) {
+        __real_ev_timer_start(loop, w);
+        return;
+    }
+    /* before the start, w->at is the relative timeout */
+    vtimer_add(w, w->at);
+    w->at += FZ_FAR;
+    __real_ev_timer_start(loop, w);
+}
+
+void
+__wrap_ev_timer_stop(struct ev_loop *loop, ev_timer *w)
+{
+    vtimer_forget(w);
+    __real_ev_timer_stop(loop, w);
+}
+
+void
+__wrap_ev_timer_again(struct ev_loop *loop, ev_timer *w)
+{
+    ev_tstamp repeat = w->repeat;
+
+    if (!fz.active) {
+        __real_ev_timer_again(loop, w);
+        return;
+    }
+    vtimer_forget(w);
+    if (repeat > 0) {
+        vtimer_add(w, repeat);
+        w->repeat = repeat + FZ_FAR;
+    }
+    __real_ev_timer_again(loop, w);
+    w->repeat = repeat;
+}
+
+/* Feeds every timer due by now; its callback runs in the next ev_run. */
+static void
+vtimers_fire(void)
+{
+    for (unsigned i = 0; i < nvtimers;) {
+        if (vtimers[i].due_ms <= vtime_ms) {
+            ev_timer *w = vtimers[i].w;
+
+            vtimers[i] = vtimers[--nvtimers];
+            __real_ev_timer_stop(fz.t->loop, w);
+            ev_feed_event(fz.t->loop, w, EV_TIMER);
+        } else {
+            i++;
+        }
+    }
 }
 
 static void
@@ -257,7 +371,9 @@ fz_advance(unsigned ms)
         unsigned step = ms < 250 ? ms : 250;
 
         vclock += step;
+        vtime_ms += step;
         ms -= step;
+        vtimers_fire();
         fz_pump();
     }
 }
@@ -333,12 +449,8 @@ fz_begin(const struct fz_opts *o, fz_packet_fn on_packet)
     /* Errors only (a failed lwIP assertion is one); T2S_FUZZ_LOGLEVEL=3
      * shows everything while reproducing a finding. */
     cfg.loglevel = lvl != NULL ? atoi(lvl) : 0;
-    /* libev's timers run on real time; keep them out of one input so that
-     * runs are reproducible (lwIP's timers run on the virtual clock). */
-    cfg.connect_timeout_ms = 3600 * 1000;
-    cfg.idle_timeout_ms = 0;
-    cfg.udp_timeout_ms = 3600 * 1000;
-    cfg.dns_timeout_ms = 3600 * 1000;
+    if (o->idle_timeout_ms != 0)
+        cfg.idle_timeout_ms = o->idle_timeout_ms;
     cfg.dns_mode = o->dns_mode;
     cfg.socks_pipeline = o->pipeline;
     cfg.max_conns = o->max_conns;
@@ -352,23 +464,27 @@ fz_begin(const struct fz_opts *o, fz_packet_fn on_packet)
         abort();
     }
     srandom(1);
+    nvtimers = 0;
+    vtime_ms += 1000000;
+    fz.active = 1; /* the instance's timers start on the virtual clock */
     fz.t = t2s_create(&cfg, err, sizeof(err));
     if (fz.t == NULL) {
         fprintf(stderr, "fuzz harness: t2s_create: %s\n", err);
         abort();
     }
-    /* Timers left from the previous input fire now and restart from here. */
+    /* lwIP timers left from the previous input fire now and restart from
+     * here. */
     vclock += 1000000;
     sys_check_timeouts();
-    fz.active = 1;
 }
 
 void
 fz_end(void)
 {
-    fz.active = 0;
     t2s_destroy(fz.t);
+    fz.active = 0;
     fz.t = NULL;
+    nvtimers = 0;
     while (recv(fz.sv[0], fz.buf, sizeof(fz.buf), MSG_DONTWAIT) >= 0)
         ;
     for (unsigned i = 0; i < fz.nconns; i++)

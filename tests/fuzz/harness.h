@@ -4,12 +4,14 @@
  * ev_run(EVRUN_NOWAIT) steps, lwIP's clock is virtual, and the proxy is
  * scripted over socketpairs.
  *
- * The targets that use it are linked with -Wl,--wrap=connect and
- * -Wl,--wrap=sys_now (tests/CMakeLists.txt): every connect() the library
- * makes (to the proxy over TCP, to a UDP relay) gets one end of a fresh
- * AF_UNIX socketpair of the same type instead, the other end becomes a
- * proxy connection here; sys_now() returns the virtual clock. Nothing in
- * the library itself is changed for the fuzzers.
+ * The targets that use it are linked with --wrap for connect, sys_now,
+ * ev_now, ev_timer_start, ev_timer_stop and ev_timer_again
+ * (tests/CMakeLists.txt): every connect() the library makes (to the proxy
+ * over TCP, to a UDP relay) gets one end of a fresh AF_UNIX socketpair of
+ * the same type instead, the other end becomes a proxy connection here;
+ * lwIP's sys_now() and libev's ev_now() and the library's timers run on a
+ * virtual clock that only fz_advance() moves. Nothing in the library
+ * itself is changed for the fuzzers.
  *
  * One instance at a time (lwIP is global): fz_begin(), any calls, fz_end().
  */
@@ -34,6 +36,7 @@ struct fz_opts {
     uint8_t udp_rep;            /* REP of the automatic UDP ASSOCIATE replies */
     struct t2s_s5_addr udp_bnd; /* BND of automatic UDP ASSOCIATE replies */
     int refuse_connects;        /* every connect() fails with ECONNREFUSED */
+    unsigned idle_timeout_ms;   /* 0: the configuration default */
 };
 
 /* Called for every packet the instance writes to the TUN. */
@@ -49,7 +52,8 @@ void fz_end(void);
 /* Loop steps until neither the TUN nor a proxy connection moves. */
 void fz_pump(void);
 
-/* Advances lwIP's clock by ms in steps of 250 ms, pumping each step. */
+/* Advances the virtual clock by ms in steps of 250 ms, firing due timers
+ * (lwIP's and the library's) and pumping each step. */
 void fz_advance(unsigned ms);
 
 /* Writes one packet into the TUN, as the kernel would. */
