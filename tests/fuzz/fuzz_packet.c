@@ -539,15 +539,23 @@ op_proxy_bulk(struct input *in, unsigned k)
     fz_conn_send(k, st.pkt, len);
 }
 
+/* Proxy connection k shuts down, closes, stops or resumes reading; or
+ * every later connect() to the proxy fails (or works again). */
 static void
 op_proxy_ctl(struct input *in, unsigned k)
 {
-    switch (take(in) & 3) {
+    switch (take(in) & 7) {
     case 0:
+    case 4:
         fz_conn_shut_wr(k);
         break;
     case 1:
+    case 5:
         fz_conn_close(k);
+        break;
+    case 6:
+        /* the next connections to the proxy (TCP, UDP relay) fail */
+        fz_refuse_connects(take(in) & 1);
         break;
     default:
         fz_conn_set_reading(k, take(in) & 1);

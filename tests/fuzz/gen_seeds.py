@@ -113,6 +113,8 @@ def packet_seeds():
     s["tcp4-timewait-idle"] = hdr(idle=1) + handshake(0) + pctl(0, 2, 0) + \
         pbulk(0, 50) + pctl(0, 0) + tcp(0, PSH | ACK, length=20) + \
         tcp(0, FIN | ACK) + advance(200) + advance(200)
+    s["connect-refused"] = hdr() + pctl(0, 6, 1) + handshake(0) + \
+        udp(0, 4, b"x") + udp(0, 0, dns_query()) + pctl(0, 6, 0) + handshake(2)
     s["udp-idle"] = hdr() + udp(0, 4, b"hello") + advance(255, 1)
     s["tcp4-refused"] = hdr(rep=5) + handshake(0) + advance(4)
     s["tcp4-manual-socks"] = hdr(manual=1) + handshake(0) + \

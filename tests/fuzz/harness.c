@@ -428,6 +428,12 @@ fz_conn_set_reading(unsigned i, int on)
         fz.conns[i].reading = on;
 }
 
+void
+fz_refuse_connects(int on)
+{
+    fz.o.refuse_connects = on;
+}
+
 /* ---- the instance ---- */
 
 void

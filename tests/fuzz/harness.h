@@ -70,6 +70,8 @@ void fz_conn_shut_wr(unsigned i);
 void fz_conn_close(unsigned i);
 /* A connection that stops reading makes the library's sends block. */
 void fz_conn_set_reading(unsigned i, int on);
+/* From now on every connect() fails (ECONNREFUSED), or works again. */
+void fz_refuse_connects(int on);
 
 /*
  * Checks one packet tun2socks wrote to the TUN: IP lengths, the IPv4
