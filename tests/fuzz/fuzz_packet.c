@@ -11,7 +11,8 @@
  *       pipelining, bit 3 proxy credentials, bits 4-6 MTU (1500, 1280,
  *       576, 9000, 65535, ...), bit 7 tiny connection and UDP limits
  *   h1  proxy connections 0-7 answered only by the input (bit i)
- *   h2  REP of automatic CONNECT replies: 0 unless bits 4-7 are set
+ *   h2  REP of automatic CONNECT replies: 0 unless bits 4-7 are set;
+ *       when they are not, bits 0-3 * 100 bytes follow each granting reply
  *   h3  bit 0 the kernel ACKs what it receives at once; bits 1-2 the
  *       UDP relay address (127.0.0.1, 0.0.0.0, ::1, a name); bit 3 a 30 s
  *       idle timeout (else the default); bits 4-7 REP of UDP ASSOCIATE
@@ -50,6 +51,7 @@ struct flow {
     uint16_t sport, dport;
     uint32_t snd_nxt; /* next sequence number the app sends */
     uint32_t rcv_nxt; /* next sequence number expected from tun2socks */
+    uint16_t wnd;     /* window of the kernel's automatic ACKs */
     int synced;       /* rcv_nxt is known (a SYN|ACK arrived) */
 };
 
@@ -177,6 +179,7 @@ flow_setup(struct flow *f, unsigned k, int family, unsigned sel, uint16_t port)
     f->sport = (uint16_t)(40000 + k);
     f->dport = port;
     f->snd_nxt = 1000000u * (k + 1);
+    f->wnd = 0xffff;
 }
 
 /* ---- building packets ---- */
@@ -307,7 +310,7 @@ kernel_ack(const struct flow *f)
     put32(tcp + 8, f->rcv_nxt);
     tcp[12] = 5 << 4;
     tcp[13] = TH_ACK;
-    put16(tcp + 14, 0xffff);
+    put16(tcp + 14, f->wnd);
     fz_tun_send(st.ack, finish_ip(f->family, f->src, f->dst, 6, 20, st.ack));
 }
 
@@ -389,6 +392,7 @@ op_tcp(struct input *in, unsigned k)
                 "optlen %zu\n",
                 flags, (int)(seq - f->snd_nxt), len, wnd, (int8_t)a, optlen);
     send_tcp(f, seq, ack, flags, wnd, opts, optlen, len);
+    f->wnd = wnd; /* the app reads as fast as its last segment said */
     if (s == 0)
         f->snd_nxt +=
             (uint32_t)len + (flags & TH_SYN ? 1 : 0) + (flags & TH_FIN ? 1 : 0);
@@ -442,7 +446,8 @@ op_raw(struct input *in, int fix)
     fz_tun_send(st.pkt, len);
 }
 
-/* ICMP (k even) or ICMPv6 (k odd): type, code, length, body. */
+/* ICMP (k even) or ICMPv6 (k odd; k >= 8: hop limit 255, as neighbour
+ * discovery wants): type, code, length, body. */
 static void
 op_icmp(struct input *in, unsigned k)
 {
@@ -456,8 +461,10 @@ op_icmp(struct input *in, unsigned k)
     take_bytes(in, icmp + 4, len);
     app_src(family, src);
     pick_dst(family, k >> 1, 0, dst);
-    fz_tun_send(st.pkt, finish_ip(family, src, dst, family == 4 ? 1 : 58,
-                                  4 + len, st.pkt));
+    len = finish_ip(family, src, dst, family == 4 ? 1 : 58, 4 + len, st.pkt);
+    if (k & 8 && family == 6)
+        st.pkt[7] = 255; /* neighbour discovery insists on it */
+    fz_tun_send(st.pkt, len);
 }
 
 /* One UDP datagram (k even: IPv4, odd: IPv6) cut into fragments by the
@@ -696,6 +703,7 @@ parse_header(struct input *in, struct fz_opts *o)
     }
     o->manual_mask = h1;
     o->rep = h2 >> 4 ? h2 & 15 : 0;
+    o->early_data = h2 >> 4 ? 0 : (h2 & 15) * 100u;
     o->udp_rep = (h3 >> 4) < 8 ? 0 : (uint8_t)((h3 >> 4) - 8);
     st.auto_ack = h3 & 1;
     o->idle_timeout_ms = h3 & 8 ? 30000 : 0;

@@ -17,9 +17,9 @@ SYN, FIN, RST, PSH, ACK = 0x02, 0x01, 0x04, 0x08, 0x10
 
 
 def hdr(dns=0, pipeline=0, auth=0, mtu=0, tiny=0, manual=0, rep=0,
-        auto_ack=1, bnd=0, udp_rep=0, idle=0):
+        auto_ack=1, bnd=0, udp_rep=0, idle=0, early=0):
     h0 = dns | pipeline << 2 | auth << 3 | mtu << 4 | tiny << 7
-    h2 = 0x10 | rep if rep else 0
+    h2 = 0x10 | rep if rep else early
     h3 = auto_ack | bnd << 1 | idle << 3 | \
         ((udp_rep + 8) << 4 if udp_rep else 0)
     return bytes([h0, manual, h2, h3])
@@ -115,6 +115,20 @@ def packet_seeds():
         tcp(0, FIN | ACK) + advance(200) + advance(200)
     s["connect-refused"] = hdr() + pctl(0, 6, 1) + handshake(0) + \
         udp(0, 4, b"x") + udp(0, 0, dns_query()) + pctl(0, 6, 0) + handshake(2)
+    s["tcp4-early-data"] = hdr(early=3) + handshake(0) + \
+        tcp(0, PSH | ACK, length=5)
+    s["tcp4-zero-window"] = hdr() + handshake(0) + tcp(0, ACK, wnd=0) + \
+        pbulk(0, 255) + pbulk(0, 255) + advance(20) + tcp(0, ACK) + \
+        advance(8)
+    target6 = bytes([0x20, 1, 0xd, 0xb8] + [0] * 11 + [0x10])
+    s["icmp6-nd"] = hdr() + \
+        icmp(9, 135, 0, bytes(4) + target6 + bytes([1, 1, 2, 0, 0, 0, 0, 1])) + \
+        icmp(9, 136, 0, b"\x60" + bytes(3) + target6 +
+             bytes([2, 1, 2, 0, 0, 0, 0, 2])) + \
+        icmp(9, 134, 0, bytes([64, 0, 0, 30]) + bytes(8) +
+             bytes([3, 4, 64, 0xc0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0, 0, 0, 0]) +
+             target6) + \
+        icmp(9, 137, 0, bytes(4) + target6 + target6)
     s["udp-idle"] = hdr() + udp(0, 4, b"hello") + advance(255, 1)
     s["tcp4-refused"] = hdr(rep=5) + handshake(0) + advance(4)
     s["tcp4-manual-socks"] = hdr(manual=1) + handshake(0) + \

@@ -251,6 +251,11 @@ reply(struct conn *c, uint8_t cmd)
         n = t2s_s5_encode_request(out, sizeof(out), 0, &any);
     out[1] = cmd == T2S_S5_CMD_UDP_ASSOCIATE ? fz.o.udp_rep : fz.o.rep;
     conn_write(c, out, n);
+    if (cmd == T2S_S5_CMD_CONNECT && out[1] == 0 && fz.o.early_data > 0) {
+        for (size_t i = 0; i < fz.o.early_data && i < sizeof(fz.buf); i++)
+            fz.buf[i] = (uint8_t)(i * 7 + 3);
+        conn_write(c, fz.buf, fz.o.early_data);
+    }
 }
 
 /* Parses one client message; 0 when more bytes are needed. */

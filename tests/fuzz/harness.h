@@ -33,6 +33,8 @@ struct fz_opts {
     uint32_t manual_mask;       /* proxy connection i < 32 answers only what the
                                    input scripts (fz_conn_send) */
     uint8_t rep;                /* REP of the automatic CONNECT replies */
+    unsigned early_data;        /* bytes sent right behind a granting
+                                   CONNECT reply (server speaks first) */
     uint8_t udp_rep;            /* REP of the automatic UDP ASSOCIATE replies */
     struct t2s_s5_addr udp_bnd; /* BND of automatic UDP ASSOCIATE replies */
     int refuse_connects;        /* every connect() fails with ECONNREFUSED */
