@@ -1,5 +1,6 @@
 /* The instance, the TUN and the scripted proxy of the fuzz targets. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,8 @@ static struct {
     fz_packet_fn on_packet;
     struct conn conns[FZ_CONNS];
     unsigned nconns;
+    int stdout_pipe[2]; /* fd 1 during an input (the library never writes) */
+    int stdout_saved;
     uint8_t buf[65536 + 64];
 } fz;
 
@@ -439,6 +442,39 @@ fz_refuse_connects(int on)
     fz.o.refuse_connects = on;
 }
 
+/* ---- stdout: the library (lwIP included) must never write there ---- */
+
+static void
+stdout_capture(void)
+{
+    fflush(stdout);
+    fz.stdout_saved = dup(1);
+    if (fz.stdout_saved < 0 ||
+        pipe2(fz.stdout_pipe, O_NONBLOCK | O_CLOEXEC) < 0 ||
+        dup2(fz.stdout_pipe[1], 1) < 0)
+        die("capturing stdout");
+}
+
+static void
+stdout_check(void)
+{
+    ssize_t n;
+
+    fflush(stdout);
+    n = read(fz.stdout_pipe[0], fz.buf, sizeof(fz.buf) - 1);
+    if (dup2(fz.stdout_saved, 1) < 0)
+        die("restoring stdout");
+    close(fz.stdout_saved);
+    close(fz.stdout_pipe[0]);
+    close(fz.stdout_pipe[1]);
+    if (n > 0) {
+        fz.buf[n] = 0;
+        fprintf(stderr, "fuzz: the library wrote to stdout: %s\n",
+                (const char *)fz.buf);
+        abort();
+    }
+}
+
 /* ---- the instance ---- */
 
 void
@@ -450,6 +486,7 @@ fz_begin(const struct fz_opts *o, fz_packet_fn on_packet)
 
     signal(SIGPIPE, SIG_IGN);
     memset(&fz, 0, sizeof(fz));
+    stdout_capture();
     fz.o = *o;
     fz.on_packet = on_packet;
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fz.sv) < 0)
@@ -508,6 +545,7 @@ fz_end(void)
         ip_reass_tmr();
     for (int i = 0; i <= IPV6_REASS_MAXAGE; i++)
         ip6_reass_tmr();
+    stdout_check();
 }
 
 /* ---- checking what tun2socks writes ---- */
