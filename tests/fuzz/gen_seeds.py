@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of fuzz_packet and fuzz_upstream.
 
-    tests/fuzz/gen_seeds.py [tests/fuzz/corpus]
+    tests/fuzz/gen_seeds.py [--pending] [tests/fuzz/corpus]
+
+--pending adds the scenarios of known open defects (pending_packet_seeds).
 
 The input formats are described at the top of fuzz_packet.c and
 fuzz_upstream.c; each seed here is one scenario that reaches a state the
@@ -57,7 +59,9 @@ def pbulk(conn, n):
 
 
 def pctl(conn, action, arg=0):
-    return bytes([conn << 4 | 10, action, arg])
+    """0 shut down, 1 close, 2 reading on/off (arg), 6 refuse (arg)."""
+    out = bytes([conn << 4 | 10, action])
+    return out + bytes([arg]) if action & 7 in (2, 3, 6, 7) else out
 
 
 def relay(k, sel, port, payload):
@@ -185,6 +189,19 @@ def packet_seeds():
         raw(b"")
     return s
 
+def pending_packet_seeds():
+    """Scenarios of known open defects: they fail until the defect is
+    fixed, so they are written only with --pending."""
+    s = {}
+    # issue 13 defect 1 (use after free of a TIME_WAIT pcb): the server
+    # closes first, the app sends data and FIN while the proxy does not
+    # read, TIME_WAIT ends, then the proxy reads
+    s["tcp4-timewait-drain"] = hdr() + handshake(0) + pctl(0, 2, 0) + \
+        pctl(0, 0) + tcp(0, PSH | ACK, length=0xf0) + \
+        tcp(0, PSH | ACK, length=0xf0) + tcp(0, FIN | ACK) + \
+        advance(80) + pctl(0, 2, 1) + advance(8)
+    return s
+
 # ---- fuzz_upstream ----
 
 
@@ -224,10 +241,13 @@ def upstream_seeds():
 
 
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    args = [a for a in sys.argv[1:] if a != "--pending"]
+    root = args[0] if args else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "corpus")
-    for sub, seeds in (("packet", packet_seeds()),
-                       ("upstream", upstream_seeds())):
+    packet = packet_seeds()
+    if "--pending" in sys.argv[1:]:
+        packet.update(pending_packet_seeds())
+    for sub, seeds in (("packet", packet), ("upstream", upstream_seeds())):
         d = os.path.join(root, sub)
         os.makedirs(d, exist_ok=True)
         for name, data in seeds.items():

@@ -34,6 +34,8 @@ void __wrap_ev_timer_again(struct ev_loop *loop, ev_timer *w);
 #define FZ_PUMP_MAX 64
 /* libev timers the library may have running at once. */
 #define FZ_TIMERS 512
+/* SO_SNDBUF of the proxy socketpairs (the kernel doubles it). */
+#define FZ_SOCKBUF 4096
 /* Added to every real libev timeout: it never fires during an input. */
 #define FZ_FAR 1e7
 
@@ -201,6 +203,11 @@ __wrap_connect(int fd, const struct sockaddr *sa, socklen_t len)
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
         socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
         die("socketpair for connect()");
+    /* Small buffers: a proxy that stops reading pushes back after a few
+     * KiB, so inputs reach the flow-control states cheaply. */
+    for (int i = 0; i < 2; i++)
+        setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &(int){FZ_SOCKBUF},
+                   sizeof(int));
     if (dup2(sv[0], fd) < 0)
         die("dup2");
     close(sv[0]);
