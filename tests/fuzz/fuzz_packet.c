@@ -10,7 +10,9 @@
  *   h0  bits 0-1 DNS mode (relay, tcp, fake-ip, relay), bit 2 SOCKS
  *       pipelining, bit 3 proxy credentials, bits 4-6 MTU (1500, 1280,
  *       576, 9000, 65535, ...), bit 7 tiny connection and UDP limits
- *   h1  proxy connections 0-7 answered only by the input (bit i)
+ *   h1  bits 0-6 proxy connections 0-6 answered only by the input (bit
+ *       i); bit 7 small (4 KiB) socket buffers toward the proxy, so that
+ *       a proxy that stops reading pushes back at once
  *   h2  REP of automatic CONNECT replies: 0 unless bits 4-7 are set;
  *       when they are not, bits 0-3 * 100 bytes follow each granting reply
  *   h3  bit 0 the kernel ACKs what it receives at once; bits 1-2 the
@@ -701,7 +703,8 @@ parse_header(struct input *in, struct fz_opts *o)
         o->max_conns = 4;
         o->max_udp = 2;
     }
-    o->manual_mask = h1;
+    o->manual_mask = h1 & 0x7f;
+    o->small_buffers = h1 >> 7;
     o->rep = h2 >> 4 ? h2 & 15 : 0;
     o->early_data = h2 >> 4 ? 0 : (h2 & 15) * 100u;
     o->udp_rep = (h3 >> 4) < 8 ? 0 : (uint8_t)((h3 >> 4) - 8);

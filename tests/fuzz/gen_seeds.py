@@ -101,7 +101,7 @@ def packet_seeds():
     s["tcp4-server-first-timewait"] = hdr() + handshake(0) + \
         pbulk(0, 5) + pctl(0, 0) + tcp(0, PSH | ACK, length=50) + \
         tcp(0, FIN | ACK) + advance(200) + advance(200)
-    s["tcp4-app-stalls"] = hdr(auto_ack=0) + handshake(0) + \
+    s["tcp4-app-stalls"] = hdr(auto_ack=0, manual=0x80) + handshake(0) + \
         tcp(0, ACK) + pbulk(0, 255) + pbulk(0, 255) + pctl(0, 0) + \
         advance(40) + tcp(0, ACK, wnd=0) + advance(40) + tcp(0, FIN | ACK)
     s["tcp4-oos"] = hdr() + handshake(0) + \
@@ -196,7 +196,8 @@ def pending_packet_seeds():
     # issue 13 defect 1 (use after free of a TIME_WAIT pcb): the server
     # closes first, the app sends data and FIN while the proxy does not
     # read, TIME_WAIT ends, then the proxy reads
-    s["tcp4-timewait-drain"] = hdr() + handshake(0) + pctl(0, 2, 0) + \
+    s["tcp4-timewait-drain"] = hdr(manual=0x80) + handshake(0) + \
+        pctl(0, 2, 0) + \
         pctl(0, 0) + tcp(0, PSH | ACK, length=0xf0) + \
         tcp(0, PSH | ACK, length=0xf0) + tcp(0, FIN | ACK) + \
         advance(80) + pctl(0, 2, 1) + advance(8)

@@ -205,7 +205,7 @@ __wrap_connect(int fd, const struct sockaddr *sa, socklen_t len)
         die("socketpair for connect()");
     /* Small buffers: a proxy that stops reading pushes back after a few
      * KiB, so inputs reach the flow-control states cheaply. */
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; fz.o.small_buffers && i < 2; i++)
         setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &(int){FZ_SOCKBUF},
                    sizeof(int));
     if (dup2(sv[0], fd) < 0)

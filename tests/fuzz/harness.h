@@ -37,6 +37,7 @@ struct fz_opts {
                                    CONNECT reply (server speaks first) */
     uint8_t udp_rep;            /* REP of the automatic UDP ASSOCIATE replies */
     struct t2s_s5_addr udp_bnd; /* BND of automatic UDP ASSOCIATE replies */
+    int small_buffers;          /* 4 KiB socket buffers toward the proxy */
     int refuse_connects;        /* every connect() fails with ECONNREFUSED */
     unsigned idle_timeout_ms;   /* 0: the configuration default */
 };
