@@ -78,6 +78,8 @@ struct t2s_tcp_session {
 };
 
 static void session_close(struct t2s_tcp_session *s, int kind, const char *why);
+static int copy_referenced(struct tcp_pcb *pcb, const struct t2s_blkq *q);
+static void forget_pcb(struct t2s_tcp_session *s);
 
 static struct t2s_tcp_session *
 session_of(ev_io *w)
@@ -154,14 +156,18 @@ touch(struct t2s_tcp_session *s)
 
 /* ---- finishing ---- */
 
-/* Graceful close once both directions are done. */
+/*
+ * Graceful close once both directions are done: lwIP is finished with the
+ * pcb (it reported the close, or we let go of it in TIME_WAIT or CLOSING)
+ * and the proxy socket took every byte. Until then the session owns the
+ * pcb, also in LAST_ACK, where lwIP may still be delivering the answer to
+ * an app that pauses reading (a tcp_close() there would let lwIP drop the
+ * pcb 2 * MSL later with the bytes undelivered).
+ */
 static void
 maybe_finish(struct t2s_tcp_session *s)
 {
-    int app_done = s->app_gone || (s->app_eof && s->proxy_shut);
-
-    if (!s->closed && app_done && (s->proxy_eof || s->app_gone) &&
-        s->to_proxy.len == 0)
+    if (!s->closed && s->app_gone && s->to_proxy.len == 0)
         session_close(s, CLOSE_GRACEFUL, NULL);
 }
 
@@ -232,6 +238,31 @@ flush_to_proxy(struct t2s_tcp_session *s)
     return 0;
 }
 
+/*
+ * The app's FIN after ours: lwIP moves the pcb to TIME_WAIT now, or from
+ * CLOSING once the app acknowledges our FIN, and frees a TIME_WAIT pcb
+ * without a callback (2 * MSL later, or at once for a new SYN on the same
+ * ports). The session needs nothing more from it (no data can follow the
+ * FIN), so it lets go now: lwIP finishes the close alone. -1 when the pcb
+ * had to be aborted instead (no memory to copy its queued segments).
+ */
+static int
+let_go_after_both_fins(struct t2s_tcp_session *s)
+{
+    struct tcp_pcb *pcb = s->pcb;
+
+    if (pcb == NULL || (pcb->state != TIME_WAIT && pcb->state != CLOSING))
+        return 0;
+    if (copy_referenced(pcb, &s->to_app) < 0) {
+        T2S_STAT_INC(&s->t->stats, err_resource);
+        session_close(s, CLOSE_ABORT, "out of memory");
+        return -1;
+    }
+    forget_pcb(s);
+    s->app_gone = 1;
+    return 0;
+}
+
 static err_t
 on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
@@ -249,6 +280,8 @@ on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     touch(s);
     if (p == NULL) {
         s->app_eof = 1;
+        if (let_go_after_both_fins(s) < 0)
+            return ERR_ABRT;
         maybe_shutdown_proxy(s);
         maybe_finish(s);
         return s->pcb_aborted ? ERR_ABRT : ERR_OK;
@@ -726,6 +759,22 @@ t2s_tcp_on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 /* ---- the one close path ---- */
 
+/* The session stops using the pcb: no more callbacks from lwIP. The
+ * caller has made sure lwIP's segments hold no reference into s->to_app,
+ * which is returned to the pool. */
+static void
+forget_pcb(struct t2s_tcp_session *s)
+{
+    struct tcp_pcb *pcb = s->pcb;
+
+    s->pcb = NULL;
+    tcp_arg(pcb, NULL);
+    tcp_recv(pcb, NULL);
+    tcp_sent(pcb, NULL);
+    tcp_err(pcb, NULL);
+    t2s_blkq_clear(&s->to_app, &s->t->blkpool);
+}
+
 /* Replaces the references lwIP's queued segments hold into q's blocks
  * with copies, so that the pcb can outlive the session. -1 when memory is
  * short. */
@@ -766,11 +815,7 @@ detach_pcb(struct t2s_tcp_session *s, int kind)
 
     if (kind != CLOSE_ABORT && copy_referenced(pcb, &s->to_app) < 0)
         kind = CLOSE_ABORT;
-    s->pcb = NULL;
-    tcp_arg(pcb, NULL);
-    tcp_recv(pcb, NULL);
-    tcp_sent(pcb, NULL);
-    tcp_err(pcb, NULL);
+    forget_pcb(s);
     /* The app already sent FIN (CLOSE_WAIT): only our FIN is left, so
      * shut the send side. Unlike tcp_close() this keeps the receive side
      * open, so the app's ACKs keep the pcb alive until lwIP has delivered

@@ -267,6 +267,38 @@ tc_free(struct tc *c)
     c->data = NULL;
 }
 
+static int
+wscale_of(const struct tc *c)
+{
+    return c->our_wscale > 0 ? c->our_wscale : 0;
+}
+
+/* The window field of our next segment. */
+static uint16_t
+advertised_wnd(const struct tc *c)
+{
+    uint32_t left;
+
+    if (!c->paused)
+        return c->wnd;
+    left = (c->rcv_edge - c->rcv_nxt) >> wscale_of(c);
+    return left > 65535 ? 65535 : (uint16_t)left;
+}
+
+void
+tc_pause(struct tc *c)
+{
+    c->rcv_edge = c->rcv_nxt + ((uint32_t)c->wnd << wscale_of(c));
+    c->paused = 1;
+}
+
+void
+tc_resume(struct tc *c)
+{
+    c->paused = 0;
+    tc_send(c, TH_ACK, NULL, 0);
+}
+
 void
 tc_send(struct tc *c, uint8_t flags, const void *data, size_t len)
 {
@@ -284,7 +316,7 @@ tc_send(struct tc *c, uint8_t flags, const void *data, size_t len)
     s.seq = c->snd_nxt;
     s.ack = (flags & TH_ACK) ? c->rcv_nxt : 0;
     s.flags = flags;
-    s.wnd = c->wnd;
+    s.wnd = advertised_wnd(c);
     s.mss = (flags & TH_SYN) ? c->mss : -1;
     s.wscale = (flags & TH_SYN) ? c->our_wscale : -1;
     s.data = data;
@@ -366,8 +398,11 @@ tc_input(struct tc *c, const struct seg *s)
     }
     if (s->len > 0) {
         if (s->seq == c->rcv_nxt) {
-            append_data(c, s->data, s->len);
-            c->rcv_nxt += (uint32_t)s->len;
+            size_t take = s->len;
+            if (c->paused && take > c->rcv_edge - c->rcv_nxt)
+                take = c->rcv_edge - c->rcv_nxt;
+            append_data(c, s->data, take);
+            c->rcv_nxt += (uint32_t)take;
         } else {
             c->dup_data++;
         }
