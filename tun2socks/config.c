@@ -439,6 +439,36 @@ set_max_conns(struct t2s_config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* Bytes, or a number with K, M or G (powers of 1024). */
+static int
+set_memory_limit(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    static const char units[] = "KMG";
+    char num[32];
+    size_t len = v != NULL ? strlen(v) : 0;
+    const char *u;
+    unsigned long n;
+    int shift = 0;
+
+    if (len == 0 || len >= sizeof(num))
+        return fail(err, errlen, "bad --memory-limit '%.32s'", v ? v : "");
+    memcpy(num, v, len + 1);
+    u = strchr(units, toupper((unsigned char)num[len - 1]));
+    if (u != NULL && *u != '\0') {
+        shift = 10 * (int)(u - units + 1);
+        num[len - 1] = '\0';
+    }
+    /* at most 1 TiB with a unit; bytes as far as unsigned long goes */
+    if (parse_ulong(num, 1, shift ? 1UL << (40 - shift) : ULONG_MAX, &n) < 0 ||
+        ((uint64_t)n << shift) < 1024 * 1024)
+        return fail(err, errlen,
+                    "bad --memory-limit '%.32s' (bytes, or a number with K, M "
+                    "or G; at least 1M)",
+                    v);
+    c->memory_limit = (uint64_t)n << shift;
+    return 0;
+}
+
 static int
 set_fwmark(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
@@ -630,6 +660,11 @@ static const struct opt options[] = {
     {"max-conns", "N",
      "maximum TCP sessions (default 0 = from the descriptor limit)",
      set_max_conns},
+    {"memory-limit", "SIZE",
+     "memory budget for queues, sessions and lwIP, e.g. 256M (default: an "
+     "eighth of RAM or of the cgroup's limit, 32M to 1G); new work is "
+     "refused and data shed above it",
+     set_memory_limit},
     {"fwmark", "MARK", "SO_MARK for sockets to the proxy", set_fwmark},
     {"interface", "IF", "bind sockets to the proxy to interface IF",
      set_interface},

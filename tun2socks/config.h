@@ -38,6 +38,8 @@ struct t2s_config {
     unsigned connect_timeout_ms;   /* --connect-timeout SECONDS */
     unsigned idle_timeout_ms;      /* --idle-timeout SECONDS; 0: never */
     unsigned max_conns;            /* --max-conns; 0: from RLIMIT_NOFILE */
+    uint64_t memory_limit;         /* --memory-limit bytes; 0: derived
+                                      from the machine (mem.h) */
     uint32_t fwmark;               /* --fwmark; 0: none */
     char bind_iface[T2S_IFNAMSIZ]; /* --interface; empty: none */
     int socks_pipeline;            /* --socks-pipeline: send greeting, auth

@@ -45,6 +45,7 @@ fwd_start(struct fwd *f, const struct fake_proxy *px, const struct fwd_opts *o)
         o->connect_timeout_ms ? o->connect_timeout_ms : 3000;
     cfg.idle_timeout_ms = o->idle_timeout_ms;
     cfg.max_conns = o->max_conns;
+    cfg.memory_limit = o->memory_limit;
     cfg.socks_pipeline = o->pipeline;
     fp_url(px, o->userinfo, url, sizeof(url));
     if (t2s_config_parse_proxy_url(url, &cfg.proxy, err, sizeof(err)) != 0)

@@ -15,6 +15,7 @@ struct fwd_opts {
     unsigned connect_timeout_ms; /* 0: 3000 */
     unsigned idle_timeout_ms;    /* 0: none */
     unsigned max_conns;          /* 0: default */
+    size_t memory_limit;         /* --memory-limit bytes; 0: default */
     const char *userinfo;        /* "user:pass" in the proxy URL, or NULL */
     int pipeline;                /* cfg.socks_pipeline */
 };
