@@ -17,6 +17,8 @@ struct fwd_opts {
     unsigned max_conns;          /* 0: default */
     const char *userinfo;        /* "user:pass" in the proxy URL, or NULL */
     int pipeline;                /* cfg.socks_pipeline */
+    /* Last word on the config before t2s_create(), or NULL. */
+    void (*config)(struct t2s_config *cfg);
 };
 
 struct fwd {
