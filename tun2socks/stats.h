@@ -38,6 +38,8 @@
       "replies two fake names on one port could have sent")                    \
     X(err_udp_assoc, "err_udp_assoc", "UDP ASSOCIATE handshakes failed")       \
     X(dns_fake, "dns_fake", "queries answered from the fake pool")             \
+    X(dns_fakeip_full, "dns_fakeip_full",                                      \
+      "SERVFAIL: no fake-ip entry old enough to recycle")                      \
     X(dns_tcp, "dns_tcp", "queries forwarded as DNS over TCP")                 \
     X(dns_tcp_failed, "dns_tcp_failed", "of those, failed or timed out")       \
     X(tun_rx_packets, "tun_rx", "packets read from the TUN")                   \

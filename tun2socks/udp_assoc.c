@@ -31,6 +31,9 @@
 /* pbuf pieces sent in one sendmsg (plus the SOCKS header); a datagram of
  * more pieces (fragments reassembled by lwIP) is copied into one. */
 #define ASSOC_IOV_MAX 32
+/* Idle timeout of an association that never saw a reply: like the
+ * kernel's conntrack (nf_conntrack_udp_timeout 30 s, 120 s once replied). */
+#define ASSOC_UNREPLIED_S 30.0
 
 struct pending {
     struct pbuf *p;
@@ -72,6 +75,7 @@ struct t2s_udp_assoc {
     struct real_dst reals[ASSOC_REALS]; /* newest first; fake-ip mode only */
     unsigned nreals;
     unsigned ready : 1;
+    unsigned replied : 1; /* a datagram came back */
     unsigned closed : 1;
     unsigned dns_only : 1; /* every datagram so far went to port 53 */
 };
@@ -145,7 +149,11 @@ timeout_s(const struct t2s_udp_assoc *a)
 {
     const struct t2s_config *c = &a->t->cfg;
 
-    return (a->dns_only ? c->dns_timeout_ms : c->udp_timeout_ms) / 1000.0;
+    double idle = c->udp_timeout_ms / 1000.0;
+
+    if (a->dns_only)
+        return c->dns_timeout_ms / 1000.0;
+    return a->replied || idle < ASSOC_UNREPLIED_S ? idle : ASSOC_UNREPLIED_S;
 }
 
 static void
@@ -382,6 +390,7 @@ on_relay_readable(struct ev_loop *loop, ev_io *w, int revents)
                 T2S_STAT_INC(&t->stats, udp_bad);
             continue;
         }
+        a->replied = 1;
         touch(a);
         T2S_STAT_INC(&t->stats, udp_pkts_down);
         T2S_STAT_ADD(&t->stats, udp_bytes_down, (size_t)n - hlen);

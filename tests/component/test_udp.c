@@ -3,7 +3,8 @@
  * TUN, the scripted SOCKS server for UDP ASSOCIATE, and a relay socket of
  * our own that the association's datagrams reach. Covers the fake-ip
  * references an association holds, datagrams of many fragments, which
- * source a reply carries back to the app and odd ASSOCIATE replies.
+ * source a reply carries back to the app, odd ASSOCIATE replies and the
+ * fake-ip pool's recycling rule.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -357,6 +358,77 @@ test_odd_reply_keeps_udp(void **state)
     assert_int_equal(st.err_udp_assoc, 1);
 }
 
+/*
+ * Defect 11: a name answered a moment ago keeps its fake address: a full
+ * pool of young entries answers SERVFAIL (counted) rather than recycle one.
+ */
+static void
+cfg_small_pool(struct t2s_config *c)
+{
+    char err[128];
+
+    cfg_fakeip(c);
+    assert_int_equal(
+        t2s_config_set(c, "fake-ip-pool", "198.18.128.0/29", err, sizeof(err)),
+        0);
+}
+
+static void
+test_young_entries_not_recycled(void **state)
+{
+    static struct rig r; /* outlives a failed test for teardown() */
+    struct t2s_stats st;
+    struct t2s_s5_addr to;
+    uint8_t fake[7][4], buf[64];
+    char name[16];
+
+    (void)state;
+    rig_start(&r, NULL, cfg_small_pool);
+    for (int i = 0; i < 6; i++) { /* /29: six entries */
+        snprintf(name, sizeof(name), "y%d.example", i);
+        assert_int_equal(ku_dns_ask(r.f.k.fd, 4, 5300, name, fake[i]), 0);
+    }
+    assert_int_equal(ku_dns_ask(r.f.k.fd, 4, 5300, "late.example", fake[6]),
+                     2 /* SERVFAIL */);
+    /* the first answer still means y0.example */
+    app_send(&r, 4, 43000, fake[0], 7000, "hi", 2, 1500);
+    relay_get(&r, &to, buf, sizeof(buf));
+    assert_true(is_name(&to, "y0.example"));
+    rig_stop(&r, &st);
+    assert_int_equal(st.dns_fakeip_full, 1);
+}
+
+/* Defaults: an IPv6 pool of any prefix, here a /64, answers and maps back. */
+static void
+cfg_pool64(struct t2s_config *c)
+{
+    char err[128];
+
+    cfg_fakeip(c);
+    assert_int_equal(
+        t2s_config_set(c, "fake-ip-pool6", "fd00:fa4e::/64", err, sizeof(err)),
+        0);
+}
+
+static void
+test_pool6_prefix64(void **state)
+{
+    static const uint8_t net[8] = {0xfd, 0, 0xfa, 0x4e, 0, 0, 0, 0};
+    static struct rig r; /* outlives a failed test for teardown() */
+    struct t2s_stats st;
+    struct t2s_s5_addr to;
+    uint8_t fake[16], buf[64];
+
+    (void)state;
+    rig_start(&r, NULL, cfg_pool64);
+    assert_int_equal(ku_dns_ask(r.f.k.fd, 6, 5300, "six.example", fake), 0);
+    assert_memory_equal(fake, net, 8);
+    app_send(&r, 6, 44000, fake, 7000, "v6", 2, 1500);
+    relay_get(&r, &to, buf, sizeof(buf));
+    assert_true(is_name(&to, "six.example"));
+    rig_stop(&r, &st);
+}
+
 int
 main(void)
 {
@@ -368,6 +440,8 @@ main(void)
         cmocka_unit_test_teardown(test_reply_from_real_address, teardown),
         cmocka_unit_test_teardown(test_reply_two_names_same_port, teardown),
         cmocka_unit_test_teardown(test_odd_reply_keeps_udp, teardown),
+        cmocka_unit_test_teardown(test_young_entries_not_recycled, teardown),
+        cmocka_unit_test_teardown(test_pool6_prefix64, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
