@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "udp_assoc.h"
+#include "relay_addr.h"
 
 /* The proxy at addr:1080 (IPv4 or IPv6 text). */
 static socklen_t
@@ -60,7 +60,7 @@ relay(const char *proxy, const char *addr, uint16_t *port)
     socklen_t plen = proxy_at(proxy, &px), len = 0;
     struct t2s_s5_addr b = bnd(addr, 5000);
 
-    if (t2s_udp_assoc_relay_addr(&b, &px, plen, &ss, &len) != 0)
+    if (t2s_relay_addr_pick(&b, &px, plen, &ss, &len) != 0)
         return "";
     if (ss.ss_family == AF_INET) {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
@@ -139,7 +139,7 @@ test_link_local_takes_the_proxy_scope(void **state)
     struct t2s_s5_addr b = bnd("fe80::1", 5000);
 
     (void)state;
-    assert_int_equal(t2s_udp_assoc_relay_addr(&b, &px, plen, &ss, &len), 0);
+    assert_int_equal(t2s_relay_addr_pick(&b, &px, plen, &ss, &len), 0);
     assert_int_equal(((struct sockaddr_in6 *)&ss)->sin6_scope_id, 7);
 }
 
@@ -155,9 +155,8 @@ test_refused(void **state)
     (void)state;
     name.name_len = 9;
     memcpy(name.u.name, "relay.test", 9);
-    assert_int_equal(t2s_udp_assoc_relay_addr(&name, &px, plen, &ss, &len), -1);
-    assert_int_equal(t2s_udp_assoc_relay_addr(&zero_port, &px, plen, &ss, &len),
-                     -1);
+    assert_int_equal(t2s_relay_addr_pick(&name, &px, plen, &ss, &len), -1);
+    assert_int_equal(t2s_relay_addr_pick(&zero_port, &px, plen, &ss, &len), -1);
     assert_string_equal(relay("198.51.100.1", "224.0.0.1", &port), "");
     assert_string_equal(relay("198.51.100.1", "255.255.255.255", &port), "");
     assert_string_equal(relay("198.51.100.1", "ff02::1", &port), "");
