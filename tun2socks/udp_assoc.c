@@ -149,7 +149,6 @@ static double
 timeout_s(const struct t2s_udp_assoc *a)
 {
     const struct t2s_config *c = &a->t->cfg;
-
     double idle = c->udp_timeout_ms / 1000.0;
 
     if (a->dns_only)
