@@ -327,6 +327,41 @@ test_reply_two_names_same_port(void **state)
     rig_stop(&r, &st);
 }
 
+/* Two names waiting on one port: a reply from an address neither has
+ * answered from could be either's: dropped and counted, never guessed. A
+ * reply that names its sender is always attributed. */
+static void
+test_reply_ambiguous_dropped(void **state)
+{
+    static const uint8_t addr_x[4] = {203, 0, 113, 9};
+    static struct rig r; /* outlives a failed test for teardown() */
+    struct t2s_stats st;
+    struct t2s_s5_addr to, named = {.atyp = T2S_S5_ATYP_DOMAIN, .port = 7000};
+    uint8_t fc[4], fd[4], src[16], buf[64];
+    struct udp_dgram d;
+
+    (void)state;
+    rig_start(&r, NULL, cfg_fakeip);
+    assert_int_equal(ku_dns_ask(r.f.k.fd, 4, 5300, "c.example", fc), 0);
+    assert_int_equal(ku_dns_ask(r.f.k.fd, 4, 5300, "d.example", fd), 0);
+    app_send(&r, 4, 41002, fc, 7000, "to c", 4, 1500);
+    relay_get(&r, &to, buf, sizeof(buf));
+    app_send(&r, 4, 41002, fd, 7000, "to d", 4, 1500);
+    relay_get(&r, &to, buf, sizeof(buf));
+    relay_put4(&r, addr_x, 7000, "who?");
+    assert_int_equal(FWD_WAIT_STAT(&r.f, udp_ambiguous, 1, 5000), 0);
+    named.name_len = 9;
+    memcpy(named.u.name, "d.example", 9);
+    assert_int_equal(
+        relay_send(r.relay, &r.assoc, r.assoc_len, &named, "d!", 2), 0);
+    app_expect(&r, 41002, src, 7000, "d!");
+    assert_memory_equal(src, fd, 4);
+    assert_int_equal(ku_recv(r.f.k.fd, &d, buf, sizeof(buf), 200, NULL), -1);
+    rig_stop(&r, &st);
+    assert_int_equal(st.udp_ambiguous, 1);
+    assert_int_equal(st.udp_pkts_down, 1);
+}
+
 /*
  * Defect 12: a malformed ASSOCIATE reply fails that association only; the
  * next app socket asks the proxy again and its datagrams go through.
@@ -439,6 +474,7 @@ main(void)
         cmocka_unit_test_teardown(test_largest_datagrams, teardown),
         cmocka_unit_test_teardown(test_reply_from_real_address, teardown),
         cmocka_unit_test_teardown(test_reply_two_names_same_port, teardown),
+        cmocka_unit_test_teardown(test_reply_ambiguous_dropped, teardown),
         cmocka_unit_test_teardown(test_odd_reply_keeps_udp, teardown),
         cmocka_unit_test_teardown(test_young_entries_not_recycled, teardown),
         cmocka_unit_test_teardown(test_pool6_prefix64, teardown),
