@@ -58,7 +58,7 @@ t2s_config_init(struct t2s_config *c)
                              0, 0, 0},
            16);
     c->fake_prefix6 = 112;
-    c->udp_timeout_ms = 60000;
+    c->udp_timeout_ms = 120000;
     c->dns_timeout_ms = 10000;
 }
 
@@ -611,8 +611,8 @@ set_fake_pool6(struct t2s_config *c, const char *v, char *err, size_t errlen)
     }
     if (parse_prefix_bin(v, AF_INET6, bin, &plen, err, errlen) < 0)
         return -1;
-    if (plen < 96 || plen > 126)
-        return fail(err, errlen, "--fake-ip-pool6 prefix must be 96..126");
+    if (plen < 8 || plen > 126)
+        return fail(err, errlen, "--fake-ip-pool6 prefix must be 8..126");
     memcpy(c->fake_net6, bin, 16);
     c->fake_prefix6 = plen;
     return 0;
@@ -679,7 +679,9 @@ static const struct opt options[] = {
      "the tun2socks-route script (default $TUN2SOCKS_ROUTE_SCRIPT or "
      "/usr/local/libexec/tun2socks/tun2socks-route)",
      set_route_script},
-    {"udp-timeout", "SEC", "end idle UDP associations (default 60)",
+    {"udp-timeout", "SEC",
+     "end UDP associations idle this long once replied (default 120; "
+     "unreplied: at most 30)",
      set_udp_timeout},
     {"max-udp", "N",
      "maximum UDP associations (default 0 = a quarter of --max-conns)",

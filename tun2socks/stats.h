@@ -34,8 +34,12 @@
     X(udp_unsupported, "udp_unsupported", "dropped: proxy has no UDP")         \
     X(udp_frag_dropped, "udp_frag_dropped", "FRAG != 0 from the relay")        \
     X(udp_bad, "udp_bad", "malformed datagrams from the relay")                \
+    X(udp_ambiguous, "udp_ambiguous",                                          \
+      "replies two fake names on one port could have sent")                    \
     X(err_udp_assoc, "err_udp_assoc", "UDP ASSOCIATE handshakes failed")       \
     X(dns_fake, "dns_fake", "queries answered from the fake pool")             \
+    X(dns_fakeip_full, "dns_fakeip_full",                                      \
+      "SERVFAIL: no fake-ip entry old enough to recycle")                      \
     X(dns_tcp, "dns_tcp", "queries forwarded as DNS over TCP")                 \
     X(dns_tcp_failed, "dns_tcp_failed", "of those, failed or timed out")       \
     X(tun_rx_packets, "tun_rx", "packets read from the TUN")                   \

@@ -52,6 +52,8 @@ fwd_start(struct fwd *f, const struct fake_proxy *px, const struct fwd_opts *o)
         fail_msg("proxy URL %s: %s", url, err);
     if (t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) != 0)
         fail_msg("resolve %s: %s", url, err);
+    if (o->config != NULL)
+        o->config(&cfg);
     f->t = t2s_create(&cfg, err, sizeof(err));
     if (f->t == NULL)
         fail_msg("t2s_create: %s", err);

@@ -18,6 +18,8 @@ struct fwd_opts {
     size_t memory_limit;         /* --memory-limit bytes; 0: default */
     const char *userinfo;        /* "user:pass" in the proxy URL, or NULL */
     int pipeline;                /* cfg.socks_pipeline */
+    /* Last word on the config before t2s_create(), or NULL. */
+    void (*config)(struct t2s_config *cfg);
 };
 
 struct fwd {
