@@ -439,6 +439,20 @@ route down || fail "down after a reboot failed"
 same_as_before "down after a reboot (/run state gone)"
 [ ! -e "$WORK/persist/tun0" ] || fail "persistent state left in $WORK/persist/tun0"
 
+# A state written by the previous version (the copy of resolv.conf in
+# the /run state directory) is still taken down whole.
+mkdir -p "$WORK/rcold"
+printf 'nameserver 198.18.2.2\n' >"$WORK/rcold/resolv.conf"
+route up --proxy socks5://198.18.3.1:1080 --dns fake-ip --resolv-conf "$WORK/rcold/resolv.conf" \
+    --log "$WORK/t2s-o.log" || fail "up (old state layout round) failed"
+mv "$WORK/persist/tun0"/resolv.kind "$WORK/persist/tun0"/resolv.orig "$WORK/persist/tun0"/resolv.ours \
+    "$WORK/state/tun0"/
+rm -r "$WORK/persist/tun0"
+route down || fail "down of an old-layout state failed"
+[ "$(cat "$WORK/rcold/resolv.conf")" = "nameserver 198.18.2.2" ] ||
+    fail "down of an old-layout state did not restore resolv.conf"
+same_as_before "down of a state with the copy of resolv.conf in /run (previous layout)"
+
 # ------------------------------------------------------------ --no-start
 # tun2socks owns tun1 (as with systemd or tun2socks --route), here with the
 # proxy's IPv6 address; the script only routes.
