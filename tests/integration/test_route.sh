@@ -511,8 +511,26 @@ wait_for 50 bash -c "! ip netns exec $MACH ip link show tun1 >/dev/null 2>&1" ||
 expect_blocked "up --no-start, tun2socks killed"
 SERVICE_RESULT=signal route down --tun tun1 --keep-if-failed || fail "down --keep-if-failed failed"
 expect_blocked "up --no-start, tun2socks killed, after ExecStopPost (SERVICE_RESULT=signal)"
+# Watch the routes and rules while the restart's up takes over: the kill
+# switch (rules, unreachable routes) must stay in place throughout.
+spawn "$MACH" "$WORK/monitor.log" ip -o monitor route rule
+MON_PID=$LAST_PID
+# a marker route, until the monitor shows it is listening
+for _ in $(seq 50); do
+    in_mach ip route add 198.18.9.0/24 dev lo table 999
+    wait_for 2 grep -q '198.18.9.0/24 dev lo table 999' "$WORK/monitor.log" && break
+    in_mach ip route del 198.18.9.0/24 dev lo table 999
+done
+grep -q '198.18.9.0/24 dev lo table 999' "$WORK/monitor.log" || fail "ip monitor saw nothing"
+in_mach ip route del 198.18.9.0/24 dev lo table 999
 nostart_t2s
 nostart_up || fail "up --no-start --replace over the dead tun2socks failed"
+sleep 0.3
+kill "$MON_PID"
+# (the kernel's own local routes of the TUN come and go: not ours)
+if grep -E '^Deleted ([0-9]+:|.*table 7331)' "$WORK/monitor.log" >&2; then
+    fail "up --no-start --replace lifted the kill switch for a moment (rules/routes deleted)"
+fi
 [ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "--no-start --replace: curl through tun1 failed"
 client_seen "$WORK/web4.log" 198.18.3.1 || fail "--no-start --replace: not through danted"
 log "ok: up --no-start --replace took over from the dead tun2socks"
