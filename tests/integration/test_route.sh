@@ -18,7 +18,9 @@
 # kill switch: while tun2socks is dead (kill -9 in every mode: up, up
 # --no-start with the systemd drop-in's down --keep-if-failed, tun2socks
 # --route) a request to the servers fails and never reaches them over
-# MACH's direct default route, until down; down after a "reboot" (the
+# MACH's direct default route, until down; the systemd restart's up
+# --no-start --replace re-attaches without deleting any rule or table-7331
+# route (watched with ip monitor); down after a "reboot" (the
 # /run state, TUN, rules and routes gone) still restores resolv.conf from
 # the persistent copy; an IPv6 nameserver in resolv.conf works as the
 # --dns tcp resolver (bracketed; a link-local one before it is skipped);
