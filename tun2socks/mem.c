@@ -169,6 +169,32 @@ t2s_mem_calloc(size_t n, size_t size)
     return p;
 }
 
+void *
+t2s_mem_realloc(void *ptr, size_t n)
+{
+    unsigned char *p = ptr, *np;
+    size_t old, cost = n + T2S_MEM_OVERHEAD;
+
+    if (p == NULL)
+        return t2s_mem_alloc(n);
+    if (n > SIZE_MAX - HDR - T2S_MEM_OVERHEAD)
+        return NULL;
+    p -= HDR;
+    memcpy(&old, p, sizeof(old));
+    if (cost > old && t2s_mem_charge(cost - old) < 0)
+        return NULL;
+    np = realloc(p, n + HDR);
+    if (np == NULL) {
+        if (cost > old)
+            t2s_mem_uncharge(cost - old);
+        return NULL;
+    }
+    if (cost < old)
+        t2s_mem_uncharge(old - cost);
+    memcpy(np, &cost, sizeof(cost));
+    return np + HDR;
+}
+
 void
 t2s_mem_free(void *ptr)
 {

@@ -51,6 +51,8 @@ int t2s_mem_over(void);
  * hard cap (or malloc fails). t2s_mem_free(NULL) does nothing. */
 void *t2s_mem_alloc(size_t n);
 void *t2s_mem_calloc(size_t n, size_t size);
+/* As realloc(3): on failure p is left as it was. */
+void *t2s_mem_realloc(void *p, size_t n);
 void t2s_mem_free(void *p);
 
 /* For memory allocated elsewhere: charge n bytes (0, or -1 past the hard

@@ -13,6 +13,7 @@
 
 #include "dns_tcp.h"
 #include "fakeip.h"
+#include "mem.h"
 #include "relay_addr.h"
 #include "target.h"
 #include "udp_assoc.h"
@@ -554,7 +555,7 @@ handshake_done(struct t2s_udp_assoc *a)
         assoc_close(a, why);
         return;
     }
-    free(a->up);
+    t2s_mem_free(a->up);
     a->up = NULL;
     a->ready = 1;
     t->udp_unsupported = 0;
@@ -601,17 +602,17 @@ assoc_new(struct t2s_instance *t, const struct t2s_udp_flow *f)
     unsigned h;
     int want;
 
-    a = calloc(1, sizeof(*a));
+    a = t2s_mem_calloc(1, sizeof(*a));
     if (a == NULL)
         return NULL;
-    a->up = malloc(sizeof(*a->up));
+    a->up = t2s_mem_alloc(sizeof(*a->up));
     a->ctl_fd = a->up != NULL
                     ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
                                           t->cfg.bind_iface)
                     : -1;
     if (a->ctl_fd < 0) {
-        free(a->up);
-        free(a);
+        t2s_mem_free(a->up);
+        t2s_mem_free(a);
         return NULL;
     }
     a->t = t;
@@ -672,7 +673,7 @@ assoc_close(struct t2s_udp_assoc *a, const char *why)
     for (unsigned i = 0; i < a->nfakes; i++)
         t2s_fakeip_unref(t->fakeip, a->fakes[i].entry);
     a->nfakes = 0;
-    free(a->up);
+    t2s_mem_free(a->up);
     a->up = NULL;
     unlink_assoc(t, a);
     a->next = t->udp_dead;
@@ -691,6 +692,15 @@ t2s_udp_assoc_input(struct t2s_instance *t, const struct t2s_udp_flow *f,
             t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
                             "UDP association limit %u reached: dropping",
                             t->max_udp);
+            pbuf_free(p);
+            return;
+        }
+        if (!t2s_mem_admit()) {
+            T2S_STAT_INC(&t->stats, mem_refused);
+            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                            "no new UDP association: memory budget of %zu "
+                            "bytes nearly spent",
+                            t2s_mem_limit());
             pbuf_free(p);
             return;
         }
@@ -741,6 +751,6 @@ t2s_udp_assoc_reap(struct t2s_instance *t)
         struct t2s_udp_assoc *a = t->udp_dead;
 
         t->udp_dead = a->next;
-        free(a);
+        t2s_mem_free(a);
     }
 }

@@ -9,17 +9,54 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
 #include "fake_proxy.h"
 #include "fwd.h"
 #include "pkt.h"
+#include "udp_pkt.h"
 
 #define T 3000
 #define MIB (1024 * 1024)
+
+/* Resident memory of the whole test process, KiB. */
+static long
+rss_kib(void)
+{
+    char line[256];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+/* The process's RSS grew by less than the budget (plus 1 MiB for the
+ * test's own buffers). Not under AddressSanitizer, whose shadow memory
+ * and quarantine of freed blocks count in RSS too. */
+static void
+assert_rss_within(long before_kib, size_t limit)
+{
+    long grown = rss_kib() - before_kib;
+
+    print_message("RSS grew by %ld KiB (budget %zu KiB)\n", grown,
+                  limit / 1024);
+#if !defined(__SANITIZE_ADDRESS__)
+    assert_true(grown * 1024 < (long)(limit + MIB));
+#endif
+}
 
 /* Sends len bytes at sequence offset off past the current snd_nxt, as a
  * segment out of order (snd_nxt itself does not move). */
@@ -129,6 +166,7 @@ test_flood_of_connections_stays_in_budget(void **state)
     struct fwd f;
     struct tc *c = calloc(CONNS, sizeof(*c));
     struct tc last, extra;
+    long rss0;
     struct t2s_stats st;
     uint8_t seg[SEG];
     int connected = 0;
@@ -137,6 +175,7 @@ test_flood_of_connections_stays_in_budget(void **state)
     assert_non_null(c);
     memset(seg, 'z', sizeof(seg));
     fp_start(&px, 4, 0, scripts);
+    rss0 = rss_kib();
     fwd_start(&f, &px, &o);
     for (int i = 0; i < CONNS; i++) {
         tc_init(&c[i], &f.k, 4, (uint16_t)(45100 + i), 80);
@@ -169,6 +208,7 @@ test_flood_of_connections_stays_in_budget(void **state)
     assert_true(st.mem_peak <= LIMIT + LIMIT / 8);
     assert_true(st.mem_shed > 0);
     assert_int_equal(st.mem_refused, 1);
+    assert_rss_within(rss0, LIMIT);
     for (int i = 0; i < CONNS; i++) {
         if (c[i].got_synack)
             tc_send(&c[i], TH_RST | TH_ACK, NULL, 0);
@@ -192,12 +232,75 @@ test_flood_of_connections_stays_in_budget(void **state)
     free(c);
 }
 
+/*
+ * Thousands of UDP associations whose ASSOCIATE never completes, each
+ * app socket sending a full queue of datagrams (~80 MB wanted): under a
+ * 4 MiB budget new associations are refused and data shed instead.
+ */
+static void
+test_udp_associations_in_handshake_stay_in_budget(void **state)
+{
+    enum { APPS = 2000, PER = 32, LEN = 1200, LIMIT = 4 * MIB };
+    static const uint8_t app[4] = {198, 18, 0, 1}, dst[4] = {198, 19, 0, 10};
+    struct fwd_opts o = {.memory_limit = LIMIT};
+    /* a proxy that never accepts: the kernel completes the connects (up
+     * to its backlog) and nobody answers the greetings */
+    struct fake_proxy px = {.family = 4};
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    socklen_t salen = sizeof(sa);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct fwd f;
+    struct t2s_stats st;
+    uint8_t payload[LEN];
+    struct udp_dgram d = {.family = 4, .dport = 9000, .len = LEN};
+    uint64_t sent = 0;
+    long rss0;
+
+    (void)state;
+    memset(payload, 'u', sizeof(payload));
+    d.data = payload;
+    memcpy(d.src, app, 4);
+    memcpy(d.dst, dst, 4);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(lfd >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 4096), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+    px.port = ntohs(sa.sin_port);
+    rss0 = rss_kib();
+    fwd_start(&f, &px, &o);
+    for (int i = 0; i < APPS; i++) {
+        d.sport = (uint16_t)(20000 + i);
+        for (int j = 0; j < PER; j++, sent++)
+            assert_int_equal(ku_send(f.sv[0], &d, 1500), 0);
+        if (i % 8 == 7)
+            wait_rx(&f, sent);
+    }
+    wait_rx(&f, sent);
+    fwd_stats(&f, &st);
+    print_message(
+        "%llu associations; mem_used %llu, mem_peak %llu, limit %d; "
+        "refused %llu, shed %llu, udp_dropped %llu\n",
+        (unsigned long long)st.udp_active, (unsigned long long)st.mem_used,
+        (unsigned long long)st.mem_peak, LIMIT,
+        (unsigned long long)st.mem_refused, (unsigned long long)st.mem_shed,
+        (unsigned long long)st.udp_dropped);
+    assert_true(st.mem_peak <= LIMIT + LIMIT / 8);
+    assert_true(st.mem_refused > 0);
+    assert_true(st.udp_active < APPS);
+    assert_rss_within(rss0, LIMIT);
+    fwd_stop(&f, &st);
+    assert_int_equal(st.udp_active, 0);
+    close(lfd);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_out_of_order_flood_is_bounded),
         cmocka_unit_test(test_flood_of_connections_stays_in_budget),
+        cmocka_unit_test(test_udp_associations_in_handshake_stay_in_budget),
     };
     if (getenv("T2S_TEST_FILTER") != NULL)
         cmocka_set_test_filter(getenv("T2S_TEST_FILTER"));
