@@ -178,13 +178,12 @@ valid_hostname(const char *h, size_t n)
     return 1;
 }
 
-int
-t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
-                           size_t errlen)
+/* The URL into q (the caller's scratch copy, cleared by the caller). */
+static int
+parse_url(const char *url, struct t2s_proxy *q, char *err, size_t errlen)
 {
     static const char scheme[] = "socks5://";
     const char *s, *at, *hp, *colon, *host, *hend, *port;
-    struct t2s_proxy tmp;
     unsigned long portv;
     size_t hlen;
 
@@ -199,28 +198,26 @@ t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
             "proxy URL must look like socks5://[user[:pass]@]host:port");
     }
     s = url + sizeof(scheme) - 1;
-    tmp = *p;
 
     at = strrchr(s, '@');
     if (at != NULL) {
         const char *ue = memchr(s, ':', (size_t)(at - s));
         size_t ulen = ue != NULL ? (size_t)(ue - s) : (size_t)(at - s);
 
-        if (pct_decode(s, ulen, tmp.user, sizeof(tmp.user), &tmp.user_len) <
-                0 ||
-            tmp.user_len == 0)
+        if (pct_decode(s, ulen, q->user, sizeof(q->user), &q->user_len) < 0 ||
+            q->user_len == 0)
             return fail(err, errlen,
                         "bad user name in proxy URL (1..255 bytes, "
                         "percent-encoded)");
         if (ue != NULL) {
-            if (pct_decode(ue + 1, (size_t)(at - ue - 1), tmp.pass,
-                           sizeof(tmp.pass), &tmp.pass_len) < 0)
+            if (pct_decode(ue + 1, (size_t)(at - ue - 1), q->pass,
+                           sizeof(q->pass), &q->pass_len) < 0)
                 return fail(err, errlen,
                             "bad password in proxy URL (at most 255 bytes, "
                             "percent-encoded)");
         } else {
-            tmp.pass[0] = '\0';
-            tmp.pass_len = 0;
+            q->pass[0] = '\0';
+            q->pass_len = 0;
         }
         hp = at + 1;
     } else {
@@ -245,16 +242,16 @@ t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
     hlen = (size_t)(hend - host);
     if (hlen == 0)
         return fail(err, errlen, "proxy URL has no host");
-    if (hlen >= sizeof(tmp.host))
+    if (hlen >= sizeof(q->host))
         return fail(err, errlen, "proxy host too long");
-    memcpy(tmp.host, host, hlen);
-    tmp.host[hlen] = '\0';
+    memcpy(q->host, host, hlen);
+    q->host[hlen] = '\0';
     if (*hp == '[') {
         struct in6_addr a6;
 
-        if (inet_pton(AF_INET6, tmp.host, &a6) != 1)
+        if (inet_pton(AF_INET6, q->host, &a6) != 1)
             return fail(err, errlen, "bad IPv6 address in proxy URL");
-    } else if (!valid_hostname(tmp.host, hlen)) {
+    } else if (!valid_hostname(q->host, hlen)) {
         return fail(err, errlen, "bad proxy host in proxy URL");
     }
     port = colon + 1;
@@ -276,11 +273,23 @@ t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
         if (parse_ulong(pbuf, 1, 65535, &portv) < 0)
             return fail(err, errlen, "bad proxy port (1..65535)");
     }
-    tmp.port = (uint16_t)portv;
-    tmp.addr_len = 0;
-    *p = tmp;
-    explicit_bzero(&tmp, sizeof(tmp));
+    q->port = (uint16_t)portv;
+    q->addr_len = 0;
     return 0;
+}
+
+int
+t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
+                           size_t errlen)
+{
+    struct t2s_proxy tmp = *p;
+    int rc = parse_url(url, &tmp, err, errlen);
+
+    if (rc == 0)
+        *p = tmp;
+    /* also when a later part of the URL was bad: the password was read */
+    explicit_bzero(&tmp, sizeof(tmp));
+    return rc;
 }
 
 /* ---- options ---------------------------------------------------------- */
