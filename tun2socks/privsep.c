@@ -71,18 +71,26 @@ t2s_privsep_plan(const struct t2s_config *c, struct t2s_privsep *p, char *err,
 int
 t2s_privsep_drop(const struct t2s_privsep *p, char *err, size_t errlen)
 {
-    int rc, bounds;
+    int rc, bounds, admin, raw;
 
+    if (capng_get_caps_process() != 0) {
+        snprintf(err, errlen, "cannot read the process's capabilities");
+        return -1;
+    }
+    /* only what is held: asking for more would fail the whole drop (a
+     * user without CAP_NET_ADMIN then sees SO_MARK fail per connection,
+     * as before) */
+    admin = capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN);
+    raw = capng_have_capability(CAPNG_PERMITTED, CAP_NET_RAW);
     /* Clearing the bounding set needs CAP_SETPCAP (root has it; a unit
      * with only ambient capabilities does not, and its bounding set is
      * already narrow). */
-    bounds = capng_get_caps_process() == 0 &&
-             capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+    bounds = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
     capng_clear(CAPNG_SELECT_ALL);
-    if (p->keep_net_admin)
+    if (p->keep_net_admin && admin)
         capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
                      CAP_NET_ADMIN);
-    if (p->keep_net_raw)
+    if (p->keep_net_raw && raw)
         capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_RAW);
     if (p->change_id)
         rc = capng_change_id((int)p->uid, (int)p->gid,
@@ -92,8 +100,10 @@ t2s_privsep_drop(const struct t2s_privsep *p, char *err, size_t errlen)
         rc = capng_apply(bounds ? CAPNG_SELECT_ALL
                                 : CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot drop privileges to %s (libcap-ng %d)",
-                 p->change_id ? p->name : "the needed capabilities", rc);
+        snprintf(err, errlen,
+                 "cannot drop privileges to %s (libcap-ng error %d)%s",
+                 p->change_id ? p->name : "the needed capabilities", rc,
+                 p->change_id ? "; --user root stays root" : "");
         return -1;
     }
     if (p->change_id && (getuid() != p->uid || geteuid() != p->uid)) {
