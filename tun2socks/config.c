@@ -718,6 +718,10 @@ static const struct opt options[] = {
     {"fwmark", "MARK", "SO_MARK for sockets to the proxy", set_fwmark},
     {"interface", "IF", "bind sockets to the proxy to interface IF",
      set_interface},
+    {"user", "NAME",
+     "started as root: handle packets as NAME after setup (default nobody; "
+     "root keeps root)",
+     set_user},
     {"socks-pipeline", NULL,
      "send greeting, auth and CONNECT without waiting (proxy must support it)",
      set_pipeline},
@@ -725,10 +729,6 @@ static const struct opt options[] = {
      "route the whole machine into --tun with tun2socks-route at start and "
      "restore it at exit (default fwmark 0x7331)",
      set_route},
-    {"user", "NAME",
-     "started as root: handle packets as NAME after setup (default nobody; "
-     "root keeps root)",
-     set_user},
     {"route-script", "PATH",
      "the tun2socks-route script (default $TUN2SOCKS_ROUTE_SCRIPT or "
      "/usr/local/libexec/tun2socks/tun2socks-route)",
