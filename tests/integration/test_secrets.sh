@@ -2,7 +2,9 @@
 # The proxy password is not readable by other local users while tun2socks
 # runs: not in /proc/PID/cmdline (password in the URL), not in
 # /proc/PID/environ (TUN2SOCKS_PROXY_AUTH, or a URL in TUN2SOCKS_PROXY),
-# not in the environment of the route script; the process is not dumpable
+# not in the environment of the route script, in no buffer once used
+# (one copy in memory: the configuration; none in the --route parent);
+# the process is not dumpable
 # (its /proc files belong to root, so a process of the same user cannot
 # read them). Traffic still authenticates to danted with the password.
 set -euo pipefail
@@ -34,6 +36,27 @@ not_dumpable() { # PID WHAT
     [ "$owner" = 0 ] || fail "$2: dumpable (/proc/$1/environ belongs to uid $owner, not root)"
 }
 
+# How many copies of the password the process's memory holds (root reads
+# /proc/PID/mem of a non-dumpable process).
+copies_in_memory() { # PID
+    python3 - "$1" "$TEST_PASS" <<'EOP'
+import re, sys
+pid, needle, n = sys.argv[1], re.escape(sys.argv[2].encode()), 0
+with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
+    for line in maps:
+        f = line.split()
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        if "r" not in f[1] or f[-1] in ("[vvar]", "[vsyscall]"):
+            continue
+        try:
+            mem.seek(lo)
+            n += len(re.findall(needle, mem.read(hi - lo)))
+        except OSError:
+            pass
+print(n)
+EOP
+}
+
 download_ok() { # WHAT
     local got
     got=$(tool_dev download "$SERVER4" 8001)
@@ -46,6 +69,10 @@ no_password_in "$T2S_PID" cmdline "password in the URL"
 grep -qF "socks5://$TEST_USER:" <(tr '\0' '\n' <"/proc/$T2S_PID/cmdline") ||
     fail "password in the URL: the rest of the URL should stay readable in argv"
 download_ok "password in the URL"
+# one copy: the configuration the handshakes use; none left behind by the
+# handshakes (their buffers are zeroed) or by parsing
+n=$(copies_in_memory "$T2S_PID")
+[ "$n" = 1 ] || fail "password in the URL: $n copies in memory after traffic, want 1"
 stop_t2s
 log "ok: password in the URL is not in cmdline, traffic authenticates"
 
@@ -77,6 +104,9 @@ grep -qF -- "$TEST_PASS" "$WORK/route-env" && fail "--route: the route script in
 grep -q '^TUN2SOCKS_PROXY_AUTH=' "$WORK/route-env" &&
     fail "--route: the route script inherited TUN2SOCKS_PROXY_AUTH"
 download_ok "--route with TUN2SOCKS_PROXY_AUTH"
+# the root parent only waits: it keeps no copy
+n=$(copies_in_memory "$T2S_PID")
+[ "$n" = 0 ] || fail "--route: the root parent holds $n copies of the password"
 stop_t2s
 log "ok: the route script does not see the password"
 
