@@ -27,8 +27,8 @@ struct t2s_privsep {
 };
 
 /*
- * Makes the process non-dumpable (no core file, no ptrace, /proc/PID owned
- * by root): the password lives in its memory. Call first in main().
+ * Makes the process non-dumpable (no core file, no ptrace, /proc/PID files
+ * owned by root): the password lives in its memory. Call first in main().
  */
 void t2s_privsep_protect(void);
 
