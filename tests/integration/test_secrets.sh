@@ -37,22 +37,32 @@ not_dumpable() { # PID WHAT
 }
 
 # How many copies of the password the process's memory holds (root reads
-# /proc/PID/mem of a non-dumpable process).
+# /proc/PID/mem of a non-dumpable process). Read in chunks that overlap by
+# the needle's length; mappings over 1 GiB are ASan's shadow, not data.
+# Not with a sanitizer build: its runtime keeps its own copy of the
+# initial environment (read from /proc/self/environ before main).
+SANITIZED=0
+grep -qa __asan_init "$T2S_BIN" && SANITIZED=1
 copies_in_memory() { # PID
     python3 - "$1" "$TEST_PASS" <<'EOP'
-import re, sys
-pid, needle, n = sys.argv[1], re.escape(sys.argv[2].encode()), 0
+import sys
+pid, needle, n = sys.argv[1], sys.argv[2].encode(), 0
+chunk, k = 16 << 20, len(sys.argv[2])
 with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
     for line in maps:
         f = line.split()
         lo, hi = (int(x, 16) for x in f[0].split("-"))
-        if "r" not in f[1] or f[-1] in ("[vvar]", "[vsyscall]"):
+        if "r" not in f[1] or f[-1] in ("[vvar]", "[vsyscall]") or hi - lo > 1 << 30:
             continue
-        try:
-            mem.seek(lo)
-            n += len(re.findall(needle, mem.read(hi - lo)))
-        except OSError:
-            pass
+        tail = b""
+        for off in range(lo, hi, chunk):
+            try:
+                mem.seek(off)
+                data = tail + mem.read(min(chunk, hi - off))
+            except OSError:
+                break
+            n += data.count(needle)
+            tail = data[-(k - 1):]
 print(n)
 EOP
 }
@@ -72,7 +82,7 @@ download_ok "password in the URL"
 # one copy: the configuration the handshakes use; none left behind by the
 # handshakes (their buffers are zeroed) or by parsing
 n=$(copies_in_memory "$T2S_PID")
-[ "$n" = 1 ] || fail "password in the URL: $n copies in memory after traffic, want 1"
+[ "$SANITIZED" = 1 ] || [ "$n" = 1 ] || fail "password in the URL: $n copies in memory after traffic, want 1"
 stop_t2s
 log "ok: password in the URL is not in cmdline, traffic authenticates"
 
@@ -106,7 +116,7 @@ grep -q '^TUN2SOCKS_PROXY_AUTH=' "$WORK/route-env" &&
 download_ok "--route with TUN2SOCKS_PROXY_AUTH"
 # the root parent only waits: it keeps no copy
 n=$(copies_in_memory "$T2S_PID")
-[ "$n" = 0 ] || fail "--route: the root parent holds $n copies of the password"
+[ "$SANITIZED" = 1 ] || [ "$n" = 0 ] || fail "--route: the root parent holds $n copies of the password"
 stop_t2s
 log "ok: the route script does not see the password"
 
