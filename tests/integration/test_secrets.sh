@@ -67,6 +67,13 @@ print(n)
 EOP
 }
 
+# start_t2s, its log emptied first: lib.sh's wait for the start line must
+# not find the previous run's line before the new process truncates the log.
+start_fresh() {
+    : >"$WORK/t2s.log"
+    start_t2s "$@"
+}
+
 download_ok() { # WHAT
     local got
     got=$(tool_dev download "$SERVER4" 8001)
@@ -74,7 +81,7 @@ download_ok() { # WHAT
 }
 
 # 1. Password in the URL on the command line.
-start_t2s --proxy "socks5://$TEST_USER:$TEST_PASS@$PROXY4:1082"
+start_fresh --proxy "socks5://$TEST_USER:$TEST_PASS@$PROXY4:1082"
 no_password_in "$T2S_PID" cmdline "password in the URL"
 grep -qF "socks5://$TEST_USER:" <(tr '\0' '\n' <"/proc/$T2S_PID/cmdline") ||
     fail "password in the URL: the rest of the URL should stay readable in argv"
@@ -88,12 +95,12 @@ log "ok: password in the URL is not in cmdline, traffic authenticates"
 
 # 2. Password in TUN2SOCKS_PROXY_AUTH, and a URL with a password in
 # TUN2SOCKS_PROXY (another password, to tell them apart).
-TUN2SOCKS_PROXY_AUTH="$TEST_USER:$TEST_PASS" start_t2s --proxy "socks5://$PROXY4:1082"
+TUN2SOCKS_PROXY_AUTH="$TEST_USER:$TEST_PASS" start_fresh --proxy "socks5://$PROXY4:1082"
 no_password_in "$T2S_PID" environ "TUN2SOCKS_PROXY_AUTH"
 no_password_in "$T2S_PID" cmdline "TUN2SOCKS_PROXY_AUTH"
 download_ok "TUN2SOCKS_PROXY_AUTH"
 stop_t2s
-TUN2SOCKS_PROXY="socks5://$TEST_USER:$TEST_PASS@$PROXY4:1082" start_t2s
+TUN2SOCKS_PROXY="socks5://$TEST_USER:$TEST_PASS@$PROXY4:1082" start_fresh
 no_password_in "$T2S_PID" environ "TUN2SOCKS_PROXY with a password"
 download_ok "TUN2SOCKS_PROXY with a password"
 stop_t2s
@@ -107,7 +114,7 @@ env >>"$WORK/route-env"
 echo "\$1" >>"$WORK/route-calls"
 EOS
 chmod 700 "$WORK/route-stub"
-TUN2SOCKS_PROXY_AUTH="$TEST_USER:$TEST_PASS" start_t2s --proxy "socks5://$PROXY4:1082" \
+TUN2SOCKS_PROXY_AUTH="$TEST_USER:$TEST_PASS" start_fresh --proxy "socks5://$PROXY4:1082" \
     --route --route-script "$WORK/route-stub"
 grep -qx up "$WORK/route-calls" || fail "--route: the route script did not run 'up'"
 grep -qF -- "$TEST_PASS" "$WORK/route-env" && fail "--route: the route script inherited the password"
@@ -125,6 +132,7 @@ log "ok: the route script does not see the password"
 # CAP_DAC_OVERRIDE where /dev/net/tun is root-only (0600). Once set up it
 # keeps none of them (no option here needs one).
 uid=$(id -u "$TEST_USER")
+: >"$WORK/t2s.log"
 spawn "$NS_DEV" "$WORK/t2s.log" env TUN2SOCKS_PROXY_AUTH="$TEST_USER:$TEST_PASS" \
     setpriv --reuid "$uid" --regid "$uid" --clear-groups \
     --inh-caps +net_admin,+dac_override --ambient-caps +net_admin,+dac_override \
