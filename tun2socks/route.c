@@ -35,9 +35,15 @@ run_script(const struct t2s_config *c, const char **argv)
         char *const *v;
     } args = {.c = argv};
     pid_t pid, w;
+    char why[300];
     int status;
 
     argv[0] = script_path(c);
+    /* checked at every run: the file could have changed since start */
+    if (t2s_config_check_route_script(c, why, sizeof(why)) < 0) {
+        t2s_err("%s", why);
+        return -1;
+    }
     pid = fork();
     if (pid < 0)
         return -1;
@@ -88,6 +94,8 @@ t2s_route_prepare(struct t2s_config *c, char *err, size_t errlen)
 {
     char resolver[INET6_ADDRSTRLEN + 3], sub[256];
 
+    if (t2s_config_check_route_script(c, err, errlen) < 0)
+        return -1;
     /* Leftovers of a run that was killed: the script removes what its
      * state directory records (nothing when there is none) and puts
      * resolv.conf back, before we read it below. */

@@ -205,6 +205,20 @@ t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out)
 }
 
 void
+t2s_after_fork(struct t2s_instance *t)
+{
+    ev_loop_fork(t->loop);
+}
+
+void
+t2s_clear_secrets(struct t2s_instance *t)
+{
+    explicit_bzero(t->cfg.proxy.user, sizeof(t->cfg.proxy.user));
+    explicit_bzero(t->cfg.proxy.pass, sizeof(t->cfg.proxy.pass));
+    t->cfg.proxy.user_len = t->cfg.proxy.pass_len = 0;
+}
+
+void
 t2s_destroy(struct t2s_instance *t)
 {
     if (t == NULL)
@@ -229,5 +243,6 @@ t2s_destroy(struct t2s_instance *t)
         the_instance = NULL;
         t2s_mem_set_limit(0);
     }
+    t2s_clear_secrets(t);
     free(t);
 }

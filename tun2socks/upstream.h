@@ -4,7 +4,10 @@
  * (CONNECT or UDP ASSOCIATE). Owns no watcher: its owner calls
  * t2s_upstream_io() whenever the socket is ready in the direction last
  * asked for in *want, until it returns DONE or FAIL. The struct is freed by
- * the owner once the handshake is over.
+ * the owner once the handshake is over. Bytes of out are zeroed as they are
+ * sent and on FAIL, so the RFC 1929 password does not outlive its send;
+ * only a handshake abandoned while the kernel refused them (EAGAIN) still
+ * holds them.
  */
 #ifndef T2S_UPSTREAM_H
 #define T2S_UPSTREAM_H
