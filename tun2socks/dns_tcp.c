@@ -52,7 +52,7 @@ query_free(struct t2s_dns_tcp *q, int failed)
     if (q->next != NULL)
         q->next->prev = q->prev;
     t->dns_tcp_count--;
-    t2s_mem_free(q->up);
+    t2s_upstream_free(q->up);
     t2s_mem_free(q->buf);
     t2s_mem_free(q);
 }
@@ -143,7 +143,7 @@ on_io(struct ev_loop *loop, ev_io *w, int revents)
             set_events(q, want);
             return;
         }
-        t2s_mem_free(q->up);
+        t2s_upstream_free(q->up);
         q->up = NULL;
         q->phase = PH_SEND;
     }
@@ -228,7 +228,7 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
                 : -1;
     if (q->fd < 0) {
         t2s_mem_free(q->buf);
-        t2s_mem_free(q->up);
+        t2s_upstream_free(q->up);
         t2s_mem_free(q);
         goto drop;
     }

@@ -615,7 +615,7 @@ handshake_done(struct t2s_tcp_session *s)
         rc = write_to_app(s, up->in, up->in_len, TCP_WRITE_FLAG_COPY);
         T2S_STAT_ADD(&s->t->stats, bytes_down, up->in_len);
     }
-    t2s_mem_free(up);
+    t2s_upstream_free(up);
     if (rc != ERR_OK) {
         T2S_STAT_INC(&s->t->stats, err_resource);
         session_close(s, CLOSE_ABORT, "out of memory");
@@ -699,7 +699,7 @@ session_new(struct t2s_instance *t, struct tcp_pcb *npcb,
                                         t->cfg.bind_iface)
                   : -1;
     if (s->fd < 0) {
-        t2s_mem_free(s->up);
+        t2s_upstream_free(s->up);
         t2s_mem_free(s);
         return NULL;
     }
@@ -886,7 +886,7 @@ session_close(struct t2s_tcp_session *s, int kind, const char *why)
     if (s->fake_entry >= 0)
         t2s_fakeip_unref(t->fakeip, s->fake_entry);
     s->fake_entry = -1;
-    t2s_mem_free(s->up);
+    t2s_upstream_free(s->up);
     s->up = NULL;
     registry_remove(t, s);
     s->next = t->dead;

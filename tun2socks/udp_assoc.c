@@ -555,7 +555,7 @@ handshake_done(struct t2s_udp_assoc *a)
         assoc_close(a, why);
         return;
     }
-    t2s_mem_free(a->up);
+    t2s_upstream_free(a->up);
     a->up = NULL;
     a->ready = 1;
     t->udp_unsupported = 0;
@@ -611,7 +611,7 @@ assoc_new(struct t2s_instance *t, const struct t2s_udp_flow *f)
                                           t->cfg.bind_iface)
                     : -1;
     if (a->ctl_fd < 0) {
-        t2s_mem_free(a->up);
+        t2s_upstream_free(a->up);
         t2s_mem_free(a);
         return NULL;
     }
@@ -673,7 +673,7 @@ assoc_close(struct t2s_udp_assoc *a, const char *why)
     for (unsigned i = 0; i < a->nfakes; i++)
         t2s_fakeip_unref(t->fakeip, a->fakes[i].entry);
     a->nfakes = 0;
-    t2s_mem_free(a->up);
+    t2s_upstream_free(a->up);
     a->up = NULL;
     unlink_assoc(t, a);
     a->next = t->udp_dead;

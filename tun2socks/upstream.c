@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "upstream.h"
 
 int
@@ -280,4 +281,13 @@ t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
                  strerror(up->sys_errno));
         break;
     }
+}
+
+void
+t2s_upstream_free(struct t2s_upstream *up)
+{
+    if (up == NULL)
+        return;
+    explicit_bzero(up->out, sizeof(up->out));
+    t2s_mem_free(up);
 }

@@ -77,6 +77,11 @@ void t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
 /* Advances the handshake on fd; sets *want to EV_READ or EV_WRITE. */
 int t2s_upstream_io(struct t2s_upstream *up, int fd, int *want);
 
+/* Frees an upstream allocated with t2s_mem_alloc(), clearing any
+ * handshake bytes (the RFC 1929 password) it may still hold. NULL is a
+ * no-op. */
+void t2s_upstream_free(struct t2s_upstream *up);
+
 /* One line describing a failure, e.g. "connection refused by upstream:
  * host unreachable". Never contains credentials. */
 void t2s_upstream_describe(const struct t2s_upstream *up, char *buf,

@@ -72,7 +72,10 @@ in_net() { ip netns exec "$NS_NET" "$@"; }
 spawn() {
     local ns=$1 logf=$2
     shift 2
-    ip netns exec "$ns" "$@" >"$logf" 2>&1 &
+    # Emptied here, not by the background job's redirection: a caller
+    # waiting for a line must not find the previous run's.
+    : >"$logf"
+    ip netns exec "$ns" "$@" >>"$logf" 2>&1 &
     PIDS+=("$!")
     LAST_PID=$!
 }
