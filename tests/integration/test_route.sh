@@ -125,6 +125,32 @@ seen_count() { # LOGFILE ADDR: requests the server logged from ADDR
 # Kill switch: tun2socks is dead and down has not run. MACH still has its
 # direct default routes, but a request to the servers (v4, v6) must fail
 # and never reach them (their logs show no request from MACH's address).
+# ip monitor of MACH's rules and routes, to prove a step never lifts the
+# kill switch: monitor_start, the step, monitor_expect_kept WHAT.
+monitor_start() {
+    spawn "$MACH" "$WORK/monitor.log" ip -o monitor route rule
+    MON_PID=$LAST_PID
+    # a marker route, until the monitor shows it is listening
+    for _ in $(seq 50); do
+        in_mach ip route add 198.18.9.0/24 dev lo table 999
+        wait_for 2 grep -q '198.18.9.0/24 dev lo table 999' "$WORK/monitor.log" && break
+        in_mach ip route del 198.18.9.0/24 dev lo table 999
+    done
+    grep -q '198.18.9.0/24 dev lo table 999' "$WORK/monitor.log" || fail "ip monitor saw nothing"
+    in_mach ip route del 198.18.9.0/24 dev lo table 999
+}
+
+monitor_expect_kept() { # WHAT
+    sleep 0.3
+    kill "$MON_PID"
+    wait "$MON_PID" 2>/dev/null || true
+    # (the kernel's own local routes of the TUN come and go: not ours)
+    if grep -E '^Deleted ([0-9]+:|.*table 7331)' "$WORK/monitor.log" >&2; then
+        fail "$1 lifted the kill switch for a moment (rules/routes deleted)"
+    fi
+    log "ok: $1: no rule or table-7331 route deleted meanwhile"
+}
+
 expect_blocked() { # WHAT
     local n4 n6 out
     n4=$(seen_count "$WORK/web4.log" 198.18.2.1)
@@ -515,6 +541,19 @@ SERVICE_RESULT=signal route down --tun tun1 --keep-if-failed || fail "down --kee
 expect_blocked "up --no-start, tun2socks killed, after ExecStopPost (SERVICE_RESULT=signal)"
 # Watch the routes and rules while the restart's up takes over: the kill
 # switch (rules, unreachable routes) must stay in place throughout.
+monitor_start
+nostart_t2s
+nostart_up || fail "up --no-start (tun2socks dies) failed"
+[ "$(dev_of 198.19.0.20)" = tun1 ] || fail "--no-start: 198.19.0.20 not routed into tun1"
+kill -9 "$NOSTART_PID"
+wait_for 50 bash -c "! kill -0 $NOSTART_PID 2>/dev/null" || fail "tun2socks survived kill -9"
+NOSTART_PID=""
+wait_for 50 bash -c "! ip netns exec $MACH ip link show tun1 >/dev/null 2>&1" || fail "tun1 outlived tun2socks"
+expect_blocked "up --no-start, tun2socks killed"
+SERVICE_RESULT=signal route down --tun tun1 --keep-if-failed || fail "down --keep-if-failed failed"
+expect_blocked "up --no-start, tun2socks killed, after ExecStopPost (SERVICE_RESULT=signal)"
+# Watch the routes and rules while the restart's up takes over: the kill
+# switch (rules, unreachable routes) must stay in place throughout.
 spawn "$MACH" "$WORK/monitor.log" ip -o monitor route rule
 MON_PID=$LAST_PID
 # a marker route, until the monitor shows it is listening
@@ -527,12 +566,7 @@ grep -q '198.18.9.0/24 dev lo table 999' "$WORK/monitor.log" || fail "ip monitor
 in_mach ip route del 198.18.9.0/24 dev lo table 999
 nostart_t2s
 nostart_up || fail "up --no-start --replace over the dead tun2socks failed"
-sleep 0.3
-kill "$MON_PID"
-# (the kernel's own local routes of the TUN come and go: not ours)
-if grep -E '^Deleted ([0-9]+:|.*table 7331)' "$WORK/monitor.log" >&2; then
-    fail "up --no-start --replace lifted the kill switch for a moment (rules/routes deleted)"
-fi
+monitor_expect_kept "up --no-start --replace"
 [ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "--no-start --replace: curl through tun1 failed"
 client_seen "$WORK/web4.log" 198.18.3.1 || fail "--no-start --replace: not through danted"
 log "ok: up --no-start --replace took over from the dead tun2socks"
@@ -545,8 +579,9 @@ expect_direct "down --keep-if-failed after a clean stop"
 
 # ------------------------------------------------------------ tun2socks --route
 # One process: tun2socks runs the same script itself (up --no-start after
-# the TUN exists, down at exit). Then kill -9 and a restart: the new
-# process clears the stale state before setting up again.
+# the TUN exists, down at exit). Then kill -9 and a restart with the same
+# settings (the kill switch holds throughout), and one with others (the
+# old state is replaced).
 route_prog() { # LOG args...
     local logf=$1
     shift
@@ -569,12 +604,22 @@ kill -9 "$ROUTE_PID"
 wait_for 50 bash -c "! kill -0 $ROUTE_PID 2>/dev/null" || fail "tun2socks survived kill -9"
 wait_for 50 bash -c "! ip netns exec $MACH ip link show tun0 >/dev/null 2>&1" || fail "tun0 outlived tun2socks --route"
 expect_blocked "tun2socks --route killed"
+# restarted with the same settings: the kill switch holds throughout
+monitor_start
+route_prog "$WORK/t2s-r1.log" --dns fake-ip
+monitor_expect_kept "tun2socks --route restarted after kill -9"
+[ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "--route restarted: curl failed"
+kill -9 "$ROUTE_PID"
+wait_for 50 bash -c "! kill -0 $ROUTE_PID 2>/dev/null" || fail "tun2socks survived kill -9"
+wait_for 50 bash -c "! ip netns exec $MACH ip link show tun0 >/dev/null 2>&1" || fail "tun0 outlived tun2socks --route"
+expect_blocked "tun2socks --route killed again"
+# restarted with other settings: the old state is replaced
 route_prog "$WORK/t2s-r2.log" --dns tcp
 body=$(http_get http://198.19.0.20:8080/) || fail "--route after kill -9: curl failed"
 [ "$body" = web4 ] || fail "--route after kill -9: unexpected body $body"
 ans=$(in_mach dig +short +time=3 +tries=2 example.test A) || true
 [ "$ans" = 198.19.0.20 ] || fail "--route --dns tcp: dig example.test gave '$ans'"
-log "ok: tun2socks --route restarted after kill -9 (stale state cleared), --dns tcp: $ans"
+log "ok: tun2socks --route restarted after kill -9 with other settings (state replaced), --dns tcp: $ans"
 kill "$ROUTE_PID"
 wait_for 100 bash -c "! kill -0 $ROUTE_PID 2>/dev/null" || fail "tun2socks --route did not exit"
 wait "$ROUTE_PID" 2>/dev/null || true
