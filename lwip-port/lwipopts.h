@@ -19,6 +19,15 @@
 
 /* ---- memory: libc malloc, no static pools ---- */
 #define MEM_LIBC_MALLOC 1
+/* Every lwIP allocation is counted against tun2socks's memory budget
+ * (tun2socks/mem.h): past its hard cap they fail, as pools would. */
+#include <stddef.h>
+void *t2s_mem_alloc(size_t n);
+void *t2s_mem_calloc(size_t n, size_t size);
+void t2s_mem_free(void *p);
+#define mem_clib_malloc t2s_mem_alloc
+#define mem_clib_calloc t2s_mem_calloc
+#define mem_clib_free t2s_mem_free
 #define MEMP_MEM_MALLOC 1
 #define MEM_ALIGNMENT 8
 #define LWIP_STATS 0
@@ -83,6 +92,13 @@
 #define LWIP_TCP_KEEPALIVE 0
 #define LWIP_TCP_SACK_OUT 0
 #define TCP_QUEUE_OOSEQ 1
+/* Out-of-order data is bounded per connection: without a bound an app
+ * sending 1-byte segments with gaps queues ~500,000 of them in a 1 MiB
+ * window (~75 MiB) and every insert walks the queue. 256 segments is a
+ * window's worth of reordering at MTU 4096 and above; past it lwIP drops
+ * the tail and the app retransmits. */
+#define TCP_OOSEQ_MAX_BYTES TCP_WND
+#define TCP_OOSEQ_MAX_PBUFS 256
 /* Largest MSS; lwIP clamps it per connection to the netif MTU. */
 #define TCP_MSS 65495
 #define LWIP_WND_SCALE 1

@@ -6,6 +6,7 @@ release codename, or codename-updates/-security/...), so third-party
 repositories without source packages are left alone. Output is deb822
 (.sources) text; nothing is printed when no entry qualifies.
 """
+import argparse
 import glob
 import os
 import re
@@ -93,4 +94,7 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(
+        prog="apt-deb-src.py", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     main()

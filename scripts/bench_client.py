@@ -142,7 +142,9 @@ def conns_worker(args, start, q):
 def cmd_conns(args):
     q = multiprocessing.Queue()
     start = time.time() + 0.2
-    procs = [multiprocessing.Process(target=conns_worker, args=(args, start, q))
+    # daemon: stopped by multiprocessing's exit handler if we are signalled
+    procs = [multiprocessing.Process(target=conns_worker, args=(args, start, q),
+                                     daemon=True)
              for _ in range(args.procs)]
     for p in procs:
         p.start()
@@ -391,6 +393,9 @@ def main():
     p.add_argument("--bind", required=True)
     p.add_argument("--port", type=int, required=True)
     args = ap.parse_args()
+    # SIGTERM ends us through SystemExit like SIGINT's KeyboardInterrupt,
+    # so exit handlers run (the conns workers go with us).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     {"conns": cmd_conns, "keepalive": cmd_keepalive, "hold": cmd_hold,
      "holdserver": cmd_holdserver, "reconnect": cmd_reconnect,
      "stall": cmd_stall, "sinkserver": cmd_sinkserver}[args.cmd](args)

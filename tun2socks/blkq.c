@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "blkq.h"
+#include "mem.h"
 
 /* Under AddressSanitizer a cached block is poisoned, so that a use after
  * release is caught even though the memory is not freed. */
@@ -55,7 +56,7 @@ t2s_blkpool_destroy(struct t2s_blkpool *pool)
         struct t2s_blk *b = pool->free;
         pool->free = b->next;
         UNPOISON(b);
-        free(b);
+        t2s_mem_free(b);
     }
     pool->nfree = 0;
 }
@@ -72,7 +73,7 @@ pool_get(struct t2s_blkpool *pool)
         pool->free = b->next;
         pool->nfree--;
         UNPOISON(b);
-    } else if ((b = malloc(sizeof(*b))) == NULL) {
+    } else if ((b = t2s_mem_alloc(sizeof(*b))) == NULL) {
         return NULL;
     }
     pool->used++;
@@ -91,7 +92,7 @@ pool_put(struct t2s_blkpool *pool, struct t2s_blk *b)
         pool->nfree++;
         POISON(b);
     } else {
-        free(b);
+        t2s_mem_free(b);
     }
 }
 

@@ -6,7 +6,8 @@
  * byte in it lies below the oldest sequence number lwIP still holds.
  *
  * The pool caches a few free blocks (no allocation per read) and has a
- * budget: when it is spent, callers fall back to copying.
+ * budget: when it is spent, callers fall back to copying. Blocks, cached
+ * ones too, are counted against the process's memory budget (mem.h).
  */
 #ifndef T2S_BLKQ_H
 #define T2S_BLKQ_H

@@ -5,12 +5,15 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -19,6 +22,15 @@
 #define MTU_MAX 65535
 #define TIMEOUT_MAX_S 86400u
 #define LINE_MAX_LEN 1024
+/*
+ * Idle TCP sessions: the kernel's connection tracking keeps an established
+ * TCP flow for 5 days (nf_conntrack_tcp_timeout_established = 432000 s), so
+ * an idle SSH session through a Linux NAT survives a weekend; through
+ * tun2socks it must too. Sessions are counted in --max-conns, so stale ones
+ * cost a descriptor and a pcb each, not unbounded memory.
+ */
+#define IDLE_TIMEOUT_DEFAULT_S 432000u
+#define IDLE_TIMEOUT_MAX_S 2592000u /* 30 days; fits the ms field */
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -44,7 +56,7 @@ t2s_config_init(struct t2s_config *c)
     c->mtu = 65535;
     c->loglevel = T2S_LOG_INFO;
     c->connect_timeout_ms = 10000;
-    c->idle_timeout_ms = 300000;
+    c->idle_timeout_ms = IDLE_TIMEOUT_DEFAULT_S * 1000u;
     c->dns_mode = T2S_DNS_RELAY;
     memcpy(c->dns_addr4, (const uint8_t[]){198, 18, 0, 2}, 4);
     memcpy(
@@ -58,7 +70,7 @@ t2s_config_init(struct t2s_config *c)
                              0, 0, 0},
            16);
     c->fake_prefix6 = 112;
-    c->udp_timeout_ms = 60000;
+    c->udp_timeout_ms = 120000;
     c->dns_timeout_ms = 10000;
 }
 
@@ -166,13 +178,12 @@ valid_hostname(const char *h, size_t n)
     return 1;
 }
 
-int
-t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
-                           size_t errlen)
+/* The URL into q (the caller's scratch copy, cleared by the caller). */
+static int
+parse_url(const char *url, struct t2s_proxy *q, char *err, size_t errlen)
 {
     static const char scheme[] = "socks5://";
     const char *s, *at, *hp, *colon, *host, *hend, *port;
-    struct t2s_proxy tmp;
     unsigned long portv;
     size_t hlen;
 
@@ -187,28 +198,26 @@ t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
             "proxy URL must look like socks5://[user[:pass]@]host:port");
     }
     s = url + sizeof(scheme) - 1;
-    tmp = *p;
 
     at = strrchr(s, '@');
     if (at != NULL) {
         const char *ue = memchr(s, ':', (size_t)(at - s));
         size_t ulen = ue != NULL ? (size_t)(ue - s) : (size_t)(at - s);
 
-        if (pct_decode(s, ulen, tmp.user, sizeof(tmp.user), &tmp.user_len) <
-                0 ||
-            tmp.user_len == 0)
+        if (pct_decode(s, ulen, q->user, sizeof(q->user), &q->user_len) < 0 ||
+            q->user_len == 0)
             return fail(err, errlen,
                         "bad user name in proxy URL (1..255 bytes, "
                         "percent-encoded)");
         if (ue != NULL) {
-            if (pct_decode(ue + 1, (size_t)(at - ue - 1), tmp.pass,
-                           sizeof(tmp.pass), &tmp.pass_len) < 0)
+            if (pct_decode(ue + 1, (size_t)(at - ue - 1), q->pass,
+                           sizeof(q->pass), &q->pass_len) < 0)
                 return fail(err, errlen,
                             "bad password in proxy URL (at most 255 bytes, "
                             "percent-encoded)");
         } else {
-            tmp.pass[0] = '\0';
-            tmp.pass_len = 0;
+            q->pass[0] = '\0';
+            q->pass_len = 0;
         }
         hp = at + 1;
     } else {
@@ -233,16 +242,16 @@ t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
     hlen = (size_t)(hend - host);
     if (hlen == 0)
         return fail(err, errlen, "proxy URL has no host");
-    if (hlen >= sizeof(tmp.host))
+    if (hlen >= sizeof(q->host))
         return fail(err, errlen, "proxy host too long");
-    memcpy(tmp.host, host, hlen);
-    tmp.host[hlen] = '\0';
+    memcpy(q->host, host, hlen);
+    q->host[hlen] = '\0';
     if (*hp == '[') {
         struct in6_addr a6;
 
-        if (inet_pton(AF_INET6, tmp.host, &a6) != 1)
+        if (inet_pton(AF_INET6, q->host, &a6) != 1)
             return fail(err, errlen, "bad IPv6 address in proxy URL");
-    } else if (!valid_hostname(tmp.host, hlen)) {
+    } else if (!valid_hostname(q->host, hlen)) {
         return fail(err, errlen, "bad proxy host in proxy URL");
     }
     port = colon + 1;
@@ -264,11 +273,23 @@ t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
         if (parse_ulong(pbuf, 1, 65535, &portv) < 0)
             return fail(err, errlen, "bad proxy port (1..65535)");
     }
-    tmp.port = (uint16_t)portv;
-    tmp.addr_len = 0;
-    *p = tmp;
-    explicit_bzero(&tmp, sizeof(tmp));
+    q->port = (uint16_t)portv;
+    q->addr_len = 0;
     return 0;
+}
+
+int
+t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
+                           size_t errlen)
+{
+    struct t2s_proxy tmp = *p;
+    int rc = parse_url(url, &tmp, err, errlen);
+
+    if (rc == 0)
+        *p = tmp;
+    /* also when a later part of the URL was bad: the password was read */
+    explicit_bzero(&tmp, sizeof(tmp));
+    return rc;
 }
 
 /* ---- options ---------------------------------------------------------- */
@@ -401,16 +422,23 @@ set_loglevel(struct t2s_config *c, const char *v, char *err, size_t errlen)
 }
 
 static int
-set_seconds(unsigned *out, const char *what, unsigned long min, const char *v,
-            char *err, size_t errlen)
+set_seconds_max(unsigned *out, const char *what, unsigned long min,
+                unsigned long max, const char *v, char *err, size_t errlen)
 {
     unsigned long n;
 
-    if (parse_ulong(v, min, TIMEOUT_MAX_S, &n) < 0)
-        return fail(err, errlen, "bad %s '%.32s' (%lu..%u seconds)", what, v,
-                    min, TIMEOUT_MAX_S);
+    if (parse_ulong(v, min, max, &n) < 0)
+        return fail(err, errlen, "bad %s '%.32s' (%lu..%lu seconds)", what, v,
+                    min, max);
     *out = (unsigned)n * 1000u;
     return 0;
+}
+
+static int
+set_seconds(unsigned *out, const char *what, unsigned long min, const char *v,
+            char *err, size_t errlen)
+{
+    return set_seconds_max(out, what, min, TIMEOUT_MAX_S, v, err, errlen);
 }
 
 static int
@@ -424,8 +452,8 @@ set_connect_timeout(struct t2s_config *c, const char *v, char *err,
 static int
 set_idle_timeout(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
-    return set_seconds(&c->idle_timeout_ms, "--idle-timeout", 0, v, err,
-                       errlen);
+    return set_seconds_max(&c->idle_timeout_ms, "--idle-timeout", 0,
+                           IDLE_TIMEOUT_MAX_S, v, err, errlen);
 }
 
 static int
@@ -436,6 +464,36 @@ set_max_conns(struct t2s_config *c, const char *v, char *err, size_t errlen)
     if (parse_ulong(v, 0, 10000000, &n) < 0)
         return fail(err, errlen, "bad --max-conns '%.32s'", v);
     c->max_conns = (unsigned)n;
+    return 0;
+}
+
+/* Bytes, or a number with K, M or G (powers of 1024). */
+static int
+set_memory_limit(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    static const char units[] = "KMG";
+    char num[32];
+    size_t len = v != NULL ? strlen(v) : 0;
+    const char *u;
+    unsigned long n;
+    int shift = 0;
+
+    if (len == 0 || len >= sizeof(num))
+        return fail(err, errlen, "bad --memory-limit '%.32s'", v ? v : "");
+    memcpy(num, v, len + 1);
+    u = strchr(units, toupper((unsigned char)num[len - 1]));
+    if (u != NULL && *u != '\0') {
+        shift = 10 * (int)(u - units + 1);
+        num[len - 1] = '\0';
+    }
+    /* at most 1 TiB with a unit; bytes as far as unsigned long goes */
+    if (parse_ulong(num, 1, shift ? 1UL << (40 - shift) : ULONG_MAX, &n) < 0 ||
+        ((uint64_t)n << shift) < 1024 * 1024)
+        return fail(err, errlen,
+                    "bad --memory-limit '%.32s' (bytes, or a number with K, M "
+                    "or G; at least 1M)",
+                    v);
+    c->memory_limit = (uint64_t)n << shift;
     return 0;
 }
 
@@ -483,6 +541,26 @@ set_route_script(struct t2s_config *c, const char *v, char *err, size_t errlen)
     if (*v != '/' || strlen(v) >= sizeof(c->route_script))
         return fail(err, errlen, "--route-script needs an absolute path");
     strcpy(c->route_script, v);
+    c->route_script_from_file = 0; /* t2s_config_load_file sets it */
+    return 0;
+}
+
+/* A user name as useradd accepts it; looked up by the program. */
+static int
+set_user(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n >= sizeof(c->user) || v[0] == '-')
+        return fail(err, errlen, "bad --user '%.32s'", v);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+
+        if (!(isalnum(ch) || ch == '_' || ch == '-' || ch == '.' ||
+              (ch == '$' && i == n - 1)))
+            return fail(err, errlen, "bad --user '%.32s'", v);
+    }
+    memcpy(c->user, v, n + 1);
     return 0;
 }
 
@@ -581,8 +659,8 @@ set_fake_pool6(struct t2s_config *c, const char *v, char *err, size_t errlen)
     }
     if (parse_prefix_bin(v, AF_INET6, bin, &plen, err, errlen) < 0)
         return -1;
-    if (plen < 96 || plen > 126)
-        return fail(err, errlen, "--fake-ip-pool6 prefix must be 96..126");
+    if (plen < 8 || plen > 126)
+        return fail(err, errlen, "--fake-ip-pool6 prefix must be 8..126");
     memcpy(c->fake_net6, bin, 16);
     c->fake_prefix6 = plen;
     return 0;
@@ -625,14 +703,25 @@ static const struct opt options[] = {
      set_auth_file},
     {"connect-timeout", "SEC", "proxy connect + handshake timeout (default 10)",
      set_connect_timeout},
-    {"idle-timeout", "SEC", "close idle TCP sessions (default 300, 0 = never)",
+    {"idle-timeout", "SEC",
+     "close idle TCP sessions (default 432000 = 5 days, as the kernel's "
+     "conntrack; 0 = never)",
      set_idle_timeout},
     {"max-conns", "N",
      "maximum TCP sessions (default 0 = from the descriptor limit)",
      set_max_conns},
+    {"memory-limit", "SIZE",
+     "memory budget for queues, sessions and lwIP, e.g. 256M (default: an "
+     "eighth of RAM or of the cgroup's limit, 32M to 1G); new work is "
+     "refused and data shed above it",
+     set_memory_limit},
     {"fwmark", "MARK", "SO_MARK for sockets to the proxy", set_fwmark},
     {"interface", "IF", "bind sockets to the proxy to interface IF",
      set_interface},
+    {"user", "NAME",
+     "started as root: handle packets as NAME after setup (default nobody; "
+     "root keeps root)",
+     set_user},
     {"socks-pipeline", NULL,
      "send greeting, auth and CONNECT without waiting (proxy must support it)",
      set_pipeline},
@@ -644,7 +733,9 @@ static const struct opt options[] = {
      "the tun2socks-route script (default $TUN2SOCKS_ROUTE_SCRIPT or "
      "/usr/local/libexec/tun2socks/tun2socks-route)",
      set_route_script},
-    {"udp-timeout", "SEC", "end idle UDP associations (default 60)",
+    {"udp-timeout", "SEC",
+     "end UDP associations idle this long once replied (default 120; "
+     "unreplied: at most 30)",
      set_udp_timeout},
     {"max-udp", "N",
      "maximum UDP associations (default 0 = a quarter of --max-conns)",
@@ -712,19 +803,30 @@ trim(char *s)
     return s;
 }
 
+/* Group or others may read fd: a file that holds a password must not be. */
+static int
+readable_by_others(int fd)
+{
+    struct stat st;
+
+    return fstat(fd, &st) != 0 || (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
+}
+
 int
 t2s_config_load_file(struct t2s_config *c, const char *path, char *err,
                      size_t errlen)
 {
     char line[LINE_MAX_LEN + 2];
+    char iobuf[4096]; /* stdio's buffer, cleared with the rest */
     char sub[256];
     unsigned lineno = 0;
     FILE *f = fopen(path, "re");
-    int rc = 0;
+    int rc = 0, has_password = 0;
 
     if (f == NULL)
         return fail(err, errlen, "cannot read config file %.200s: %s", path,
                     strerror(errno));
+    setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
     while (fgets(line, sizeof(line), f) != NULL) {
         char *k, *v, *eq;
 
@@ -754,12 +856,25 @@ t2s_config_load_file(struct t2s_config *c, const char *path, char *err,
             rc = fail(err, errlen, "%.200s:%u: %s", path, lineno, sub);
             break;
         }
+        if (strcmp(k, "route-script") == 0)
+            c->route_script_from_file = 1;
+        if (strcmp(k, "proxy") == 0 && c->proxy.pass_len > 0)
+            has_password = 1;
     }
     if (rc == 0 && ferror(f))
         rc = fail(err, errlen, "cannot read config file %.200s: %s", path,
                   strerror(errno));
+    /* As OpenSSH refuses a private key others can read. */
+    if (rc == 0 && has_password && readable_by_others(fileno(f))) {
+        explicit_bzero(c->proxy.pass, sizeof(c->proxy.pass));
+        rc = fail(err, errlen,
+                  "config file %.200s holds a password and is readable by "
+                  "group or others (chmod 600 it)",
+                  path);
+    }
     explicit_bzero(line, sizeof(line));
     fclose(f);
+    explicit_bzero(iobuf, sizeof(iobuf));
     return rc;
 }
 
@@ -785,21 +900,50 @@ set_credentials(struct t2s_proxy *p, const char *s, size_t n)
     return 0;
 }
 
+/* Reads up to cap bytes of fd into buf; -1 on error or when more remain. */
+static int
+read_small(int fd, char *buf, size_t cap, size_t *len)
+{
+    size_t n = 0;
+
+    for (;;) {
+        ssize_t r = read(fd, buf + n, cap - n);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == cap)
+            return -1; /* longer than any valid 'user:pass' line */
+    }
+    *len = n;
+    return 0;
+}
+
+/* No stdio: its buffer would keep a copy of the password after fclose. */
 static int
 read_auth_file(struct t2s_config *c, char *err, size_t errlen)
 {
     char buf[600];
-    size_t n;
-    FILE *f = fopen(c->auth_file, "re");
+    size_t n = 0;
+    int fd = open(c->auth_file, O_RDONLY | O_CLOEXEC);
     int rc = 0;
 
-    if (f == NULL)
+    if (fd < 0)
         return fail(err, errlen, "cannot read proxy auth file %.200s: %s",
                     c->auth_file, strerror(errno));
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    if (ferror(f) || !feof(f))
-        rc = -1;
-    fclose(f);
+    if (readable_by_others(fd)) {
+        close(fd);
+        return fail(err, errlen,
+                    "proxy auth file %.200s is readable by group or others "
+                    "(chmod 600 it)",
+                    c->auth_file);
+    }
+    rc = read_small(fd, buf, sizeof(buf), &n);
+    close(fd);
     while (rc == 0 && n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     if (rc == 0 && (memchr(buf, '\n', n) != NULL ||
@@ -944,6 +1088,129 @@ t2s_config_from_args(struct t2s_config *c, int argc, char **argv, char *err,
                     "--tun-ipv4/--tun-ipv6 apply only to --tun (the owner of "
                     "a --tun-fd configures it)");
     return T2S_CONFIG_OK;
+}
+
+/* ---- secrets in the process image ------------------------------------- */
+
+/* '*' over the password of scheme://user:pass@host (in place). */
+static void
+mask_url_password(char *url)
+{
+    char *s = strstr(url, "://"), *at, *colon;
+
+    if (s == NULL)
+        return;
+    s += 3;
+    at = strrchr(s, '@');
+    if (at == NULL)
+        return;
+    colon = memchr(s, ':', (size_t)(at - s));
+    if (colon != NULL)
+        memset(colon + 1, '*', (size_t)(at - colon - 1));
+}
+
+void
+t2s_config_scrub_argv(int argc, char **argv)
+{
+    /* The same walk as t2s_config_from_args: only values of --proxy. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0) {
+            i++;
+        } else if (strcmp(argv[i], "--proxy") == 0) {
+            if (i + 1 < argc)
+                mask_url_password(argv[++i]);
+        } else if (strncmp(argv[i], "--proxy=", 8) == 0) {
+            mask_url_password(argv[i] + 8);
+        } else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0' &&
+                   strchr(argv[i], '=') == NULL) {
+            const struct opt *o = find_opt(argv[i] + 2, strlen(argv[i] + 2));
+
+            if (o != NULL && o->arg != NULL)
+                i++; /* its value is not an option */
+        }
+    }
+}
+
+extern char **environ;
+
+#define ENV_DUP_MAX 8
+
+/* Unsets name and zeroes its "name=value" strings in place. */
+static void
+scrub_env_var(const char *name)
+{
+    char *found[ENV_DUP_MAX];
+    size_t n = strlen(name), k = 0;
+
+    for (char **e = environ; e != NULL && *e != NULL && k < ENV_DUP_MAX; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            found[k++] = *e;
+    /* unsetenv compares names: zero the strings only afterwards */
+    unsetenv(name);
+    for (size_t i = 0; i < k; i++)
+        explicit_bzero(found[i], strlen(found[i]));
+}
+
+void
+t2s_config_scrub_environment(void)
+{
+    static const char proxy[] = "TUN2SOCKS_PROXY";
+
+    scrub_env_var("TUN2SOCKS_PROXY_AUTH");
+    for (char **e = environ; e != NULL && *e != NULL; e++)
+        if (strncmp(*e, proxy, sizeof(proxy) - 1) == 0 &&
+            (*e)[sizeof(proxy) - 1] == '=')
+            mask_url_password(*e + sizeof(proxy));
+}
+
+/* ---- route-script trust ----------------------------------------------- */
+
+/* Owned by root and writable by no one else (sticky directories are). */
+static int
+root_only(const char *path, int is_dir, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return fail(err, errlen, "route-script: cannot check %.200s: %s", path,
+                    strerror(errno));
+    if (st.st_uid != 0)
+        return fail(err, errlen,
+                    "route-script from a config file: %.200s is not owned by "
+                    "root",
+                    path);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 &&
+        !(is_dir && (st.st_mode & S_ISVTX) != 0))
+        return fail(err, errlen,
+                    "route-script from a config file: %.200s is writable by "
+                    "group or others",
+                    path);
+    return 0;
+}
+
+int
+t2s_config_check_route_script(const struct t2s_config *c, char *err,
+                              size_t errlen)
+{
+    char *real, *slash;
+    int rc;
+
+    if (!c->route_script_from_file || geteuid() != 0)
+        return 0;
+    real = realpath(c->route_script, NULL);
+    if (real == NULL)
+        return fail(err, errlen, "route-script %.200s: %s", c->route_script,
+                    strerror(errno));
+    rc = root_only(real, 0, err, errlen);
+    /* every directory up to / (realpath: no symlinks, no '..') */
+    while (rc == 0 && (slash = strrchr(real, '/')) != NULL) {
+        slash[slash == real ? 1 : 0] = '\0';
+        rc = root_only(real, 1, err, errlen);
+        if (slash == real)
+            break;
+    }
+    free(real);
+    return rc;
 }
 
 /* ---- resolving -------------------------------------------------------- */

@@ -38,6 +38,8 @@ struct t2s_config {
     unsigned connect_timeout_ms;   /* --connect-timeout SECONDS */
     unsigned idle_timeout_ms;      /* --idle-timeout SECONDS; 0: never */
     unsigned max_conns;            /* --max-conns; 0: from RLIMIT_NOFILE */
+    uint64_t memory_limit;         /* --memory-limit bytes; 0: derived
+                                      from the machine (mem.h) */
     uint32_t fwmark;               /* --fwmark; 0: none */
     char bind_iface[T2S_IFNAMSIZ]; /* --interface; empty: none */
     int socks_pipeline;            /* --socks-pipeline: send greeting, auth
@@ -45,6 +47,9 @@ struct t2s_config {
     char auth_file[512];           /* --proxy-auth-file; empty: none */
     int route;                     /* --route: tun2socks-route up/down */
     char route_script[512];        /* --route-script; empty: default */
+    int route_script_from_file;    /* route_script came from a config file:
+                                      run as root only if root owns it */
+    char user[64];                 /* --user; empty: "nobody" when root */
 
     /* UDP and DNS */
     int dns_mode;              /* --dns, enum t2s_dns_mode */
@@ -116,6 +121,32 @@ int t2s_config_from_args(struct t2s_config *c, int argc, char **argv, char *err,
  * Rejects unspecified, multicast and broadcast addresses. Returns 0 or -1.
  */
 int t2s_config_resolve_proxy(struct t2s_proxy *p, char *err, size_t errlen);
+
+/*
+ * Secrets in the process image: overwrites with '*' the password of every
+ * proxy URL given to --proxy in argv (the rest stays readable in ps and
+ * /proc/PID/cmdline). Call after t2s_config_from_args(): c holds a copy.
+ */
+void t2s_config_scrub_argv(int argc, char **argv);
+
+/*
+ * Removes TUN2SOCKS_PROXY_AUTH from the environment and zeroes its bytes
+ * where they are (the initial environment block is what /proc/PID/environ
+ * shows; unsetenv alone leaves it there), and masks the password of a URL
+ * in TUN2SOCKS_PROXY the same way. Children inherit neither. Not thread-safe
+ * (as setenv); call once, early, after t2s_config_from_args().
+ */
+void t2s_config_scrub_environment(void);
+
+/*
+ * A route-script taken from a config file runs as root only if the file and
+ * every directory above it belong to root and no one else can write to them
+ * (a sticky directory such as /tmp counts as safe). Returns 0 when that
+ * holds, when the script did not come from a config file, or when not
+ * running as root; -1 with one line in err otherwise.
+ */
+int t2s_config_check_route_script(const struct t2s_config *c, char *err,
+                                  size_t errlen);
 
 /* Usage text for --help. */
 void t2s_config_usage(FILE *out, const char *argv0);

@@ -53,6 +53,8 @@ struct t2s_instance {
     struct t2s_tcp_session *sessions; /* registry: every live session */
     struct t2s_tcp_session *dirty;    /* sessions with output to flush */
     struct t2s_tcp_session *dead;     /* closed, freed after the iteration */
+    struct t2s_tcp_session *mem_waiters; /* reads paused by the budget */
+    ev_tstamp orphan_check_at;           /* next t2s_tcp_ext_orphans() */
     struct t2s_stats stats;
     struct t2s_log_limit err_limit; /* rate limit for per-connection errors */
     uint8_t *scratch;               /* T2S_SCRATCH_SIZE bytes */

@@ -7,8 +7,6 @@
 #include "dns_tcp.h"
 #include "fakeip.h"
 
-/* Answers are valid briefly: apps re-ask, which keeps entries fresh. */
-#define FAKE_TTL 60
 /* Largest query we look at; DNS over UDP without EDNS is 512. */
 #define QUERY_MAX 4096
 
@@ -59,15 +57,21 @@ t2s_dns_local_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
                (q.qtype == T2S_DNS_TYPE_A ||
                 (q.qtype == T2S_DNS_TYPE_AAAA && t->cfg.fake_prefix6 != 0)) &&
                q.name_len > 0) {
-        long e = t2s_fakeip_lookup_name(
-            t->fakeip, q.name, q.name_len,
-            q.qtype == T2S_DNS_TYPE_A ? addr : (uint8_t[4]){0},
-            q.qtype == T2S_DNS_TYPE_AAAA ? addr : NULL);
+        long e;
 
-        if (e >= 0)
+        t2s_fakeip_tick(t->fakeip, t2s_fakeip_clock());
+        e = t2s_fakeip_lookup_name(t->fakeip, q.name, q.name_len,
+                                   q.qtype == T2S_DNS_TYPE_A ? addr
+                                                             : (uint8_t[4]){0},
+                                   q.qtype == T2S_DNS_TYPE_AAAA ? addr : NULL);
+
+        if (e >= 0) {
             n_addrs = 1;
-        else
-            rcode = T2S_DNS_RCODE_SERVFAIL; /* every entry in use */
+        } else {
+            /* every entry in use or too young to recycle */
+            rcode = T2S_DNS_RCODE_SERVFAIL;
+            T2S_STAT_INC(&t->stats, dns_fakeip_full);
+        }
     } else if (t->cfg.resolver_family != 0) {
         /* Not ours to invent (MX, TXT, SRV, ...): ask the real resolver. */
         t2s_dns_tcp_query(t, f, p);
@@ -76,7 +80,7 @@ t2s_dns_local_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
     /* else: an empty NOERROR answer (no such data here) */
     pbuf_free(p);
     len = t2s_dns_build_response(out, sizeof(out), &q, with_q, rcode, addr,
-                                 (size_t)n_addrs, FAKE_TTL);
+                                 (size_t)n_addrs, T2S_DNS_FAKE_TTL);
     if (len == 0)
         return;
     T2S_STAT_INC(&t->stats, dns_fake);

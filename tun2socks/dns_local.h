@@ -13,6 +13,11 @@
 #include "core.h"
 #include "udp_io.h"
 
+/* TTL of our answers (seconds). Apps re-ask after it, which keeps entries
+ * fresh; an entry is not recycled until twice this long after its last
+ * use, so an answer still in an app's cache keeps its meaning. */
+#define T2S_DNS_FAKE_TTL 60
+
 /* Is f addressed to the fake-ip DNS server? */
 int t2s_dns_local_match(const struct t2s_instance *t,
                         const struct t2s_udp_flow *f);

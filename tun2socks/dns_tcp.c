@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dns_tcp.h"
+#include "mem.h"
 #include "target.h"
 #include "upstream.h"
 
@@ -51,9 +52,9 @@ query_free(struct t2s_dns_tcp *q, int failed)
     if (q->next != NULL)
         q->next->prev = q->prev;
     t->dns_tcp_count--;
-    free(q->up);
-    free(q->buf);
-    free(q);
+    t2s_upstream_free(q->up);
+    t2s_mem_free(q->buf);
+    t2s_mem_free(q);
 }
 
 static void
@@ -99,7 +100,7 @@ recv_answer(struct t2s_dns_tcp *q)
 
             if (msg < 12)
                 return -1;
-            nb = realloc(q->buf, 2 + msg);
+            nb = t2s_mem_realloc(q->buf, 2 + msg);
             if (nb == NULL)
                 return -1;
             q->buf = nb;
@@ -142,7 +143,7 @@ on_io(struct ev_loop *loop, ev_io *w, int revents)
             set_events(q, want);
             return;
         }
-        free(q->up);
+        t2s_upstream_free(q->up);
         q->up = NULL;
         q->phase = PH_SEND;
     }
@@ -212,19 +213,23 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
     resolver_target(t, f, &target);
     if (t->dns_tcp_count >= DNS_TCP_MAX || p->tot_len < 12 || target.atyp == 0)
         goto drop;
-    q = calloc(1, sizeof(*q));
+    if (!t2s_mem_admit()) {
+        T2S_STAT_INC(&t->stats, mem_refused);
+        goto drop;
+    }
+    q = t2s_mem_calloc(1, sizeof(*q));
     if (q == NULL)
         goto drop;
-    q->buf = malloc(2 + (size_t)p->tot_len);
-    q->up = malloc(sizeof(*q->up));
+    q->buf = t2s_mem_alloc(2 + (size_t)p->tot_len);
+    q->up = t2s_mem_alloc(sizeof(*q->up));
     q->fd = (q->buf && q->up)
                 ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
                                       t->cfg.bind_iface)
                 : -1;
     if (q->fd < 0) {
-        free(q->buf);
-        free(q->up);
-        free(q);
+        t2s_mem_free(q->buf);
+        t2s_upstream_free(q->up);
+        t2s_mem_free(q);
         goto drop;
     }
     q->t = t;

@@ -27,6 +27,11 @@
  * the list's tail, in O(1), and the list is empty exactly when every entry
  * is referenced.
  *
+ * Every move to the front of the list stamps the entry with the pool's
+ * clock, which never goes back: stamps fall from head to tail, so the
+ * tail is also the oldest, and when it is younger than min_age so is
+ * every other candidate (nothing is recycled, lookups of new names fail).
+ *
  * Names are hashed with 32-bit FNV-1a: deterministic, so the layout is
  * reproducible in tests. (The names come from local applications, which
  * could collide their hashes on purpose only to slow their own lookups.)
@@ -34,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "fakeip.h"
 
@@ -48,6 +54,7 @@ struct entry {
     uint32_t next;
     uint32_t hash;
     uint32_t refs;
+    uint32_t stamp;   /* pool clock when last moved to the LRU front */
     uint8_t name_len; /* 1..255; in use iff index < used */
 };
 
@@ -55,8 +62,11 @@ struct t2s_fakeip {
     uint32_t base4;   /* network address, host order */
     uint32_t mask4;   /* prefix mask, host order */
     uint8_t net6[16]; /* network address, host bits cleared */
-    uint32_t mask6;   /* prefix mask of the last 32 bits */
+    unsigned prefix6;
+    uint32_t mask6; /* prefix mask of the last 32 bits */
     int has6;
+    uint32_t clock;   /* seconds, t2s_fakeip_tick() */
+    uint32_t min_age; /* seconds an entry is kept from recycling */
     size_t capacity;
     size_t used;
     uint32_t lru_head; /* most recently used unreferenced entry */
@@ -112,7 +122,7 @@ t2s_fakeip_new(const uint8_t net4[4], unsigned prefix4, const uint8_t *net6,
 
     if (net4 == NULL || prefix4 < 8 || prefix4 > 30 || max_entries == 0)
         return NULL;
-    if (net6 != NULL && (prefix6 < 96 || prefix6 > 126))
+    if (net6 != NULL && (prefix6 < 8 || prefix6 > 126))
         return NULL;
     f = calloc(1, sizeof(*f));
     if (f == NULL)
@@ -123,11 +133,17 @@ t2s_fakeip_new(const uint8_t net4[4], unsigned prefix4, const uint8_t *net6,
     usable = ((uint64_t)1 << (32 - prefix4)) - 2;
     if (net6 != NULL) {
         f->has6 = 1;
-        memcpy(f->net6, net6, 16);
-        f->mask6 = prefix_mask(prefix6 - 96);
-        put32(f->net6 + 12, get32(net6 + 12) & f->mask6);
-        /* entry i owns the i-th address of both ranges */
-        if (((uint64_t)1 << (128 - prefix6)) - 2 < usable)
+        f->prefix6 = prefix6;
+        for (unsigned i = 0; i < 4; i++) {
+            unsigned bits = prefix6 > 32 * i ? prefix6 - 32 * i : 0;
+
+            put32(f->net6 + 4 * i,
+                  get32(net6 + 4 * i) & prefix_mask(bits > 32 ? 32 : bits));
+        }
+        f->mask6 = prefix_mask(prefix6 > 96 ? prefix6 - 96 : 0);
+        /* entry i owns the i-th address of both ranges; they vary in the
+         * last 32 bits only (the IPv4 range is at most a /8) */
+        if (128 - prefix6 < 32 && ((uint64_t)1 << (128 - prefix6)) - 2 < usable)
             usable = ((uint64_t)1 << (128 - prefix6)) - 2;
     }
     f->capacity = usable < max_entries ? (size_t)usable : max_entries;
@@ -182,6 +198,7 @@ lru_push_front(struct t2s_fakeip *f, uint32_t i)
 {
     struct entry *e = &f->entries[i];
 
+    e->stamp = f->clock;
     e->prev = NONE;
     e->next = f->lru_head;
     if (f->lru_head != NONE)
@@ -195,7 +212,7 @@ lru_push_front(struct t2s_fakeip *f, uint32_t i)
 static void
 touch(struct t2s_fakeip *f, uint32_t i)
 {
-    if (f->entries[i].refs == 0 && f->lru_head != LINK(i)) {
+    if (f->entries[i].refs == 0) {
         lru_unlink(f, i);
         lru_push_front(f, i);
     }
@@ -254,6 +271,8 @@ t2s_fakeip_lookup_name(struct t2s_fakeip *f, const char *name, size_t name_len,
         if (f->lru_tail == NONE)
             return -1; /* every entry is referenced */
         i = INDEX(f->lru_tail);
+        if (f->clock - f->entries[i].stamp < f->min_age)
+            return -1; /* the oldest is still young: so is every other */
         lru_unlink(f, i);
         hash_remove(f, i);
     }
@@ -268,6 +287,18 @@ t2s_fakeip_lookup_name(struct t2s_fakeip *f, const char *name, size_t name_len,
     lru_push_front(f, i);
     addresses(f, i, addr4, addr6);
     return (long)i;
+}
+
+/* Is addr inside the IPv6 range (the first prefix6 bits match)? */
+static int
+in_prefix6(const struct t2s_fakeip *f, const uint8_t *addr)
+{
+    unsigned whole = f->prefix6 / 8, bits = f->prefix6 % 8;
+
+    if (memcmp(addr, f->net6, whole) != 0)
+        return 0;
+    return bits == 0 || ((addr[whole] ^ f->net6[whole]) &
+                         (uint8_t)(0xff << (8 - bits))) == 0;
 }
 
 /* Entry index an address would own, or -1 outside the usable range. */
@@ -285,8 +316,12 @@ addr_index(const struct t2s_fakeip *f, int family, const uint8_t *addr,
         base = f->base4;
         mask = f->mask4;
     } else if (family == AF_INET6 && f->has6) {
-        if (memcmp(addr, f->net6, 12) != 0)
+        if (!in_prefix6(f, addr))
             return -1;
+        if (memcmp(addr, f->net6, 12) != 0) {
+            *in_range = 1; /* ours, but never handed out */
+            return -1;
+        }
         a = get32(addr + 12);
         base = get32(f->net6 + 12);
         mask = f->mask6;
@@ -369,6 +404,35 @@ t2s_fakeip_unref(struct t2s_fakeip *f, long entry)
         return;
     if (--e->refs == 0)
         lru_push_front(f, (uint32_t)entry);
+}
+
+void
+t2s_fakeip_set_min_age(struct t2s_fakeip *f, uint32_t seconds)
+{
+    if (f != NULL)
+        f->min_age = seconds;
+}
+
+void
+t2s_fakeip_tick(struct t2s_fakeip *f, uint32_t now)
+{
+    if (f != NULL && (int32_t)(now - f->clock) > 0)
+        f->clock = now;
+}
+
+uint32_t
+t2s_fakeip_clock(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)ts.tv_sec;
+}
+
+uint32_t
+t2s_fakeip_refs(const struct t2s_fakeip *f, long entry)
+{
+    return in_use(f, entry) ? f->entries[entry].refs : 0;
 }
 
 size_t

@@ -1,10 +1,17 @@
-/* tun2socks: command line to config, signals to the library, exit code. */
+/*
+ * tun2socks: command line to config, signals to the library, privileges
+ * (privsep.h), exit code.
+ */
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "privsep.h"
 #include "route.h"
 #include "t2s.h"
 
@@ -59,15 +66,17 @@ tune_malloc(void)
 #endif
 }
 
-int
-main(int argc, char **argv)
+/* Parses argv and the environment, then removes the secrets from both. */
+static int
+parse_config(struct t2s_config *cfg, int argc, char **argv)
 {
-    struct t2s_config cfg;
     char err[512];
     int rc;
 
-    t2s_config_init(&cfg);
-    rc = t2s_config_from_args(&cfg, argc, argv, err, sizeof(err));
+    t2s_config_init(cfg);
+    rc = t2s_config_from_args(cfg, argc, argv, err, sizeof(err));
+    t2s_config_scrub_argv(argc, argv);
+    t2s_config_scrub_environment();
     if (rc == T2S_CONFIG_HELP) {
         t2s_config_usage(stdout, argv[0]);
         return 0;
@@ -77,12 +86,91 @@ main(int argc, char **argv)
         return 0;
     }
     if (rc != T2S_CONFIG_OK) {
+        explicit_bzero(cfg->proxy.pass, sizeof(cfg->proxy.pass));
         fprintf(stderr, "tun2socks: %s (see --help)\n", err);
         return EXIT_USAGE;
     }
-    if (cfg.route &&
-        (t2s_route_prepare(&cfg, err, sizeof(err)) < 0 ||
-         t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) < 0)) {
+    return -1; /* go on */
+}
+
+/*
+ * Drops privileges and runs the loop; returns the exit code. parent: the
+ * --route parent's pid, or 0.
+ */
+static int
+run_worker(const struct t2s_privsep *priv, pid_t parent)
+{
+    char err[256];
+    int rc;
+
+    if (t2s_privsep_drop(priv, err, sizeof(err)) < 0) {
+        fprintf(stderr, "tun2socks: %s\n", err);
+        t2s_destroy(instance);
+        return 1;
+    }
+    /* The parent dies only by SIGKILL: so does the worker, as the one
+     * process did before (the kill switch holds). Set after the drop: a
+     * change of credentials clears it. */
+    if (parent != 0 &&
+        (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent))
+        return 1;
+    rc = t2s_run(instance);
+    t2s_destroy(instance);
+    return rc == 0 ? 0 : 1;
+}
+
+/*
+ * --route: the root parent keeps nothing but the config (no descriptor, no
+ * password), waits for the unprivileged worker and restores routing after
+ * it ends, however it ends.
+ */
+static int
+run_separated(const struct t2s_config *cfg, const struct t2s_privsep *priv)
+{
+    sigset_t all, old;
+    pid_t parent = getpid(), pid;
+    int rc;
+
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid = fork();
+    if (pid == 0) {
+        t2s_after_fork(instance);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        _exit(run_worker(priv, parent));
+    }
+    if (pid < 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        fprintf(stderr, "tun2socks: fork: %s\n", strerror(errno));
+        t2s_route_down(cfg);
+        t2s_destroy(instance);
+        return 1;
+    }
+    t2s_clear_secrets(instance);
+    rc = t2s_privsep_wait(pid, &old);
+    t2s_route_down(cfg);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct t2s_config cfg;
+    struct t2s_privsep priv;
+    char err[512];
+    int rc;
+
+    t2s_privsep_protect();
+    rc = parse_config(&cfg, argc, argv);
+    if (rc >= 0)
+        return rc;
+    /* planned again after --route filled in its --fwmark */
+    if (t2s_privsep_plan(&cfg, &priv, err, sizeof(err)) < 0 ||
+        (cfg.route &&
+         (t2s_route_prepare(&cfg, err, sizeof(err)) < 0 ||
+          t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) < 0 ||
+          t2s_privsep_plan(&cfg, &priv, err, sizeof(err)) < 0))) {
+        explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
         fprintf(stderr, "tun2socks: %s\n", err);
         return EXIT_USAGE;
     }
@@ -100,9 +188,7 @@ main(int argc, char **argv)
         t2s_destroy(instance);
         return 1;
     }
-    rc = t2s_run(instance);
     if (cfg.route)
-        t2s_route_down(&cfg);
-    t2s_destroy(instance);
-    return rc == 0 ? 0 : 1;
+        return run_separated(&cfg, &priv);
+    return run_worker(&priv, 0);
 }

@@ -13,6 +13,8 @@
 
 #define DEFAULT_SCRIPT "/usr/local/libexec/tun2socks/tun2socks-route"
 #define DEFAULT_FWMARK 0x7331u
+/* tun2socks-route's --persist-dir default */
+#define DEFAULT_PERSIST_DIR "/var/lib/tun2socks-route"
 #define MAX_ARGS 32
 
 static const char *
@@ -35,9 +37,15 @@ run_script(const struct t2s_config *c, const char **argv)
         char *const *v;
     } args = {.c = argv};
     pid_t pid, w;
+    char why[300];
     int status;
 
     argv[0] = script_path(c);
+    /* checked at every run: the file could have changed since start */
+    if (t2s_config_check_route_script(c, why, sizeof(why)) < 0) {
+        t2s_err("%s", why);
+        return -1;
+    }
     pid = fork();
     if (pid < 0)
         return -1;
@@ -56,13 +64,15 @@ run_script(const struct t2s_config *c, const char **argv)
     return WEXITSTATUS(status);
 }
 
-/* First nameserver in resolv.conf that is not loopback or our own. */
+/* First nameserver in the resolv.conf at path that is not loopback,
+ * link-local or our own. */
 static int
-system_resolver(const struct t2s_config *c, char *out, size_t outlen)
+resolver_from(const char *path, const struct t2s_config *c, char *out,
+              size_t outlen)
 {
     char line[512], addr[INET6_ADDRSTRLEN + 1];
     uint8_t bin[16];
-    FILE *f = fopen("/etc/resolv.conf", "re");
+    FILE *f = fopen(path, "re");
     int found = 0;
 
     if (f == NULL)
@@ -83,15 +93,35 @@ system_resolver(const struct t2s_config *c, char *out, size_t outlen)
     return found;
 }
 
+/*
+ * The resolver --dns tcp forwards to: from the copy of resolv.conf the
+ * script kept when an earlier run (killed, not taken down) pointed
+ * /etc/resolv.conf at the TUN, else from /etc/resolv.conf itself.
+ */
+static int
+system_resolver(const struct t2s_config *c, char *out, size_t outlen)
+{
+    const char *dir = getenv("TUN2SOCKS_ROUTE_PERSIST_DIR");
+    char kept[600];
+
+    if (dir == NULL || *dir != '/')
+        dir = DEFAULT_PERSIST_DIR;
+    snprintf(kept, sizeof(kept), "%s/%s/resolv.orig", dir, c->tun_name);
+    return resolver_from(kept, c, out, outlen) ||
+           resolver_from("/etc/resolv.conf", c, out, outlen);
+}
+
 int
 t2s_route_prepare(struct t2s_config *c, char *err, size_t errlen)
 {
     char resolver[INET6_ADDRSTRLEN + 3], sub[256];
 
-    /* Leftovers of a run that was killed: the script removes what its
-     * state directory records (nothing when there is none) and puts
-     * resolv.conf back, before we read it below. */
-    t2s_route_down(c);
+    if (t2s_config_check_route_script(c, err, errlen) < 0)
+        return -1;
+    /* No down here for the leftovers of a run that was killed: its kill
+     * switch must keep traffic blocked until our up --replace takes over
+     * (the same settings: it only re-attaches the routes to the new TUN;
+     * others: the script replaces the old state). */
     if (c->fwmark == 0)
         c->fwmark = DEFAULT_FWMARK;
     if (c->tun_ipv4[0] == '\0' && c->tun_ipv6[0] == '\0') {
@@ -144,6 +174,7 @@ t2s_route_up(const struct t2s_config *c, char *err, size_t errlen)
 
     argv[n++] = "up";
     argv[n++] = "--no-start";
+    argv[n++] = "--replace";
     argv[n++] = "--tun";
     argv[n++] = c->tun_name;
     argv[n++] = "--pid";

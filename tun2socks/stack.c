@@ -22,6 +22,7 @@
 #include "lwip/timeouts.h"
 
 #include "core.h"
+#include "mem.h"
 #include "stack.h"
 #include "tcp_session.h"
 #include "vnet.h"
@@ -130,6 +131,37 @@ rx_pbuf(struct t2s_instance *t)
     return t->rx_spare;
 }
 
+/*
+ * Whether a packet could make lwIP keep memory: anything but an
+ * unfragmented TCP segment without payload (ACK, SYN, FIN, RST). Over the
+ * memory budget only those get in: they are what returns memory (an ACK
+ * frees what the app acknowledges, a RST a whole connection).
+ */
+static int
+carries_data(const uint8_t *p, size_t n)
+{
+    size_t ip_len, hdr, doff;
+
+    if (n >= 20 && (p[0] >> 4) == 4) {
+        hdr = (size_t)(p[0] & 0x0f) * 4;
+        ip_len = (size_t)p[2] << 8 | p[3];
+        /* fragments (MF or an offset) go to reassembly */
+        if (p[9] != 6 || ((p[6] & 0x3f) | p[7]) != 0)
+            return 1;
+    } else if (n >= 40 && (p[0] >> 4) == 6) {
+        hdr = 40;
+        ip_len = 40 + ((size_t)p[4] << 8 | p[5]);
+        if (p[6] != 6) /* extension headers: not worth parsing here */
+            return 1;
+    } else {
+        return 1;
+    }
+    if (hdr < 20 || ip_len > n || ip_len < hdr + 20)
+        return 1;
+    doff = (size_t)(p[hdr + 12] >> 4) * 4;
+    return doff < 20 || ip_len != hdr + doff;
+}
+
 /* One packet from the TUN: 1 with *out set (NULL for a packet dropped), 0
  * when the queue is empty, -1 when the TUN is gone. */
 static int
@@ -155,6 +187,10 @@ read_packet(struct t2s_instance *t, struct pbuf **out)
     n -= t->tun_vnet_len;
     if (n <= 0)
         return 1;
+    if (t2s_mem_over() && carries_data(dst, (size_t)n)) {
+        T2S_STAT_INC(&t->stats, mem_shed);
+        return 1;
+    }
     if (big != NULL && n >= TUN_ZEROCOPY_MIN) {
         pbuf_realloc(big, (u16_t)n);
         t->rx_spare = NULL;

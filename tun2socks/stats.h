@@ -34,13 +34,22 @@
     X(udp_unsupported, "udp_unsupported", "dropped: proxy has no UDP")         \
     X(udp_frag_dropped, "udp_frag_dropped", "FRAG != 0 from the relay")        \
     X(udp_bad, "udp_bad", "malformed datagrams from the relay")                \
+    X(udp_ambiguous, "udp_ambiguous",                                          \
+      "replies two fake names on one port could have sent")                    \
     X(err_udp_assoc, "err_udp_assoc", "UDP ASSOCIATE handshakes failed")       \
     X(dns_fake, "dns_fake", "queries answered from the fake pool")             \
+    X(dns_fakeip_full, "dns_fakeip_full",                                      \
+      "SERVFAIL: no fake-ip entry old enough to recycle")                      \
     X(dns_tcp, "dns_tcp", "queries forwarded as DNS over TCP")                 \
     X(dns_tcp_failed, "dns_tcp_failed", "of those, failed or timed out")       \
     X(tun_rx_packets, "tun_rx", "packets read from the TUN")                   \
     X(tun_tx_packets, "tun_tx", "packets written to the TUN")                  \
-    X(tun_tx_dropped, "tun_tx_dropped", "TUN writes that failed")
+    X(tun_tx_dropped, "tun_tx_dropped", "TUN writes that failed")              \
+    X(mem_used, "mem_used", "bytes counted against --memory-limit now")        \
+    X(mem_peak, "mem_peak", "most bytes ever counted")                         \
+    X(mem_refused, "mem_refused", "new sessions refused: memory budget")       \
+    X(mem_shed, "mem_shed", "TUN packets with data dropped: memory budget")    \
+    X(tcp_orphans, "tcp_orphans", "closing pcbs no session owns now")
 
 struct t2s_stats {
 #define T2S_STATS_MEMBER(f, name, help) uint64_t f;
@@ -51,6 +60,8 @@ struct t2s_stats {
 #define T2S_STAT_ADD(st, field, n)                                             \
     __atomic_store_n(&(st)->field, (st)->field + (uint64_t)(n),                \
                      __ATOMIC_RELAXED)
+#define T2S_STAT_SET(st, field, v)                                             \
+    __atomic_store_n(&(st)->field, (uint64_t)(v), __ATOMIC_RELAXED)
 #define T2S_STAT_INC(st, field) T2S_STAT_ADD(st, field, 1)
 #define T2S_STAT_DEC(st, field) T2S_STAT_ADD(st, field, -1)
 

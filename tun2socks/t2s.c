@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "mem.h"
 #include "stack.h"
 #include "t2s.h"
 #include "tcp_session.h"
@@ -86,6 +87,8 @@ on_stats(struct ev_loop *loop, ev_async *w, int revents)
 
     (void)loop;
     (void)revents;
+    T2S_STAT_SET(&t->stats, mem_used, t2s_mem_used());
+    T2S_STAT_SET(&t->stats, mem_peak, t2s_mem_peak());
     t2s_stats_log(&t->stats);
 }
 
@@ -96,10 +99,13 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
         t2s_config_resolve_proxy(&t->cfg.proxy, err, errlen) < 0)
         return -1;
     t->max_conns = effective_max_conns(t->cfg.max_conns);
+    t2s_mem_set_limit(t->cfg.memory_limit ? (size_t)t->cfg.memory_limit
+                                          : t2s_mem_default_limit());
+    t2s_mem_reset_peak();
     t->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
-    t->scratch = malloc(T2S_SCRATCH_SIZE);
+    t->scratch = t2s_mem_alloc(T2S_SCRATCH_SIZE);
     t2s_blkpool_init(&t->blkpool, T2S_BLK_CACHE, T2S_BLK_BUDGET);
-    t->tun_buf = malloc(T2S_TUN_BUF_SIZE);
+    t->tun_buf = t2s_mem_alloc(T2S_TUN_BUF_SIZE);
     if (t->loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -193,6 +199,23 @@ void
 t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out)
 {
     t2s_stats_snapshot(&t->stats, out);
+    /* gauges of the process-wide budget, read now */
+    out->mem_used = t2s_mem_used();
+    out->mem_peak = t2s_mem_peak();
+}
+
+void
+t2s_after_fork(struct t2s_instance *t)
+{
+    ev_loop_fork(t->loop);
+}
+
+void
+t2s_clear_secrets(struct t2s_instance *t)
+{
+    explicit_bzero(t->cfg.proxy.user, sizeof(t->cfg.proxy.user));
+    explicit_bzero(t->cfg.proxy.pass, sizeof(t->cfg.proxy.pass));
+    t->cfg.proxy.user_len = t->cfg.proxy.pass_len = 0;
 }
 
 void
@@ -213,10 +236,13 @@ t2s_destroy(struct t2s_instance *t)
     }
     if (t->tun_owned && t->tun_fd >= 0)
         close(t->tun_fd);
-    free(t->scratch);
+    t2s_mem_free(t->scratch);
     t2s_blkpool_destroy(&t->blkpool);
-    free(t->tun_buf);
-    if (the_instance == t)
+    t2s_mem_free(t->tun_buf);
+    if (the_instance == t) {
         the_instance = NULL;
+        t2s_mem_set_limit(0);
+    }
+    t2s_clear_secrets(t);
     free(t);
 }

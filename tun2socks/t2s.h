@@ -39,7 +39,20 @@ void t2s_request_stats_log(struct t2s_instance *t);
 /* Copies the counters. */
 void t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out);
 
-/* Closes the TUN (if it opened it), frees everything. Not while running. */
+/*
+ * In a child of fork() that will run t: gives it its own loop backend
+ * (libev's ev_loop_fork). The parent must not use t afterwards, except
+ * t2s_clear_secrets().
+ */
+void t2s_after_fork(struct t2s_instance *t);
+
+/* Zeroes the proxy credentials held by t (a process that will not run it). */
+void t2s_clear_secrets(struct t2s_instance *t);
+
+/*
+ * Closes the TUN (if it opened it), frees everything, credentials zeroed
+ * first. Not while running.
+ */
 void t2s_destroy(struct t2s_instance *t);
 
 #endif

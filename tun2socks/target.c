@@ -28,6 +28,7 @@ t2s_target_from_ip(struct t2s_instance *t, const ip_addr_t *ip, uint16_t port,
     }
     if (t->fakeip == NULL || !t2s_fakeip_contains(t->fakeip, family, bytes))
         return -1;
+    t2s_fakeip_tick(t->fakeip, t2s_fakeip_clock());
     entry = t2s_fakeip_lookup_addr(t->fakeip, family, bytes);
     if (entry < 0) {
         return -2;
@@ -72,6 +73,7 @@ t2s_target_to_ip(struct t2s_instance *t, const struct t2s_s5_addr *a, int v6,
             for (size_t i = 0; i < a->name_len; i++)
                 if (name[i] >= 'A' && name[i] <= 'Z')
                     name[i] = (char)(name[i] - 'A' + 'a');
+            t2s_fakeip_tick(t->fakeip, t2s_fakeip_clock());
             entry = t2s_fakeip_lookup_name(t->fakeip, name, a->name_len, b4,
                                            v6 ? b6 : NULL);
         }

@@ -31,7 +31,9 @@
 #include "t2s_lwip_hooks.h"
 #include "tcp_session.h"
 #include "fakeip.h"
+#include "mem.h"
 #include "pbq.h"
+#include "tcp_ext.h"
 #include "target.h"
 #include "upstream.h"
 
@@ -63,6 +65,7 @@ struct t2s_tcp_session {
     struct t2s_tcp_session *prev; /* registry links */
     struct t2s_tcp_session *next;
     struct t2s_tcp_session *next_dirty; /* flush list */
+    struct t2s_tcp_session *next_mem;   /* memory waiters list */
     unsigned relaying : 1;              /* handshake done, SYN|ACK sent */
     unsigned app_eof : 1;               /* FIN from the app */
     unsigned proxy_shut : 1;  /* shutdown(SHUT_WR) done on the proxy */
@@ -74,10 +77,13 @@ struct t2s_tcp_session {
     unsigned pcb_aborted : 1; /* we aborted the pcb in a callback */
     unsigned fin_pending : 1; /* proxy EOF seen before the handshake ended */
     unsigned bulk : 1;        /* proxy reads go into blocks (recv_to_app) */
+    unsigned mem_wait : 1;    /* reads paused by the memory budget */
     long fake_entry;          /* fake-ip entry pinned, or -1 */
 };
 
 static void session_close(struct t2s_tcp_session *s, int kind, const char *why);
+static int copy_referenced(struct tcp_pcb *pcb, const struct t2s_blkq *q);
+static void forget_pcb(struct t2s_tcp_session *s);
 
 static struct t2s_tcp_session *
 session_of(ev_io *w)
@@ -154,14 +160,18 @@ touch(struct t2s_tcp_session *s)
 
 /* ---- finishing ---- */
 
-/* Graceful close once both directions are done. */
+/*
+ * Graceful close once both directions are done: lwIP is finished with the
+ * pcb (it reported the close, or we let go of it in TIME_WAIT or CLOSING)
+ * and the proxy socket took every byte. Until then the session owns the
+ * pcb, also in LAST_ACK, where lwIP may still be delivering the answer to
+ * an app that pauses reading (a tcp_close() there would let lwIP drop the
+ * pcb 2 * MSL later with the bytes undelivered).
+ */
 static void
 maybe_finish(struct t2s_tcp_session *s)
 {
-    int app_done = s->app_gone || (s->app_eof && s->proxy_shut);
-
-    if (!s->closed && app_done && (s->proxy_eof || s->app_gone) &&
-        s->to_proxy.len == 0)
+    if (!s->closed && s->app_gone && s->to_proxy.len == 0)
         session_close(s, CLOSE_GRACEFUL, NULL);
 }
 
@@ -232,6 +242,31 @@ flush_to_proxy(struct t2s_tcp_session *s)
     return 0;
 }
 
+/*
+ * The app's FIN after ours: lwIP moves the pcb to TIME_WAIT now, or from
+ * CLOSING once the app acknowledges our FIN, and frees a TIME_WAIT pcb
+ * without a callback (2 * MSL later, or at once for a new SYN on the same
+ * ports). The session needs nothing more from it (no data can follow the
+ * FIN), so it lets go now: lwIP finishes the close alone. -1 when the pcb
+ * had to be aborted instead (no memory to copy its queued segments).
+ */
+static int
+let_go_after_both_fins(struct t2s_tcp_session *s)
+{
+    struct tcp_pcb *pcb = s->pcb;
+
+    if (pcb == NULL || (pcb->state != TIME_WAIT && pcb->state != CLOSING))
+        return 0;
+    if (copy_referenced(pcb, &s->to_app) < 0) {
+        T2S_STAT_INC(&s->t->stats, err_resource);
+        session_close(s, CLOSE_ABORT, "out of memory");
+        return -1;
+    }
+    forget_pcb(s);
+    s->app_gone = 1;
+    return 0;
+}
+
 static err_t
 on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
@@ -249,6 +284,8 @@ on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     touch(s);
     if (p == NULL) {
         s->app_eof = 1;
+        if (let_go_after_both_fins(s) < 0)
+            return ERR_ABRT;
         maybe_shutdown_proxy(s);
         maybe_finish(s);
         return s->pcb_aborted ? ERR_ABRT : ERR_OK;
@@ -323,6 +360,20 @@ send_fin_to_app(struct t2s_tcp_session *s)
     tcp_shutdown(s->pcb, 0, 1);
 }
 
+/* Over the memory budget: no more reads until t2s_tcp_flush() finds
+ * memory returned (a sent callback cannot be relied on: the session may
+ * have nothing in flight). */
+static void
+wait_for_memory(struct t2s_tcp_session *s)
+{
+    s->read_paused = 1;
+    if (s->mem_wait)
+        return;
+    s->mem_wait = 1;
+    s->next_mem = s->t->mem_waiters;
+    s->t->mem_waiters = s;
+}
+
 /* Returns to the pool the blocks no segment lwIP holds refers to: bytes
  * before the oldest sequence number still queued or unacknowledged. */
 static void
@@ -391,6 +442,10 @@ read_from_proxy(struct t2s_tcp_session *s)
         size_t room = app_room(s->pcb);
         ssize_t n;
 
+        if (room > 0 && t2s_mem_over()) {
+            wait_for_memory(s);
+            break;
+        }
         if (room == 0) {
             s->read_paused = 1;
             break;
@@ -560,7 +615,7 @@ handshake_done(struct t2s_tcp_session *s)
         rc = write_to_app(s, up->in, up->in_len, TCP_WRITE_FLAG_COPY);
         T2S_STAT_ADD(&s->t->stats, bytes_down, up->in_len);
     }
-    free(up);
+    t2s_upstream_free(up);
     if (rc != ERR_OK) {
         T2S_STAT_INC(&s->t->stats, err_resource);
         session_close(s, CLOSE_ABORT, "out of memory");
@@ -634,18 +689,18 @@ static struct t2s_tcp_session *
 session_new(struct t2s_instance *t, struct tcp_pcb *npcb,
             const struct t2s_s5_addr *dst, long fake_entry)
 {
-    struct t2s_tcp_session *s = calloc(1, sizeof(*s));
+    struct t2s_tcp_session *s = t2s_mem_calloc(1, sizeof(*s));
     int want;
 
     if (s == NULL)
         return NULL;
-    s->up = malloc(sizeof(*s->up));
+    s->up = t2s_mem_alloc(sizeof(*s->up));
     s->fd = s->up ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
                                         t->cfg.bind_iface)
                   : -1;
     if (s->fd < 0) {
-        free(s->up);
-        free(s);
+        t2s_upstream_free(s->up);
+        t2s_mem_free(s);
         return NULL;
     }
     s->t = t;
@@ -681,12 +736,19 @@ t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
                         "refusing %s: fake address with no name (stale DNS "
                         "answer from an earlier run?)",
                         who);
-    } else if (t->stopping || t->stats.tcp_active >= t->max_conns) {
+    } else if (t->stopping ||
+               t->stats.tcp_active + t->stats.tcp_orphans >= t->max_conns) {
         T2S_STAT_INC(&t->stats, tcp_refused_limit);
         describe_pcb(npcb, who, sizeof(who));
         t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
                         "refusing %s: connection limit %u reached", who,
                         t->max_conns);
+    } else if (!t2s_mem_admit()) {
+        T2S_STAT_INC(&t->stats, mem_refused);
+        describe_pcb(npcb, who, sizeof(who));
+        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                        "refusing %s: memory budget of %zu bytes nearly spent",
+                        who, t2s_mem_limit());
     } else if ((s = session_new(t, npcb, &dst, fake_entry)) == NULL) {
         T2S_STAT_INC(&t->stats, err_resource);
         t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
@@ -726,6 +788,22 @@ t2s_tcp_on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 /* ---- the one close path ---- */
 
+/* The session stops using the pcb: no more callbacks from lwIP. The
+ * caller has made sure lwIP's segments hold no reference into s->to_app,
+ * which is returned to the pool. */
+static void
+forget_pcb(struct t2s_tcp_session *s)
+{
+    struct tcp_pcb *pcb = s->pcb;
+
+    s->pcb = NULL;
+    tcp_arg(pcb, NULL);
+    tcp_recv(pcb, NULL);
+    tcp_sent(pcb, NULL);
+    tcp_err(pcb, NULL);
+    t2s_blkq_clear(&s->to_app, &s->t->blkpool);
+}
+
 /* Replaces the references lwIP's queued segments hold into q's blocks
  * with copies, so that the pcb can outlive the session. -1 when memory is
  * short. */
@@ -759,30 +837,17 @@ copy_referenced(struct tcp_pcb *pcb, const struct t2s_blkq *q)
     return 0;
 }
 
+/* A session closes gracefully only once lwIP is done with its pcb
+ * (maybe_finish()): a pcb still held at close means an error, reset or
+ * timeout, and gets a RST. */
 static void
-detach_pcb(struct t2s_tcp_session *s, int kind)
+abort_pcb(struct t2s_tcp_session *s)
 {
     struct tcp_pcb *pcb = s->pcb;
 
-    if (kind != CLOSE_ABORT && copy_referenced(pcb, &s->to_app) < 0)
-        kind = CLOSE_ABORT;
-    s->pcb = NULL;
-    tcp_arg(pcb, NULL);
-    tcp_recv(pcb, NULL);
-    tcp_sent(pcb, NULL);
-    tcp_err(pcb, NULL);
-    /* The app already sent FIN (CLOSE_WAIT): only our FIN is left, so
-     * shut the send side. Unlike tcp_close() this keeps the receive side
-     * open, so the app's ACKs keep the pcb alive until lwIP has delivered
-     * what is queued (tcp_close() marks RX closed, after which LAST_ACK
-     * expires 2*MSL after the close even while data is still flowing). */
-    if (kind != CLOSE_ABORT && pcb->state == CLOSE_WAIT &&
-        tcp_shutdown(pcb, 0, 1) == ERR_OK)
-        return;
-    if (kind == CLOSE_ABORT || tcp_close(pcb) != ERR_OK) {
-        tcp_abort(pcb);
-        s->pcb_aborted = 1;
-    }
+    forget_pcb(s);
+    tcp_abort(pcb);
+    s->pcb_aborted = 1;
 }
 
 static void
@@ -812,7 +877,7 @@ session_close(struct t2s_tcp_session *s, int kind, const char *why)
     io_update(s, 0);
     ev_timer_stop(t->loop, &s->timer);
     if (s->pcb != NULL)
-        detach_pcb(s, kind);
+        abort_pcb(s);
     /* lwIP holds no reference into the blocks now */
     t2s_blkq_clear(&s->to_app, &t->blkpool);
     if (s->fd >= 0)
@@ -821,7 +886,7 @@ session_close(struct t2s_tcp_session *s, int kind, const char *why)
     if (s->fake_entry >= 0)
         t2s_fakeip_unref(t->fakeip, s->fake_entry);
     s->fake_entry = -1;
-    free(s->up);
+    t2s_upstream_free(s->up);
     s->up = NULL;
     registry_remove(t, s);
     s->next = t->dead;
@@ -830,10 +895,49 @@ session_close(struct t2s_tcp_session *s, int kind, const char *why)
 
 /* ---- per-iteration work ---- */
 
+/* Sessions paused by the memory budget read again once it allows. */
+static void
+resume_mem_waiters(struct t2s_instance *t)
+{
+    struct t2s_tcp_session *s = t->mem_waiters;
+
+    if (s == NULL || t2s_mem_over())
+        return;
+    t->mem_waiters = NULL;
+    while (s != NULL) {
+        struct t2s_tcp_session *next = s->next_mem;
+        s->mem_wait = 0;
+        s->next_mem = NULL;
+        if (!s->closed) {
+            s->read_paused = 0;
+            io_relay_update(s);
+        }
+        s = next;
+    }
+}
+
+/* Once a second: count the closing pcbs no session owns (they take
+ * connection slots like sessions), and over the memory budget abort those
+ * that still hold data. */
+static void
+check_orphans(struct t2s_instance *t)
+{
+    ev_tstamp now = ev_now(t->loop);
+
+    if (now < t->orphan_check_at)
+        return;
+    t->orphan_check_at = now + 1.0;
+    T2S_STAT_SET(&t->stats, tcp_orphans, t2s_tcp_ext_orphans(t2s_mem_over()));
+}
+
 void
 t2s_tcp_flush(struct t2s_instance *t)
 {
-    struct t2s_tcp_session *s = t->dirty;
+    struct t2s_tcp_session *s;
+
+    check_orphans(t);
+    resume_mem_waiters(t);
+    s = t->dirty;
 
     t->dirty = NULL;
     while (s != NULL) {
@@ -853,10 +957,17 @@ t2s_tcp_flush(struct t2s_instance *t)
 void
 t2s_tcp_reap(struct t2s_instance *t)
 {
+    /* the waiters list may hold closed sessions: drop them first */
+    for (struct t2s_tcp_session **pp = &t->mem_waiters; *pp != NULL;) {
+        if ((*pp)->closed)
+            *pp = (*pp)->next_mem;
+        else
+            pp = &(*pp)->next_mem;
+    }
     while (t->dead != NULL) {
         struct t2s_tcp_session *s = t->dead;
         t->dead = s->next;
-        free(s);
+        t2s_mem_free(s);
     }
 }
 

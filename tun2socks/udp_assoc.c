@@ -13,6 +13,8 @@
 
 #include "dns_tcp.h"
 #include "fakeip.h"
+#include "mem.h"
+#include "relay_addr.h"
 #include "target.h"
 #include "udp_assoc.h"
 #include "upstream.h"
@@ -23,10 +25,17 @@
 #define RELAY_READ_BUDGET 64
 /* Socket buffers toward the relay: room for bursts at a few 100 Mbit/s. */
 #define RELAY_SOCKBUF (4 * 1024 * 1024)
-/* Fake destinations remembered to map replies that carry real addresses. */
-#define ASSOC_FAKES 4
-/* pbuf pieces sent in one sendmsg (plus the SOCKS header). */
+/* Destinations remembered, most recent first, to tell which one a reply
+ * that carries a real address comes from: fake names (each holding a
+ * reference on its fake-ip entry) and real addresses. */
+#define ASSOC_FAKES 8
+#define ASSOC_REALS 8
+/* pbuf pieces sent in one sendmsg (plus the SOCKS header); a datagram of
+ * more pieces (fragments reassembled by lwIP) is copied into one. */
 #define ASSOC_IOV_MAX 32
+/* Idle timeout of an association that never saw a reply: like the
+ * kernel's conntrack (nf_conntrack_udp_timeout 30 s, 120 s once replied). */
+#define ASSOC_UNREPLIED_S 30.0
 
 struct pending {
     struct pbuf *p;
@@ -35,7 +44,14 @@ struct pending {
 };
 
 struct fake_dst {
-    long entry;
+    long entry;     /* fake-ip entry: one reference held */
+    uint16_t port;  /* destination port */
+    uint8_t bound;  /* a reply of this name came from addr */
+    ip_addr_t addr; /* what the proxy resolved the name to */
+};
+
+struct real_dst {
+    ip_addr_t addr;
     uint16_t port;
 };
 
@@ -56,9 +72,12 @@ struct t2s_udp_assoc {
     struct t2s_upstream *up; /* handshake; NULL once READY */
     struct pending q[ASSOC_QUEUE_MAX];
     unsigned qn;
-    struct fake_dst fakes[ASSOC_FAKES];
+    struct fake_dst fakes[ASSOC_FAKES]; /* newest first */
     unsigned nfakes;
+    struct real_dst reals[ASSOC_REALS]; /* newest first; fake-ip mode only */
+    unsigned nreals;
     unsigned ready : 1;
+    unsigned replied : 1; /* a datagram came back */
     unsigned closed : 1;
     unsigned dns_only : 1; /* every datagram so far went to port 53 */
 };
@@ -131,8 +150,11 @@ static double
 timeout_s(const struct t2s_udp_assoc *a)
 {
     const struct t2s_config *c = &a->t->cfg;
+    double idle = c->udp_timeout_ms / 1000.0;
 
-    return (a->dns_only ? c->dns_timeout_ms : c->udp_timeout_ms) / 1000.0;
+    if (a->dns_only)
+        return c->dns_timeout_ms / 1000.0;
+    return a->replied || idle < ASSOC_UNREPLIED_S ? idle : ASSOC_UNREPLIED_S;
 }
 
 static void
@@ -143,21 +165,56 @@ touch(struct t2s_udp_assoc *a)
 
 /* ---- app -> relay ---- */
 
+static int
+same_ip(const ip_addr_t *x, const ip_addr_t *y)
+{
+    if (IP_IS_V6(x) != IP_IS_V6(y))
+        return 0;
+    if (IP_IS_V6(x))
+        return memcmp(ip_2_ip6(x)->addr, ip_2_ip6(y)->addr, 16) == 0;
+    return ip_2_ip4(x)->addr == ip_2_ip4(y)->addr;
+}
+
+/* Puts the fake destination (entry, port) first, taking a reference when
+ * it is new and dropping the oldest (and its reference) when full. */
 static void
 remember_fake(struct t2s_udp_assoc *a, long entry, uint16_t port)
 {
-    for (unsigned i = 0; i < a->nfakes; i++)
+    struct fake_dst d = {.entry = entry, .port = port};
+    unsigned i;
+
+    for (i = 0; i < a->nfakes; i++)
         if (a->fakes[i].entry == entry && a->fakes[i].port == port)
-            return;
-    if (a->nfakes < ASSOC_FAKES) {
-        a->nfakes++;
+            break;
+    if (i < a->nfakes) {
+        d = a->fakes[i]; /* known: keep its reference and binding */
     } else {
-        t2s_fakeip_unref(a->t->fakeip, a->fakes[0].entry);
+        if (a->nfakes == ASSOC_FAKES)
+            t2s_fakeip_unref(a->t->fakeip, a->fakes[--a->nfakes].entry);
+        t2s_fakeip_ref(a->t->fakeip, entry);
+        i = a->nfakes++;
     }
-    memmove(&a->fakes[1], &a->fakes[0], (a->nfakes - 1) * sizeof(a->fakes[0]));
-    a->fakes[0].entry = entry;
-    a->fakes[0].port = port;
-    t2s_fakeip_ref(a->t->fakeip, entry);
+    memmove(&a->fakes[1], &a->fakes[0], i * sizeof(a->fakes[0]));
+    a->fakes[0] = d;
+}
+
+static void
+remember_real(struct t2s_udp_assoc *a, const ip_addr_t *ip, uint16_t port)
+{
+    struct real_dst d = {.port = port};
+    unsigned i;
+
+    ip_addr_copy(d.addr, *ip);
+    for (i = 0; i < a->nreals; i++)
+        if (a->reals[i].port == port && same_ip(&a->reals[i].addr, ip))
+            break;
+    if (i == a->nreals) {
+        if (a->nreals < ASSOC_REALS)
+            a->nreals++;
+        i = a->nreals - 1;
+    }
+    memmove(&a->reals[1], &a->reals[0], i * sizeof(a->reals[0]));
+    a->reals[0] = d;
 }
 
 static void
@@ -180,13 +237,22 @@ send_to_relay(struct t2s_udp_assoc *a, const ip_addr_t *dst, uint16_t port,
     }
     if (entry >= 0)
         remember_fake(a, entry, port);
+    else if (t->fakeip != NULL)
+        remember_real(a, dst, port);
     hlen = t2s_s5_encode_udp_header(hdr, sizeof(hdr), &target);
     iov[0].iov_base = hdr;
     iov[0].iov_len = hlen;
-    for (struct pbuf *q = p; q != NULL && n <= ASSOC_IOV_MAX; q = q->next) {
-        iov[n].iov_base = q->payload;
-        iov[n].iov_len = q->len;
-        n++;
+    if (pbuf_clen(p) <= ASSOC_IOV_MAX) {
+        for (struct pbuf *q = p; q != NULL; q = q->next) {
+            iov[n].iov_base = q->payload;
+            iov[n].iov_len = q->len;
+            n++;
+        }
+    } else {
+        /* Never send a truncated datagram: one copy, the whole of it. */
+        iov[1].iov_base = t->scratch;
+        iov[1].iov_len = pbuf_copy_partial(p, t->scratch, p->tot_len, 0);
+        n = 2;
     }
     memset(&msg, 0, sizeof(msg));
     msg.msg_iov = iov;
@@ -202,31 +268,92 @@ send_to_relay(struct t2s_udp_assoc *a, const ip_addr_t *dst, uint16_t port,
 
 /* ---- relay -> app ---- */
 
+/* The SOCKS address of a reply as an lwIP address (IPv4/IPv6 only). */
+static void
+s5_to_ip(const struct t2s_s5_addr *from, ip_addr_t *ip)
+{
+    if (from->atyp == T2S_S5_ATYP_IPV4) {
+        IP_ADDR4(ip, from->u.v4[0], from->u.v4[1], from->u.v4[2],
+                 from->u.v4[3]);
+    } else {
+        ip_addr_set_zero_ip6(ip);
+        memcpy(ip_2_ip6(ip)->addr, from->u.v6, 16);
+    }
+}
+
+/*
+ * Which fake destination a reply from the real (ip, port) answers: the
+ * index in fakes, -1 for none (the reply keeps its real address), -2 when
+ * it cannot be told (several names on that port could have sent it).
+ * Attribution goes by address and port: an address the app itself sent
+ * to is itself; the only name on that port is that name; otherwise the
+ * name this address answered for before, or else the one name on that
+ * port that has not answered yet (and this address is bound to it).
+ */
+static int
+fake_for_reply(struct t2s_udp_assoc *a, const ip_addr_t *ip, uint16_t port)
+{
+    int only = -1, unbound = -1, on_port = 0, n_unbound = 0;
+
+    for (unsigned i = 0; i < a->nreals; i++)
+        if (a->reals[i].port == port && same_ip(&a->reals[i].addr, ip))
+            return -1;
+    for (unsigned i = 0; i < a->nfakes; i++) {
+        struct fake_dst *d = &a->fakes[i];
+
+        if (d->port != port)
+            continue;
+        on_port++;
+        only = (int)i;
+        if (d->bound && same_ip(&d->addr, ip))
+            return (int)i;
+        if (!d->bound) {
+            n_unbound++;
+            unbound = (int)i;
+        }
+    }
+    if (on_port == 0)
+        return -1;
+    if (on_port > 1 && n_unbound != 1)
+        return -2;
+    if (on_port > 1)
+        only = unbound;
+    a->fakes[only].bound = 1;
+    ip_addr_copy(a->fakes[only].addr, *ip);
+    return only;
+}
+
+/* The source address the app sees for a reply from the proxy's `from`:
+ * 0, -1 for a reply with no address the app can be given, -2 for one
+ * that cannot be attributed. */
 static int
 reply_source(struct t2s_udp_assoc *a, const struct t2s_s5_addr *from,
              ip_addr_t *src)
 {
     int v6 = IP_IS_V6(&a->app);
+    struct t2s_s5_addr name = {.atyp = T2S_S5_ATYP_DOMAIN};
+    const char *s;
+    ip_addr_t ip;
+    size_t n;
+    int i;
 
-    if (t2s_target_to_ip(a->t, from, v6, src) == 0 &&
-        (a->t->fakeip == NULL || from->atyp == T2S_S5_ATYP_DOMAIN ||
-         a->nfakes == 0))
-        return 0;
+    if (a->t->fakeip == NULL || from->atyp == T2S_S5_ATYP_DOMAIN ||
+        a->nfakes == 0)
+        return t2s_target_to_ip(a->t, from, v6, src);
     /* fake-ip: the proxy resolved the name and answers with the real
      * address; the app expects the fake one it sent to. */
-    for (unsigned i = 0; i < a->nfakes; i++) {
-        if (a->fakes[i].port == from->port) {
-            size_t n;
-            struct t2s_s5_addr name = {.atyp = T2S_S5_ATYP_DOMAIN};
-            const char *s =
-                t2s_fakeip_name(a->t->fakeip, a->fakes[i].entry, &n);
-
-            name.name_len = (uint8_t)n;
-            memcpy(name.u.name, s, n);
-            return t2s_target_to_ip(a->t, &name, v6, src);
-        }
-    }
-    return t2s_target_to_ip(a->t, from, v6, src);
+    s5_to_ip(from, &ip);
+    i = fake_for_reply(a, &ip, from->port);
+    if (i == -2)
+        return -2;
+    if (i < 0)
+        return t2s_target_to_ip(a->t, from, v6, src);
+    s = t2s_fakeip_name(a->t->fakeip, a->fakes[i].entry, &n);
+    if (s == NULL)
+        return -1;
+    name.name_len = (uint8_t)n;
+    memcpy(name.u.name, s, n);
+    return t2s_target_to_ip(a->t, &name, v6, src);
 }
 
 static void
@@ -239,6 +366,7 @@ on_relay_readable(struct ev_loop *loop, ev_io *w, int revents)
     size_t hlen;
     uint8_t frag;
     ssize_t n;
+    int rc;
 
     (void)loop;
     (void)revents;
@@ -255,10 +383,15 @@ on_relay_readable(struct ev_loop *loop, ev_io *w, int revents)
             T2S_STAT_INC(&t->stats, udp_frag_dropped);
             continue;
         }
-        if (reply_source(a, &from, &src) < 0) {
-            T2S_STAT_INC(&t->stats, udp_bad);
+        rc = reply_source(a, &from, &src);
+        if (rc < 0) {
+            if (rc == -2)
+                T2S_STAT_INC(&t->stats, udp_ambiguous);
+            else
+                T2S_STAT_INC(&t->stats, udp_bad);
             continue;
         }
+        a->replied = 1;
         touch(a);
         T2S_STAT_INC(&t->stats, udp_pkts_down);
         T2S_STAT_ADD(&t->stats, udp_bytes_down, (size_t)n - hlen);
@@ -307,43 +440,6 @@ on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- handshake ---- */
 
-static int
-relay_address(struct t2s_udp_assoc *a, struct sockaddr_storage *ss,
-              socklen_t *len)
-{
-    const struct t2s_s5_addr *b = &a->up->bnd;
-    const struct sockaddr_storage *px = &a->t->cfg.proxy.addr;
-    static const uint8_t zero[16];
-
-    memset(ss, 0, sizeof(*ss));
-    if (b->atyp == T2S_S5_ATYP_IPV4 && memcmp(b->u.v4, zero, 4) != 0) {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-        s4->sin_family = AF_INET;
-        memcpy(&s4->sin_addr, b->u.v4, 4);
-        s4->sin_port = htons(b->port);
-        *len = sizeof(*s4);
-    } else if (b->atyp == T2S_S5_ATYP_IPV6 && memcmp(b->u.v6, zero, 16) != 0) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-        s6->sin6_family = AF_INET6;
-        memcpy(&s6->sin6_addr, b->u.v6, 16);
-        s6->sin6_port = htons(b->port);
-        *len = sizeof(*s6);
-    } else if (b->atyp != T2S_S5_ATYP_DOMAIN) {
-        /* 0.0.0.0 / ::: the relay is on the proxy's own address. */
-        *ss = *px;
-        *len = a->t->cfg.proxy.addr_len;
-        if (ss->ss_family == AF_INET)
-            ((struct sockaddr_in *)ss)->sin_port = htons(b->port);
-        else
-            ((struct sockaddr_in6 *)ss)->sin6_port = htons(b->port);
-    } else {
-        return -1;
-    }
-    return b->port != 0 ? 0 : -1;
-}
-
 static void
 flush_queue(struct t2s_udp_assoc *a)
 {
@@ -358,9 +454,10 @@ flush_queue(struct t2s_udp_assoc *a)
     a->qn = 0;
 }
 
-/* The proxy has no UDP: DNS in the queue goes over TCP, the rest drops. */
+/* The association failed with the proxy up: DNS in the queue goes over
+ * TCP, the rest drops (counted as unsupported when the proxy said so). */
 static void
-divert_queue(struct t2s_udp_assoc *a)
+divert_queue(struct t2s_udp_assoc *a, int unsupported)
 {
     struct t2s_udp_flow f;
 
@@ -374,7 +471,10 @@ divert_queue(struct t2s_udp_assoc *a)
         if (T2S_UDP_IS_DNS(&f)) {
             t2s_dns_tcp_query(a->t, &f, q->p);
         } else {
-            T2S_STAT_INC(&a->t->stats, udp_unsupported);
+            if (unsupported)
+                T2S_STAT_INC(&a->t->stats, udp_unsupported);
+            else
+                T2S_STAT_INC(&a->t->stats, udp_dropped);
             pbuf_free(q->p);
         }
         q->p = NULL;
@@ -388,21 +488,27 @@ handshake_failed(struct t2s_udp_assoc *a)
     struct t2s_instance *t = a->t;
     struct t2s_upstream *up = a->up;
     char why[256];
+    int unsupported;
 
     T2S_STAT_INC(&t->stats, err_udp_assoc);
     t2s_upstream_describe(up, why, sizeof(why));
-    if ((up->fail_kind == T2S_UP_FAIL_REPLY && up->rep == 7) ||
-        up->fail_kind == T2S_UP_FAIL_PROTO) {
+    /* Only "command not supported" says the proxy has no UDP: anything
+     * else fails this association alone. */
+    unsupported = up->fail_kind == T2S_UP_FAIL_REPLY && up->rep == 7;
+    if (unsupported) {
         if (!t->udp_unsupported)
             t2s_warn("the proxy does not support UDP ASSOCIATE (%s): DNS "
                      "goes over TCP, other UDP is dropped",
                      why);
         t->udp_unsupported = 1;
         t->udp_unsupported_at = ev_now(t->loop);
-        divert_queue(a);
     } else {
         t2s_log_limited(&t->err_limit, T2S_LOG_WARN, "UDP association: %s",
                         why);
+    }
+    if (unsupported || up->fail_kind == T2S_UP_FAIL_PROTO) {
+        divert_queue(a, unsupported);
+    } else {
         T2S_STAT_ADD(&t->stats, udp_dropped, a->qn);
     }
     assoc_close(a, why);
@@ -416,7 +522,8 @@ open_relay(struct t2s_udp_assoc *a)
     socklen_t len;
     int sz = RELAY_SOCKBUF;
 
-    if (relay_address(a, &ss, &len) < 0) {
+    if (t2s_relay_addr_pick(&a->up->bnd, &t->cfg.proxy.addr,
+                            t->cfg.proxy.addr_len, &ss, &len) < 0) {
         errno = EADDRNOTAVAIL;
         return -1;
     }
@@ -448,7 +555,7 @@ handshake_done(struct t2s_udp_assoc *a)
         assoc_close(a, why);
         return;
     }
-    free(a->up);
+    t2s_upstream_free(a->up);
     a->up = NULL;
     a->ready = 1;
     t->udp_unsupported = 0;
@@ -495,17 +602,17 @@ assoc_new(struct t2s_instance *t, const struct t2s_udp_flow *f)
     unsigned h;
     int want;
 
-    a = calloc(1, sizeof(*a));
+    a = t2s_mem_calloc(1, sizeof(*a));
     if (a == NULL)
         return NULL;
-    a->up = malloc(sizeof(*a->up));
+    a->up = t2s_mem_alloc(sizeof(*a->up));
     a->ctl_fd = a->up != NULL
                     ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
                                           t->cfg.bind_iface)
                     : -1;
     if (a->ctl_fd < 0) {
-        free(a->up);
-        free(a);
+        t2s_upstream_free(a->up);
+        t2s_mem_free(a);
         return NULL;
     }
     a->t = t;
@@ -566,7 +673,7 @@ assoc_close(struct t2s_udp_assoc *a, const char *why)
     for (unsigned i = 0; i < a->nfakes; i++)
         t2s_fakeip_unref(t->fakeip, a->fakes[i].entry);
     a->nfakes = 0;
-    free(a->up);
+    t2s_upstream_free(a->up);
     a->up = NULL;
     unlink_assoc(t, a);
     a->next = t->udp_dead;
@@ -585,6 +692,15 @@ t2s_udp_assoc_input(struct t2s_instance *t, const struct t2s_udp_flow *f,
             t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
                             "UDP association limit %u reached: dropping",
                             t->max_udp);
+            pbuf_free(p);
+            return;
+        }
+        if (!t2s_mem_admit()) {
+            T2S_STAT_INC(&t->stats, mem_refused);
+            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                            "no new UDP association: memory budget of %zu "
+                            "bytes nearly spent",
+                            t2s_mem_limit());
             pbuf_free(p);
             return;
         }
@@ -635,6 +751,6 @@ t2s_udp_assoc_reap(struct t2s_instance *t)
         struct t2s_udp_assoc *a = t->udp_dead;
 
         t->udp_dead = a->next;
-        free(a);
+        t2s_mem_free(a);
     }
 }

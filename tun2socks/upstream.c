@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "upstream.h"
 
 int
@@ -97,6 +98,9 @@ t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
 static int
 fail(struct t2s_upstream *up, int kind, int err)
 {
+    /* unsent bytes may hold the RFC 1929 password */
+    explicit_bzero(up->out, sizeof(up->out));
+    up->out_len = up->out_off = 0;
     up->fail_kind = (uint8_t)kind;
     if (kind == T2S_UP_FAIL_CONNECT || kind == T2S_UP_FAIL_IO)
         up->sys_errno = err;
@@ -183,6 +187,8 @@ flush_out(struct t2s_upstream *up, int fd, int *want)
             }
             return fail(up, T2S_UP_FAIL_IO, errno);
         }
+        /* sent bytes are the kernel's now; ours may hold the password */
+        explicit_bzero(up->out + up->out_off, (size_t)n);
         up->out_off = (uint16_t)(up->out_off + n);
     }
     up->out_off = up->out_len = 0;
@@ -275,4 +281,13 @@ t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
                  strerror(up->sys_errno));
         break;
     }
+}
+
+void
+t2s_upstream_free(struct t2s_upstream *up)
+{
+    if (up == NULL)
+        return;
+    explicit_bzero(up->out, sizeof(up->out));
+    t2s_mem_free(up);
 }

@@ -4,7 +4,10 @@
  * (CONNECT or UDP ASSOCIATE). Owns no watcher: its owner calls
  * t2s_upstream_io() whenever the socket is ready in the direction last
  * asked for in *want, until it returns DONE or FAIL. The struct is freed by
- * the owner once the handshake is over.
+ * the owner once the handshake is over. Bytes of out are zeroed as they are
+ * sent and on FAIL, so the RFC 1929 password does not outlive its send;
+ * only a handshake abandoned while the kernel refused them (EAGAIN) still
+ * holds them.
  */
 #ifndef T2S_UPSTREAM_H
 #define T2S_UPSTREAM_H
@@ -73,6 +76,11 @@ void t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
 
 /* Advances the handshake on fd; sets *want to EV_READ or EV_WRITE. */
 int t2s_upstream_io(struct t2s_upstream *up, int fd, int *want);
+
+/* Frees an upstream allocated with t2s_mem_alloc(), clearing any
+ * handshake bytes (the RFC 1929 password) it may still hold. NULL is a
+ * no-op. */
+void t2s_upstream_free(struct t2s_upstream *up);
 
 /* One line describing a failure, e.g. "connection refused by upstream:
  * host unreachable". Never contains credentials. */

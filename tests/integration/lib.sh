@@ -72,7 +72,10 @@ in_net() { ip netns exec "$NS_NET" "$@"; }
 spawn() {
     local ns=$1 logf=$2
     shift 2
-    ip netns exec "$ns" "$@" >"$logf" 2>&1 &
+    # Emptied here, not by the background job's redirection: a caller
+    # waiting for a line must not find the previous run's.
+    : >"$logf"
+    ip netns exec "$ns" "$@" >>"$logf" 2>&1 &
     PIDS+=("$!")
     LAST_PID=$!
 }
@@ -245,6 +248,11 @@ stop_t2s() {
     kill "$T2S_PID" 2>/dev/null || true
     wait_for 100 bash -c "! kill -0 $T2S_PID" || fail "tun2socks did not exit on SIGTERM"
     T2S_PID=""
+    # The kernel unregisters the TUN after the process is gone; a new
+    # tun2socks asking for the same name before that finishes can attach
+    # to the dying device (seen under load: "Cannot find device tun0").
+    wait_for 100 bash -c "! ip netns exec $NS_DEV ip link show tun0" ||
+        fail "tun0 still there after tun2socks exited"
 }
 
 # One download from a "send" server on 8001 and one upload to a "sink"

@@ -15,6 +15,15 @@
 # loops back into the TUN); the excluded network is reached directly; up
 # twice changes nothing; down restores ip rule / ip route show table all
 # (v4, v6) and resolv.conf byte for byte, also after kill -9 of tun2socks;
+# kill switch: while tun2socks is dead (kill -9 in every mode: up, up
+# --no-start with the systemd drop-in's down --keep-if-failed, tun2socks
+# --route) a request to the servers fails and never reaches them over
+# MACH's direct default route, until down; the systemd restart's up
+# --no-start --replace re-attaches without deleting any rule or table-7331
+# route (watched with ip monitor); down after a "reboot" (the
+# /run state, TUN, rules and routes gone) still restores resolv.conf from
+# the persistent copy; an IPv6 nameserver in resolv.conf works as the
+# --dns tcp resolver (bracketed; a link-local one before it is skipped);
 # up refuses (and leaves nothing) when the proxy would be routed into the
 # TUN or the recorded state is inconsistent; --no-start (tun2socks already
 # running) works. DNS: up --dns points MACH's resolv.conf at the TUN side;
@@ -61,9 +70,10 @@ route_cleanup() {
     fi
 }
 
-# The script, run on MACH, with its state under $WORK.
+# The script, run on MACH, with its state (/run and persistent) under $WORK.
 route() {
     in_mach env TUN2SOCKS_ROUTE_STATE_DIR="$WORK/state" TUN2SOCKS_BIN="$T2S_BIN" \
+        TUN2SOCKS_ROUTE_PERSIST_DIR="$WORK/persist" \
         SSH_CONNECTION="${FAKE_SSH:-}" "$ROUTE" "$@"
 }
 
@@ -106,6 +116,71 @@ http_get() { # URL: body (server replies with its own name)
 
 client_seen() { # LOGFILE ADDR: the server logged a request from ADDR
     grep -Eq "^(::ffff:)?$2 - " "$1"
+}
+
+seen_count() { # LOGFILE ADDR: requests the server logged from ADDR
+    grep -Ec "^(::ffff:)?$2 - " "$1" || true
+}
+
+# Kill switch: tun2socks is dead and down has not run. MACH still has its
+# direct default routes, but a request to the servers (v4, v6) must fail
+# and never reach them (their logs show no request from MACH's address).
+# ip monitor of MACH's rules and routes, to prove a step never lifts the
+# kill switch: monitor_start, the step, monitor_expect_kept WHAT.
+monitor_start() {
+    spawn "$MACH" "$WORK/monitor.log" ip -o monitor route rule
+    MON_PID=$LAST_PID
+    # a marker route, until the monitor shows it is listening
+    for _ in $(seq 50); do
+        in_mach ip route add 198.18.9.0/24 dev lo table 999
+        wait_for 2 grep -q '198.18.9.0/24 dev lo table 999' "$WORK/monitor.log" && break
+        in_mach ip route del 198.18.9.0/24 dev lo table 999
+    done
+    grep -q '198.18.9.0/24 dev lo table 999' "$WORK/monitor.log" || fail "ip monitor saw nothing"
+    in_mach ip route del 198.18.9.0/24 dev lo table 999
+}
+
+monitor_expect_kept() { # WHAT
+    sleep 0.3
+    kill "$MON_PID"
+    wait "$MON_PID" 2>/dev/null || true
+    # (the kernel's own local routes of the TUN come and go: not ours)
+    if grep -E '^Deleted ([0-9]+:|.*table 7331)' "$WORK/monitor.log" >&2; then
+        fail "$1 lifted the kill switch for a moment (rules/routes deleted)"
+    fi
+    log "ok: $1: no rule or table-7331 route deleted meanwhile"
+}
+
+expect_blocked() { # WHAT
+    local n4 n6 out
+    n4=$(seen_count "$WORK/web4.log" 198.18.2.1)
+    n6=$(seen_count "$WORK/web6.log" fd00:2::1)
+    if out=$(in_mach curl -sS --max-time 3 http://198.19.0.20:8080/ 2>&1); then
+        fail "$1: a request to 198.19.0.20 succeeded (leak): $out"
+    fi
+    if out=$(in_mach curl -sS --max-time 3 "http://[fd00:19::20]:8080/" 2>&1); then
+        fail "$1: a request to fd00:19::20 succeeded (leak): $out"
+    fi
+    sleep 0.2
+    [ "$(seen_count "$WORK/web4.log" 198.18.2.1)" = "$n4" ] ||
+        fail "$1: 198.19.0.20 got a request directly from MACH (leak)"
+    [ "$(seen_count "$WORK/web6.log" fd00:2::1)" = "$n6" ] ||
+        fail "$1: fd00:19::20 got a request directly from MACH (leak)"
+    log "ok: $1: blocked (curl: $(tail -c 60 <<<"$out" | tr '\n' ' '))"
+}
+
+# After down the direct default routes work again.
+expect_direct() { # WHAT
+    local n4 n6
+    n4=$(seen_count "$WORK/web4.log" 198.18.2.1)
+    n6=$(seen_count "$WORK/web6.log" fd00:2::1)
+    [ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "$1: no direct IPv4 request"
+    [ "$(http_get "http://[fd00:19::20]:8080/")" = web6 ] || fail "$1: no direct IPv6 request"
+    [ "$(seen_count "$WORK/web4.log" 198.18.2.1)" -gt "$n4" ] ||
+        fail "$1: 198.19.0.20 did not see MACH's own address"
+    [ "$(seen_count "$WORK/web6.log" fd00:2::1)" -gt "$n6" ] ||
+        fail "$1: fd00:19::20 did not see MACH's own address"
+    log "ok: $1: direct IPv4 and IPv6 requests reach the servers again"
 }
 
 
@@ -184,7 +259,7 @@ done
 : >"$WORK/web4.log"
 
 spawn "$NET" "$WORK/dnsmasq.log" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts \
-    --user=root --listen-address=198.18.2.2 --bind-interfaces --pid-file= \
+    --user=root --listen-address=198.18.2.2 --listen-address=fd00:2::2 --bind-interfaces --pid-file= \
     --address=/example.test/198.19.0.20 --address=/example.test/fd00:19::20 \
     --address=/proxy.test/198.18.3.1 --address=/proxy.test/fd00:3::1 --log-queries \
     --log-facility=-
@@ -323,12 +398,16 @@ rc=0
 route status >"$WORK/status" || rc=$?
 [ "$rc" = 4 ] || fail "status after kill -9: exit $rc, want 4"
 log "ok: status after kill -9: $(grep PROBLEM "$WORK/status" | head -n 1)"
+expect_blocked "up, tun2socks killed (persistent TUN)"
+in_mach ip link del tun0 # as if tun2socks had owned a non-persistent TUN
+expect_blocked "up, tun2socks killed, TUN gone"
 out=$(route up --proxy socks5://proxy.test:1080 --exclude 198.19.5.0/24 --dns fake-ip \
     --log "$WORK/t2s-k.log" 2>&1) && fail "up over a dead tun2socks succeeded"
 grep -q 'state is inconsistent' <<<"$out" || fail "up over a dead tun2socks: not refused as inconsistent: $out"
 log "ok: up refused over the stale state: $(grep refusing <<<"$out")"
 route down || fail "down after kill -9 failed"
 same_as_before "down after kill -9"
+expect_direct "down after kill -9"
 
 # ------------------------------------------------------------ inconsistent
 route up --proxy socks5://198.18.3.1:1080 --log "$WORK/t2s-i.log" || fail "up (round 3) failed"
@@ -339,6 +418,68 @@ grep -q 'rule missing' <<<"$out" || fail "the refusal does not name the missing 
 log "ok: up refused, a rule was removed by hand: $(grep 'rule missing' <<<"$out")"
 route down || fail "down over a half-removed state failed"
 same_as_before "down over a half-removed state"
+
+# ------------------------------------------------------------ IPv6 nameserver
+# --dns tcp takes the first usable nameserver of resolv.conf as the
+# resolver reached through the proxy: here a link-local one (useless
+# through a proxy: skipped) and then an IPv6 one (must be bracketed).
+mkdir -p "$WORK/rc6"
+printf 'nameserver fe80::1%%veth0\nnameserver fd00:2::2\nnameserver 198.18.2.2\n' >"$WORK/rc6/resolv.conf"
+cp "$WORK/rc6/resolv.conf" "$WORK/rc6/orig"
+route up --proxy socks5://198.18.3.1:1080 --dns tcp --resolv-conf "$WORK/rc6/resolv.conf" \
+    --log "$WORK/t2s-6.log" || fail "up --dns tcp with an IPv6 nameserver in resolv.conf failed"
+before=$(grep -c 'query\[A\] example\.test from fd00:3::1' "$WORK/dnsmasq.log" || true)
+ans=$(in_mach dig +short +time=3 +tries=2 @198.18.0.2 example.test A) || true
+[ "$ans" = 198.19.0.20 ] || fail "--dns tcp via the IPv6 nameserver: dig example.test gave '$ans'"
+after=$(grep -c 'query\[A\] example\.test from fd00:3::1' "$WORK/dnsmasq.log" || true)
+[ "$after" -gt "$before" ] || fail "the query did not reach fd00:2::2 through danted (fd00:3::1)"
+log "ok: --dns tcp with resolver [fd00:2::2] (link-local fe80::1%veth0 skipped): $ans, dnsmasq saw fd00:3::1"
+route down || fail "down (IPv6 nameserver round) failed"
+cmp -s "$WORK/rc6/orig" "$WORK/rc6/resolv.conf" || fail "--resolv-conf file not restored"
+same_as_before "down (IPv6 nameserver round)"
+out=$(route up --proxy socks5://198.18.3.1:1080 --dns tcp --dns-resolver fe80::1%veth0 2>&1) &&
+    fail "up with a link-local --dns-resolver succeeded"
+same_as_before "after a refused link-local --dns-resolver ($(tail -n 1 <<<"$out"))"
+
+# ------------------------------------------------------------ reboot
+# A reboot wipes the processes, the TUN, the rules and routes and /run
+# (the state directory), but not /etc/resolv.conf: down must restore it
+# from what up kept on persistent storage.
+check_resolv_isolated
+route up --proxy socks5://198.18.3.1:1080 --dns tcp --log "$WORK/t2s-b.log" || fail "up (reboot round) failed"
+pid=$(state_pid tun0)
+in_mach grep -qx 'nameserver 198.18.0.2' /etc/resolv.conf || fail "up (reboot round): resolv.conf not ours"
+kill -9 "$pid"
+wait_for 50 bash -c "! kill -0 $pid 2>/dev/null" || fail "tun2socks survived kill -9"
+rm -rf "$WORK/state/tun0"
+in_mach ip link del tun0
+for f in 4 6; do
+    for p in 7300 7301 7302 7303 7304; do
+        while in_mach ip -"$f" rule del priority "$p" 2>/dev/null; do :; done
+    done
+    while in_mach ip -"$f" route del default table 7331 2>/dev/null; do :; done
+done
+rc=0
+route status >"$WORK/status" || rc=$?
+[ "$rc" = 4 ] || fail "status after a reboot: exit $rc, want 4 (resolv.conf still to restore)"
+log "ok: status after a reboot: $(grep PROBLEM "$WORK/status" | head -n 1)"
+route down || fail "down after a reboot failed"
+same_as_before "down after a reboot (/run state gone)"
+[ ! -e "$WORK/persist/tun0" ] || fail "persistent state left in $WORK/persist/tun0"
+
+# A state written by the previous version (the copy of resolv.conf in
+# the /run state directory) is still taken down whole.
+mkdir -p "$WORK/rcold"
+printf 'nameserver 198.18.2.2\n' >"$WORK/rcold/resolv.conf"
+route up --proxy socks5://198.18.3.1:1080 --dns fake-ip --resolv-conf "$WORK/rcold/resolv.conf" \
+    --log "$WORK/t2s-o.log" || fail "up (old state layout round) failed"
+mv "$WORK/persist/tun0"/resolv.kind "$WORK/persist/tun0"/resolv.orig "$WORK/persist/tun0"/resolv.ours \
+    "$WORK/state/tun0"/
+rm -r "$WORK/persist/tun0"
+route down || fail "down of an old-layout state failed"
+[ "$(cat "$WORK/rcold/resolv.conf")" = "nameserver 198.18.2.2" ] ||
+    fail "down of an old-layout state did not restore resolv.conf"
+same_as_before "down of a state with the copy of resolv.conf in /run (previous layout)"
 
 # ------------------------------------------------------------ --no-start
 # tun2socks owns tun1 (as with systemd or tun2socks --route), here with the
@@ -376,14 +517,76 @@ NOSTART_PID=""
 same_as_before "down --no-start, tun2socks stopped"
 log "ok: --no-start: routed into a running tun2socks, down left it running"
 
+# As under the systemd drop-in (contrib/systemd/route.conf): tun2socks
+# dies (its TUN goes with it), systemd runs ExecStopPost (down
+# --keep-if-failed, SERVICE_RESULT=signal), restarts tun2socks and runs
+# ExecStartPost (up --no-start --replace); a clean stop then restores.
+nostart_t2s() {
+    spawn "$MACH" "$WORK/t2s-n.log" "$T2S_BIN" --tun tun1 --tun-ipv4 198.18.0.5/30 \
+        --tun-ipv6 fd00:18:1::1/64 --fwmark 0x7331 --proxy "socks5://198.18.3.1:1080"
+    NOSTART_PID=$LAST_PID
+}
+nostart_up() {
+    route up --no-start --replace --tun tun1 --pid "$NOSTART_PID" --proxy-addr 198.18.3.1
+}
+nostart_t2s
+nostart_up || fail "up --no-start (tun2socks dies) failed"
+[ "$(dev_of 198.19.0.20)" = tun1 ] || fail "--no-start: 198.19.0.20 not routed into tun1"
+kill -9 "$NOSTART_PID"
+wait_for 50 bash -c "! kill -0 $NOSTART_PID 2>/dev/null" || fail "tun2socks survived kill -9"
+NOSTART_PID=""
+wait_for 50 bash -c "! ip netns exec $MACH ip link show tun1 >/dev/null 2>&1" || fail "tun1 outlived tun2socks"
+expect_blocked "up --no-start, tun2socks killed"
+SERVICE_RESULT=signal route down --tun tun1 --keep-if-failed || fail "down --keep-if-failed failed"
+expect_blocked "up --no-start, tun2socks killed, after ExecStopPost (SERVICE_RESULT=signal)"
+# Watch the routes and rules while the restart's up takes over: the kill
+# switch (rules, unreachable routes) must stay in place throughout.
+monitor_start
+nostart_t2s
+nostart_up || fail "up --no-start (tun2socks dies) failed"
+[ "$(dev_of 198.19.0.20)" = tun1 ] || fail "--no-start: 198.19.0.20 not routed into tun1"
+kill -9 "$NOSTART_PID"
+wait_for 50 bash -c "! kill -0 $NOSTART_PID 2>/dev/null" || fail "tun2socks survived kill -9"
+NOSTART_PID=""
+wait_for 50 bash -c "! ip netns exec $MACH ip link show tun1 >/dev/null 2>&1" || fail "tun1 outlived tun2socks"
+expect_blocked "up --no-start, tun2socks killed"
+SERVICE_RESULT=signal route down --tun tun1 --keep-if-failed || fail "down --keep-if-failed failed"
+expect_blocked "up --no-start, tun2socks killed, after ExecStopPost (SERVICE_RESULT=signal)"
+# Watch the routes and rules while the restart's up takes over: the kill
+# switch (rules, unreachable routes) must stay in place throughout.
+spawn "$MACH" "$WORK/monitor.log" ip -o monitor route rule
+MON_PID=$LAST_PID
+# a marker route, until the monitor shows it is listening
+for _ in $(seq 50); do
+    in_mach ip route add 198.18.9.0/24 dev lo table 999
+    wait_for 2 grep -q '198.18.9.0/24 dev lo table 999' "$WORK/monitor.log" && break
+    in_mach ip route del 198.18.9.0/24 dev lo table 999
+done
+grep -q '198.18.9.0/24 dev lo table 999' "$WORK/monitor.log" || fail "ip monitor saw nothing"
+in_mach ip route del 198.18.9.0/24 dev lo table 999
+nostart_t2s
+nostart_up || fail "up --no-start --replace over the dead tun2socks failed"
+monitor_expect_kept "up --no-start --replace"
+[ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "--no-start --replace: curl through tun1 failed"
+client_seen "$WORK/web4.log" 198.18.3.1 || fail "--no-start --replace: not through danted"
+log "ok: up --no-start --replace took over from the dead tun2socks"
+kill "$NOSTART_PID"
+wait_for 100 bash -c "! kill -0 $NOSTART_PID 2>/dev/null" || fail "tun2socks did not stop"
+NOSTART_PID=""
+SERVICE_RESULT=success route down --tun tun1 --keep-if-failed || fail "down (SERVICE_RESULT=success) failed"
+same_as_before "down --keep-if-failed after a clean stop"
+expect_direct "down --keep-if-failed after a clean stop"
+
 # ------------------------------------------------------------ tun2socks --route
 # One process: tun2socks runs the same script itself (up --no-start after
-# the TUN exists, down at exit). Then kill -9 and a restart: the new
-# process clears the stale state before setting up again.
+# the TUN exists, down at exit). Then kill -9 and a restart with the same
+# settings (the kill switch holds throughout), and one with others (the
+# old state is replaced).
 route_prog() { # LOG args...
     local logf=$1
     shift
     spawn "$MACH" "$logf" env TUN2SOCKS_ROUTE_STATE_DIR="$WORK/state" \
+        TUN2SOCKS_ROUTE_PERSIST_DIR="$WORK/persist" \
         TUN2SOCKS_ROUTE_SCRIPT="$ROUTE" SSH_CONNECTION= \
         "$T2S_BIN" --route --tun tun0 --proxy socks5://198.18.3.1:1080 "$@"
     ROUTE_PID=$LAST_PID
@@ -399,16 +602,29 @@ case $body in web4 | web6) ;; *) fail "--route: unexpected body $body" ;; esac
 log "ok: tun2socks --route --dns fake-ip: example.test -> $ans, curl by name -> $body"
 kill -9 "$ROUTE_PID"
 wait_for 50 bash -c "! kill -0 $ROUTE_PID 2>/dev/null" || fail "tun2socks survived kill -9"
+wait_for 50 bash -c "! ip netns exec $MACH ip link show tun0 >/dev/null 2>&1" || fail "tun0 outlived tun2socks --route"
+expect_blocked "tun2socks --route killed"
+# restarted with the same settings: the kill switch holds throughout
+monitor_start
+route_prog "$WORK/t2s-r1.log" --dns fake-ip
+monitor_expect_kept "tun2socks --route restarted after kill -9"
+[ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "--route restarted: curl failed"
+kill -9 "$ROUTE_PID"
+wait_for 50 bash -c "! kill -0 $ROUTE_PID 2>/dev/null" || fail "tun2socks survived kill -9"
+wait_for 50 bash -c "! ip netns exec $MACH ip link show tun0 >/dev/null 2>&1" || fail "tun0 outlived tun2socks --route"
+expect_blocked "tun2socks --route killed again"
+# restarted with other settings: the old state is replaced
 route_prog "$WORK/t2s-r2.log" --dns tcp
 body=$(http_get http://198.19.0.20:8080/) || fail "--route after kill -9: curl failed"
 [ "$body" = web4 ] || fail "--route after kill -9: unexpected body $body"
 ans=$(in_mach dig +short +time=3 +tries=2 example.test A) || true
 [ "$ans" = 198.19.0.20 ] || fail "--route --dns tcp: dig example.test gave '$ans'"
-log "ok: tun2socks --route restarted after kill -9 (stale state cleared), --dns tcp: $ans"
+log "ok: tun2socks --route restarted after kill -9 with other settings (state replaced), --dns tcp: $ans"
 kill "$ROUTE_PID"
 wait_for 100 bash -c "! kill -0 $ROUTE_PID 2>/dev/null" || fail "tun2socks --route did not exit"
 wait "$ROUTE_PID" 2>/dev/null || true
 same_as_before "tun2socks --route after SIGTERM"
+expect_direct "tun2socks --route after SIGTERM"
 
 [ "$(sha256sum </etc/resolv.conf)" = "$HOST_RESOLV_SUM" ] || fail "the host's /etc/resolv.conf changed"
 log "ok: the host's /etc/resolv.conf is unchanged"

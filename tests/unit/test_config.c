@@ -1,5 +1,6 @@
 /* Proxy URL, option, config file and command-line parsing. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1199,6 +1201,223 @@ test_contract_gaps(void **state)
     assert_int_equal(gaps, 0);
 }
 
+/* ---- secrets and privileges (issue 13) ------------------------------- */
+
+/* A file holding a password that group or others can read is refused with
+ * one line, as OpenSSH refuses such private keys; 0600/0400 are fine. */
+static void
+test_secret_file_modes(void **state)
+{
+    struct t2s_config c;
+    char *path;
+
+    (void)state;
+    path = write_temp("tun = t0\nproxy = socks5://u:hunter2@198.18.1.2:1\n");
+    assert_int_equal(chmod(path, 0644), 0);
+    t2s_config_init(&c);
+    assert_int_equal(t2s_config_load_file(&c, path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "readable by group or others"));
+    assert_non_null(strstr(err, path));
+    assert_null(strstr(err, "hunter2"));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(args(&c, "--config", path, NULL), T2S_CONFIG_ERR);
+    assert_int_equal(chmod(path, 0640), 0);
+    t2s_config_init(&c);
+    assert_int_equal(t2s_config_load_file(&c, path, err, sizeof(err)), -1);
+    assert_int_equal(chmod(path, 0604), 0);
+    t2s_config_init(&c);
+    assert_int_equal(t2s_config_load_file(&c, path, err, sizeof(err)), -1);
+    assert_int_equal(chmod(path, 0600), 0);
+    t2s_config_init(&c);
+    assert_int_equal(t2s_config_load_file(&c, path, err, sizeof(err)), 0);
+    assert_int_equal(chmod(path, 0400), 0);
+    t2s_config_init(&c);
+    assert_int_equal(t2s_config_load_file(&c, path, err, sizeof(err)), 0);
+    unlink(path);
+
+    /* no password (a user name alone is no secret): any mode */
+    path = write_temp("tun = t0\nproxy = socks5://u@198.18.1.2:1\n");
+    assert_int_equal(chmod(path, 0644), 0);
+    t2s_config_init(&c);
+    assert_int_equal(t2s_config_load_file(&c, path, err, sizeof(err)), 0);
+    unlink(path);
+
+    /* the auth file always holds the password */
+    path = write_temp("fileuser:hunter2\n");
+    assert_int_equal(chmod(path, 0644), 0);
+    unsetenv("TUN2SOCKS_PROXY_AUTH");
+    assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
+                          "--proxy-auth-file", path, NULL),
+                     T2S_CONFIG_ERR);
+    assert_non_null(strstr(err, "readable by group or others"));
+    assert_null(strstr(err, "hunter2"));
+    assert_int_equal(chmod(path, 0440), 0);
+    assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
+                          "--proxy-auth-file", path, NULL),
+                     T2S_CONFIG_ERR);
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
+                          "--proxy-auth-file", path, NULL),
+                     T2S_CONFIG_OK);
+    assert_string_equal(c.proxy.pass, "hunter2");
+    unlink(path);
+}
+
+/* route-script from a config file: run as root only when the file and its
+ * directories belong to root and only root can change them. */
+static void
+test_route_script_trust(void **state)
+{
+    struct t2s_config c;
+    char dir[64], script[128], conf[64];
+    char *path;
+    int fd;
+
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* the rule applies to root */
+    snprintf(dir, sizeof(dir), "/tmp/t2s-trust-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(script, sizeof(script), "%s/route", dir);
+    fd = open(script, O_WRONLY | O_CREAT | O_EXCL, 0755);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(chmod(script, 0755), 0);
+
+    path = write_temp("");
+    snprintf(conf, sizeof(conf), "%s", path);
+    fd = open(conf, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    dprintf(fd, "route-script = %s\n", script);
+    close(fd);
+
+    t2s_config_init(&c);
+    assert_int_equal(t2s_config_load_file(&c, conf, err, sizeof(err)), 0);
+    assert_int_equal(t2s_config_check_route_script(&c, err, sizeof(err)), 0);
+
+    /* group- or world-writable file */
+    assert_int_equal(chmod(script, 0775), 0);
+    assert_int_equal(t2s_config_check_route_script(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, script));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(chmod(script, 0757), 0);
+    assert_int_equal(t2s_config_check_route_script(&c, err, sizeof(err)), -1);
+    assert_int_equal(chmod(script, 0755), 0);
+
+    /* not owned by root */
+    assert_int_equal(chown(script, 65534, 65534), 0);
+    assert_int_equal(t2s_config_check_route_script(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "root"));
+    assert_int_equal(chown(script, 0, 0), 0);
+
+    /* a directory others can write to (without the sticky bit) */
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(t2s_config_check_route_script(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+
+    /* missing file */
+    assert_int_equal(unlink(script), 0);
+    assert_int_equal(t2s_config_check_route_script(&c, err, sizeof(err)), -1);
+
+    /* an untrusted script given on the command line: the caller chose it */
+    fd = open(script, O_WRONLY | O_CREAT | O_EXCL, 0755);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(chmod(script, 0777), 0);
+    assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
+                          "--config", conf, "--route-script", script, NULL),
+                     T2S_CONFIG_OK);
+    assert_int_equal(t2s_config_check_route_script(&c, err, sizeof(err)), 0);
+    /* ... but a config file's key is checked even when the flags come
+     * from the same command line */
+    assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
+                          "--config", conf, NULL),
+                     T2S_CONFIG_OK);
+    assert_int_equal(t2s_config_check_route_script(&c, err, sizeof(err)), -1);
+
+    unlink(script);
+    unlink(conf);
+    rmdir(dir);
+}
+
+/* The password of a proxy URL in argv and TUN2SOCKS_PROXY, and the whole of
+ * TUN2SOCKS_PROXY_AUTH, are overwritten in place once parsed. */
+static void
+test_scrub_argv_env(void **state)
+{
+    char a0[] = "tun2socks", a1[] = "--proxy",
+         a2[] = "socks5://alice:hunter%32@198.18.1.2:1080", a3[] = "--tun",
+         a4[] = "t0", a5[] = "--proxy=socks5://bob:pw@[::1]:1",
+         a6[] = "socks5://carol:notaproxy@h:1", a7[] = "--proxy",
+         a8[] = "socks5://dave@h:1";
+    char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, NULL};
+    char *auth;
+
+    (void)state;
+    t2s_config_scrub_argv(9, argv);
+    assert_string_equal(argv[2], "socks5://alice:*********@198.18.1.2:1080");
+    assert_string_equal(argv[4], "t0");
+    assert_string_equal(argv[5], "--proxy=socks5://bob:**@[::1]:1");
+    /* not the value of --proxy: left alone */
+    assert_string_equal(argv[6], "socks5://carol:notaproxy@h:1");
+    assert_string_equal(argv[8], "socks5://dave@h:1");
+
+    setenv("TUN2SOCKS_PROXY_AUTH", "envuser:hunter2", 1);
+    setenv("TUN2SOCKS_PROXY", "socks5://envuser:hunter3@h:1", 1);
+    auth = getenv("TUN2SOCKS_PROXY_AUTH") - strlen("TUN2SOCKS_PROXY_AUTH=");
+    t2s_config_scrub_environment();
+    assert_null(getenv("TUN2SOCKS_PROXY_AUTH"));
+    /* the bytes themselves are gone, not only the pointer */
+    for (size_t i = 0; i < strlen("TUN2SOCKS_PROXY_AUTH=envuser:hunter2"); i++)
+        assert_int_equal(auth[i], '\0');
+    assert_string_equal(getenv("TUN2SOCKS_PROXY"),
+                        "socks5://envuser:*******@h:1");
+    unsetenv("TUN2SOCKS_PROXY");
+    t2s_config_scrub_environment(); /* nothing to do is fine */
+}
+
+/* --user NAME: validated here, looked up by the program. */
+static void
+test_user_option(void **state)
+{
+    struct t2s_config c;
+
+    (void)state;
+    t2s_config_init(&c);
+    assert_string_equal(c.user, "");
+    assert_int_equal(t2s_config_set(&c, "user", "nobody", err, sizeof(err)), 0);
+    assert_string_equal(c.user, "nobody");
+    assert_int_equal(t2s_config_set(&c, "user", "", err, sizeof(err)), -1);
+    assert_int_equal(t2s_config_set(&c, "user", "a/b", err, sizeof(err)), -1);
+    assert_int_equal(
+        t2s_config_set(&c, "user",
+                       "a-name-much-longer-than-any-user-name-should-ever-be-"
+                       "on-a-unix-system",
+                       err, sizeof(err)),
+        -1);
+}
+
+/* Idle TCP default: like the kernel's conntrack for established TCP
+ * (5 days), so idle interactive sessions (SSH) are not cut. */
+static void
+test_idle_default(void **state)
+{
+    struct t2s_config c;
+
+    (void)state;
+    t2s_config_init(&c);
+    assert_int_equal(c.idle_timeout_ms, 432000u * 1000u);
+    assert_int_equal(
+        t2s_config_set(&c, "idle-timeout", "432000", err, sizeof(err)), 0);
+    assert_int_equal(c.idle_timeout_ms, 432000u * 1000u);
+    assert_int_equal(
+        t2s_config_set(&c, "idle-timeout", "2592000", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "idle-timeout", "2592001", err, sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -1223,6 +1442,11 @@ main(void)
         cmocka_unit_test(test_environment_more),
         cmocka_unit_test(test_resolve_more),
         cmocka_unit_test(test_contract_gaps),
+        cmocka_unit_test(test_secret_file_modes),
+        cmocka_unit_test(test_route_script_trust),
+        cmocka_unit_test(test_scrub_argv_env),
+        cmocka_unit_test(test_user_option),
+        cmocka_unit_test(test_idle_default),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,17 @@ find_by_scan(const struct t2s_fakeip *f, const char *name)
     return -1;
 }
 
+/* The invariant: the references of all entries add up to the holders. */
+static void
+check_refs(const struct t2s_fakeip *f, uint64_t holders)
+{
+    uint64_t sum = 0;
+
+    for (size_t i = 0; i < t2s_fakeip_capacity(f); i++)
+        sum += t2s_fakeip_refs(f, (long)i);
+    assert_int_equal(sum, holders);
+}
+
 /* /29 and /125: six entries. */
 static struct t2s_fakeip *
 small_pool(void)
@@ -278,7 +289,7 @@ static void
 test_bad_arguments(void **state)
 {
     static const unsigned bad4[] = {0, 7, 31, 32, 33};
-    static const unsigned bad6[] = {0, 64, 95, 127, 128};
+    static const unsigned bad6[] = {0, 7, 127, 128};
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad4) / sizeof(bad4[0]); i++)
@@ -400,10 +411,12 @@ test_referenced_never_recycled(void **state)
     t2s_fakeip_ref(f, 0);
     t2s_fakeip_ref(f, 1);
     t2s_fakeip_ref(f, 1);
+    check_refs(f, 3);
     /* the oldest unreferenced is n2 */
     assert_int_equal(lookup(f, "x2", NULL, NULL), 2);
     for (long i = 2; i < 6; i++)
         t2s_fakeip_ref(f, i);
+    check_refs(f, 7);
     assert_int_equal(lookup(f, "y", NULL, NULL), -1);
     assert_int_equal(t2s_fakeip_used(f), 6);
     assert_string_equal(t2s_fakeip_name(f, 0, NULL), "n0");
@@ -566,6 +579,13 @@ test_matches_model(void **state)
                              model_lookup(&m, name));
         }
         assert_int_equal(t2s_fakeip_used(f), m.used);
+        {
+            uint64_t holders = 0;
+
+            for (size_t i = 0; i < m.used; i++)
+                holders += m.refs[i];
+            check_refs(f, holders);
+        }
     }
     for (size_t i = 0; i < m.used; i++)
         assert_string_equal(t2s_fakeip_name(f, (long)i, NULL), m.names[i]);
@@ -625,6 +645,138 @@ test_stress_hash_consistent(void **state)
     t2s_fakeip_free(f);
 }
 
+/* Entries used less than min_age seconds ago are never recycled: a full
+ * pool of young entries refuses new names instead. */
+static void
+test_young_entries_kept(void **state)
+{
+    struct t2s_fakeip *f = small_pool();
+
+    (void)state;
+    t2s_fakeip_set_min_age(f, 120);
+    t2s_fakeip_tick(f, 1000);
+    fill_small(f); /* all used at 1000 */
+    assert_int_equal(lookup(f, "new", NULL, NULL), -1);
+    t2s_fakeip_tick(f, 1060);
+    assert_int_equal(lookup(f, "n0", NULL, NULL), 0); /* n0 used at 1060 */
+    t2s_fakeip_tick(f, 1119);
+    assert_int_equal(lookup(f, "new", NULL, NULL), -1);
+    assert_string_equal(t2s_fakeip_name(f, 1, NULL), "n1");
+    t2s_fakeip_tick(f, 1120);
+    assert_int_equal(lookup(f, "new", NULL, NULL), 1); /* the oldest, n1 */
+    /* the clock never goes back: 1000 is read as 1120 */
+    t2s_fakeip_tick(f, 1000);
+    assert_int_equal(lookup(f, "new2", NULL, NULL), 2);
+    /* an entry unreferenced now is young again */
+    t2s_fakeip_ref(f, 3);
+    t2s_fakeip_tick(f, 1170);
+    t2s_fakeip_unref(f, 3);
+    assert_int_equal(lookup(f, "new3", NULL, NULL), 4);
+    assert_int_equal(lookup(f, "new4", NULL, NULL), 5);
+    /* left: n0 (1060), new, new2 (1120), n3 (1170), new3/new4 (1170) */
+    assert_int_equal(lookup(f, "new5", NULL, NULL), -1);
+    t2s_fakeip_tick(f, 1180);
+    assert_int_equal(lookup(f, "new5", NULL, NULL), 0);
+    assert_int_equal(lookup(f, "new6", NULL, NULL), -1);
+    t2s_fakeip_free(f);
+}
+
+/* Random use with a clock: whatever is recycled was idle for min_age, and
+ * a refusal means every unreferenced entry is younger than that. */
+static void
+test_age_rule_random(void **state)
+{
+    enum { CAP = 40, AGE = 50 };
+    static const uint8_t net[4] = {10, 2, 0, 0};
+    struct t2s_fakeip *f = t2s_fakeip_new(net, 24, NULL, 0, CAP);
+    uint32_t now = 5000, last[CAP] = {0};
+    unsigned refs[CAP] = {0};
+    char names[CAP][16];
+    size_t used = 0;
+
+    (void)state;
+    assert_non_null(f);
+    t2s_fakeip_set_min_age(f, AGE);
+    for (int op = 0; op < 50000; op++) {
+        uint32_t r = next_rand();
+        long e;
+
+        now += r % 4 == 0 ? (r >> 4) % 3 : 0;
+        t2s_fakeip_tick(f, now);
+        if (r % 7 == 0 && used > 0) {
+            e = (long)((r >> 8) % used);
+            t2s_fakeip_ref(f, e);
+            refs[e]++;
+        } else if (r % 7 == 1 && used > 0) {
+            e = (long)((r >> 8) % used);
+            t2s_fakeip_unref(f, e);
+            if (refs[e] > 0 && --refs[e] == 0)
+                last[e] = now;
+        } else {
+            char name[16];
+
+            snprintf(name, sizeof(name), "a%u", (r >> 8) % 300);
+            e = lookup(f, name, NULL, NULL);
+            if (e < 0) {
+                assert_int_equal(used, CAP);
+                for (size_t i = 0; i < CAP; i++)
+                    assert_true(refs[i] > 0 || now - last[i] < AGE);
+                continue;
+            }
+            if ((size_t)e == used) {
+                used++;
+            } else if (strcmp(names[e], name) != 0) {
+                assert_int_equal(refs[e], 0);
+                assert_true(now - last[e] >= AGE);
+            }
+            snprintf(names[e], sizeof(names[e]), "%s", name);
+            if (refs[e] == 0)
+                last[e] = now;
+        }
+    }
+    t2s_fakeip_free(f);
+}
+
+/* IPv6 pools of any prefix from /8: a /64 hands out its first addresses. */
+static void
+test_ipv6_short_prefixes(void **state)
+{
+    static const uint8_t fa4e[16] = {0xfd, 0, 0xfa, 0x4e, 0, 0, 0, 0,
+                                     0,    0, 0,    0,    0, 0, 0, 0x77};
+    static const uint8_t pfx[] = {8, 48, 64, 95, 96};
+    uint8_t a6[16], other[16];
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(pfx); k++) {
+        struct t2s_fakeip *f = t2s_fakeip_new(net10, 16, fa4e, pfx[k], 1000);
+
+        assert_non_null(f);
+        assert_int_equal(t2s_fakeip_capacity(f), 1000);
+        assert_int_equal(lookup(f, "a", NULL, a6), 0);
+        assert_int_equal(lookup(f, "b", NULL, a6), 1);
+        /* host bits of the network are cleared: ...::2 for entry 1 */
+        memcpy(other, fa4e, 16);
+        memset(other + pfx[k] / 8 + (pfx[k] % 8 != 0), 0,
+               16 - pfx[k] / 8 - (pfx[k] % 8 != 0));
+        if (pfx[k] % 8 != 0)
+            other[pfx[k] / 8] &= (uint8_t)(0xff << (8 - pfx[k] % 8));
+        other[15] = 2;
+        assert_memory_equal(a6, other, 16);
+        assert_int_equal(t2s_fakeip_lookup_addr(f, AF_INET6, a6), 1);
+        /* inside the range, never handed out */
+        other[15] = 1;
+        other[12] ^= 1; /* beyond the capacity */
+        assert_true(t2s_fakeip_contains(f, AF_INET6, other));
+        assert_int_equal(t2s_fakeip_lookup_addr(f, AF_INET6, other), -1);
+        /* just outside */
+        memcpy(other, a6, 16);
+        other[(pfx[k] - 1) / 8] ^= (uint8_t)(0x80 >> ((pfx[k] - 1) % 8));
+        assert_false(t2s_fakeip_contains(f, AF_INET6, other));
+        assert_int_equal(t2s_fakeip_lookup_addr(f, AF_INET6, other), -1);
+        t2s_fakeip_free(f);
+    }
+}
+
 int
 main(void)
 {
@@ -645,6 +797,9 @@ main(void)
         cmocka_unit_test(test_unref_moves_to_front),
         cmocka_unit_test(test_matches_model),
         cmocka_unit_test(test_stress_hash_consistent),
+        cmocka_unit_test(test_young_entries_kept),
+        cmocka_unit_test(test_age_rule_random),
+        cmocka_unit_test(test_ipv6_short_prefixes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

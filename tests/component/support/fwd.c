@@ -45,12 +45,15 @@ fwd_start(struct fwd *f, const struct fake_proxy *px, const struct fwd_opts *o)
         o->connect_timeout_ms ? o->connect_timeout_ms : 3000;
     cfg.idle_timeout_ms = o->idle_timeout_ms;
     cfg.max_conns = o->max_conns;
+    cfg.memory_limit = o->memory_limit;
     cfg.socks_pipeline = o->pipeline;
     fp_url(px, o->userinfo, url, sizeof(url));
     if (t2s_config_parse_proxy_url(url, &cfg.proxy, err, sizeof(err)) != 0)
         fail_msg("proxy URL %s: %s", url, err);
     if (t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) != 0)
         fail_msg("resolve %s: %s", url, err);
+    if (o->config != NULL)
+        o->config(&cfg);
     f->t = t2s_create(&cfg, err, sizeof(err));
     if (f->t == NULL)
         fail_msg("t2s_create: %s", err);

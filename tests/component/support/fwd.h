@@ -15,8 +15,11 @@ struct fwd_opts {
     unsigned connect_timeout_ms; /* 0: 3000 */
     unsigned idle_timeout_ms;    /* 0: none */
     unsigned max_conns;          /* 0: default */
+    size_t memory_limit;         /* --memory-limit bytes; 0: default */
     const char *userinfo;        /* "user:pass" in the proxy URL, or NULL */
     int pipeline;                /* cfg.socks_pipeline */
+    /* Last word on the config before t2s_create(), or NULL. */
+    void (*config)(struct t2s_config *cfg);
 };
 
 struct fwd {

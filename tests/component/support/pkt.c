@@ -16,8 +16,8 @@ static const uint8_t APP6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0,
 static const uint8_t DST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
                                  0,    0,    0,    0,    0, 0, 0, 0x10};
 
-static uint32_t
-sum16(const uint8_t *b, size_t n, uint32_t sum)
+uint32_t
+pkt_sum16(const uint8_t *b, size_t n, uint32_t sum)
 {
     for (size_t i = 0; i + 1 < n; i += 2)
         sum += (uint32_t)(b[i] << 8 | b[i + 1]);
@@ -26,16 +26,16 @@ sum16(const uint8_t *b, size_t n, uint32_t sum)
     return sum;
 }
 
-static uint16_t
-fold(uint32_t sum)
+uint16_t
+pkt_fold(uint32_t sum)
 {
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
     return (uint16_t)~sum;
 }
 
-static void
-put16(uint8_t *b, uint16_t v)
+void
+pkt_put16(uint8_t *b, uint16_t v)
 {
     b[0] = (uint8_t)(v >> 8);
     b[1] = (uint8_t)v;
@@ -48,8 +48,8 @@ put32(uint8_t *b, uint32_t v)
         b[i] = (uint8_t)(v >> (24 - 8 * i));
 }
 
-static uint16_t
-get16(const uint8_t *b)
+uint16_t
+pkt_get16(const uint8_t *b)
 {
     return (uint16_t)(b[0] << 8 | b[1]);
 }
@@ -66,9 +66,9 @@ static uint32_t
 pseudo_sum(int family, const uint8_t *src, const uint8_t *dst, size_t tcplen)
 {
     size_t alen = family == 4 ? 4 : 16;
-    uint32_t sum = sum16(src, alen, 0);
+    uint32_t sum = pkt_sum16(src, alen, 0);
 
-    sum = sum16(dst, alen, sum);
+    sum = pkt_sum16(dst, alen, sum);
     sum += 6;
     sum += (uint32_t)(tcplen >> 16);
     sum += (uint32_t)(tcplen & 0xffff);
@@ -94,35 +94,35 @@ pkt_build(uint8_t *buf, size_t cap, const struct seg *s)
     if (s->family == 4) {
         uint16_t ck;
         buf[0] = 0x45;
-        put16(buf + 2, (uint16_t)total);
+        pkt_put16(buf + 2, (uint16_t)total);
         buf[8] = 64;
         buf[9] = 6;
         memcpy(buf + 12, s->src, 4);
         memcpy(buf + 16, s->dst, 4);
-        ck = fold(sum16(buf, 20, 0));
-        put16(buf + 10, ck);
+        ck = pkt_fold(pkt_sum16(buf, 20, 0));
+        pkt_put16(buf + 10, ck);
     } else {
         buf[0] = 0x60;
-        put16(buf + 4, (uint16_t)tcplen);
+        pkt_put16(buf + 4, (uint16_t)tcplen);
         buf[6] = 6;
         buf[7] = 64;
         memcpy(buf + 8, s->src, 16);
         memcpy(buf + 24, s->dst, 16);
     }
     tcp = buf + iphl;
-    put16(tcp, s->sport);
-    put16(tcp + 2, s->dport);
+    pkt_put16(tcp, s->sport);
+    pkt_put16(tcp + 2, s->dport);
     put32(tcp + 4, s->seq);
     put32(tcp + 8, s->ack);
     tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4);
     tcp[13] = s->flags;
-    put16(tcp + 14, s->wnd);
+    pkt_put16(tcp + 14, s->wnd);
     {
         uint8_t *o = tcp + 20;
         if (s->mss >= 0) {
             o[0] = 2;
             o[1] = 4;
-            put16(o + 2, (uint16_t)s->mss);
+            pkt_put16(o + 2, (uint16_t)s->mss);
             o += 4;
         }
         if (s->wscale >= 0) {
@@ -134,8 +134,9 @@ pkt_build(uint8_t *buf, size_t cap, const struct seg *s)
     }
     if (s->len > 0)
         memcpy(tcp + 20 + optlen, s->data, s->len);
-    put16(tcp + 16, fold(sum16(tcp, tcplen,
-                               pseudo_sum(s->family, s->src, s->dst, tcplen))));
+    pkt_put16(tcp + 16,
+              pkt_fold(pkt_sum16(
+                  tcp, tcplen, pseudo_sum(s->family, s->src, s->dst, tcplen))));
     return total;
 }
 
@@ -155,7 +156,7 @@ parse_options(const uint8_t *o, size_t n, struct seg *s)
         if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
             break;
         if (kind == 2 && o[i + 1] == 4)
-            s->mss = get16(o + i + 2);
+            s->mss = pkt_get16(o + i + 2);
         else if (kind == 3 && o[i + 1] == 3)
             s->wscale = o[i + 2];
         i += o[i + 1];
@@ -174,9 +175,9 @@ pkt_parse(const uint8_t *p, size_t n, struct seg *s)
         return -1;
     if ((p[0] >> 4) == 4) {
         iphl = (size_t)(p[0] & 15) * 4;
-        if (n < 20 || iphl < 20 || n < iphl || get16(p + 2) != n)
+        if (n < 20 || iphl < 20 || n < iphl || pkt_get16(p + 2) != n)
             return -1;
-        if (fold(sum16(p, iphl, 0)) != 0)
+        if (pkt_fold(pkt_sum16(p, iphl, 0)) != 0)
             return -1;
         if (p[9] != 6)
             return 1;
@@ -184,7 +185,7 @@ pkt_parse(const uint8_t *p, size_t n, struct seg *s)
         memcpy(s->src, p + 12, 4);
         memcpy(s->dst, p + 16, 4);
     } else if ((p[0] >> 4) == 6) {
-        if (n < 40 || (size_t)get16(p + 4) + 40 != n)
+        if (n < 40 || (size_t)pkt_get16(p + 4) + 40 != n)
             return -1;
         if (p[6] != 6)
             return 1;
@@ -202,15 +203,15 @@ pkt_parse(const uint8_t *p, size_t n, struct seg *s)
     doff = (size_t)(tcp[12] >> 4) * 4;
     if (doff < 20 || doff > tcplen)
         return -1;
-    if (fold(sum16(tcp, tcplen,
-                   pseudo_sum(s->family, s->src, s->dst, tcplen))) != 0)
+    if (pkt_fold(pkt_sum16(tcp, tcplen,
+                           pseudo_sum(s->family, s->src, s->dst, tcplen))) != 0)
         return -1;
-    s->sport = get16(tcp);
-    s->dport = get16(tcp + 2);
+    s->sport = pkt_get16(tcp);
+    s->dport = pkt_get16(tcp + 2);
     s->seq = get32(tcp + 4);
     s->ack = get32(tcp + 8);
     s->flags = tcp[13];
-    s->wnd = get16(tcp + 14);
+    s->wnd = pkt_get16(tcp + 14);
     parse_options(tcp + 20, doff - 20, s);
     s->data = tcp + doff;
     s->len = tcplen - doff;
@@ -267,6 +268,38 @@ tc_free(struct tc *c)
     c->data = NULL;
 }
 
+static int
+wscale_of(const struct tc *c)
+{
+    return c->our_wscale > 0 ? c->our_wscale : 0;
+}
+
+/* The window field of our next segment. */
+static uint16_t
+advertised_wnd(const struct tc *c)
+{
+    uint32_t left;
+
+    if (!c->paused)
+        return c->wnd;
+    left = (c->rcv_edge - c->rcv_nxt) >> wscale_of(c);
+    return left > 65535 ? 65535 : (uint16_t)left;
+}
+
+void
+tc_pause(struct tc *c)
+{
+    c->rcv_edge = c->rcv_nxt + ((uint32_t)c->wnd << wscale_of(c));
+    c->paused = 1;
+}
+
+void
+tc_resume(struct tc *c)
+{
+    c->paused = 0;
+    tc_send(c, TH_ACK, NULL, 0);
+}
+
 void
 tc_send(struct tc *c, uint8_t flags, const void *data, size_t len)
 {
@@ -284,7 +317,7 @@ tc_send(struct tc *c, uint8_t flags, const void *data, size_t len)
     s.seq = c->snd_nxt;
     s.ack = (flags & TH_ACK) ? c->rcv_nxt : 0;
     s.flags = flags;
-    s.wnd = c->wnd;
+    s.wnd = advertised_wnd(c);
     s.mss = (flags & TH_SYN) ? c->mss : -1;
     s.wscale = (flags & TH_SYN) ? c->our_wscale : -1;
     s.data = data;
@@ -366,8 +399,11 @@ tc_input(struct tc *c, const struct seg *s)
     }
     if (s->len > 0) {
         if (s->seq == c->rcv_nxt) {
-            append_data(c, s->data, s->len);
-            c->rcv_nxt += (uint32_t)s->len;
+            size_t take = s->len;
+            if (c->paused && take > c->rcv_edge - c->rcv_nxt)
+                take = c->rcv_edge - c->rcv_nxt;
+            append_data(c, s->data, take);
+            c->rcv_nxt += (uint32_t)take;
         } else {
             c->dup_data++;
         }

@@ -29,6 +29,13 @@ struct seg {
     size_t len;
 };
 
+/* Internet checksum pieces (RFC 1071) and big-endian fields, shared by
+ * the TCP and UDP builders: a running 16-bit sum, its folded complement. */
+uint32_t pkt_sum16(const uint8_t *b, size_t n, uint32_t sum);
+uint16_t pkt_fold(uint32_t sum);
+void pkt_put16(uint8_t *b, uint16_t v);
+uint16_t pkt_get16(const uint8_t *b);
+
 /* Builds an IP packet into buf (cap bytes); returns its length or 0. */
 size_t pkt_build(uint8_t *buf, size_t cap, const struct seg *s);
 
@@ -65,6 +72,8 @@ struct tc {
     uint16_t mss;      /* payload per segment we send */
     uint16_t wnd;      /* window we advertise, as on the wire (65535) */
     int auto_ack;      /* acknowledge data and FIN at once (default) */
+    int paused;        /* the app does not read (tc_pause()) */
+    uint32_t rcv_edge; /* while paused: the last byte we have room for */
     uint8_t *data;     /* payload received in order */
     size_t data_len, data_cap;
     int got_synack, got_fin, got_rst;
@@ -97,6 +106,13 @@ void tc_send(struct tc *c, uint8_t flags, const void *data, size_t len);
  * snd_nxt. The forwarder's ACKs can be lost (it drops what the socketpair
  * does not take), and a client with a full window would wait forever. */
 void tc_probe(struct tc *c);
+
+/* The app stops reading: like a kernel's receive buffer, the flow still
+ * takes what its last window offered, advertising what is left (down to
+ * zero) and acknowledging window probes without taking their byte.
+ * tc_resume() reads again: the whole window reopens and an ACK says so. */
+void tc_pause(struct tc *c);
+void tc_resume(struct tc *c);
 
 /* Sends a SYN only. */
 void tc_syn(struct tc *c);
