@@ -157,6 +157,25 @@ t2s_mem_alloc(size_t n)
 }
 
 void *
+t2s_mem_alloc_always(size_t n)
+{
+    size_t cost = n + T2S_MEM_OVERHEAD, u;
+    unsigned char *p;
+
+    if (n > SIZE_MAX - HDR - T2S_MEM_OVERHEAD)
+        return NULL;
+    p = malloc(n + HDR);
+    if (p == NULL)
+        return NULL;
+    u = load(&used) + cost;
+    store(&used, u);
+    if (u > load(&peak))
+        store(&peak, u);
+    memcpy(p, &cost, sizeof(cost));
+    return p + HDR;
+}
+
+void *
 t2s_mem_calloc(size_t n, size_t size)
 {
     void *p;
