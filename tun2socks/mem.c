@@ -1,4 +1,5 @@
 /* The process-wide memory budget (mem.h). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,8 +146,10 @@ t2s_mem_alloc(size_t n)
     size_t cost = n + T2S_MEM_OVERHEAD;
     unsigned char *p;
 
-    if (n > SIZE_MAX - HDR - T2S_MEM_OVERHEAD || t2s_mem_charge(cost) < 0)
+    if (n > SIZE_MAX - HDR - T2S_MEM_OVERHEAD || t2s_mem_charge(cost) < 0) {
+        errno = ENOMEM; /* as malloc(3): callers log strerror(errno) */
         return NULL;
+    }
     p = malloc(n + HDR);
     if (p == NULL) {
         t2s_mem_uncharge(cost);
