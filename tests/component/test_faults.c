@@ -689,16 +689,18 @@ settle(struct fwd *f)
 }
 
 /*
- * (b) lwIP "pool exhaustion": every allocation fails for a while in the
- * middle of a transfer, while a datagram and a DNS query arrive. The
- * transfer may die (cleanly) or resume; afterwards everything returns.
+ * (b) lwIP "pool exhaustion": every allocation fails for about a second
+ * in the middle of a transfer, while a datagram, a DNS query and a SYN
+ * arrive (lwIP's timers fire meanwhile: this aborted in sys_timeout()
+ * before they were exempt, see mem.h). The transfer may die (cleanly) or
+ * resume; afterwards everything returns and new connections work.
  */
 static void
 test_all_allocations_fail_for_a_while(void **state)
 {
     struct eproxy px;
     struct fwd f;
-    struct tc c;
+    struct tc c, syn;
     struct t2s_stats st;
     uint64_t base;
     uint32_t iss;
@@ -723,7 +725,12 @@ test_all_allocations_fail_for_a_while(void **state)
         udp_round(&f, 31000, DST4, 7000, (const uint8_t *)"datagram", 8, 300),
         0);
     assert_int_not_equal(udp_round(&f, 41000, DNS4, 53, q, qn, 300), 0);
+    /* a new connection gets no SYN|ACK (its SYN could not even be read) */
+    tc_init(&syn, &f.k, 4, 11001, 80);
+    assert_int_not_equal(tc_connect(&syn, 300), 1);
     t2s_fault_alloc_fail_all(0);
+    flow_give_up(&syn); /* the app's connect() gives up */
+    tc_free(&syn);
     print_message("%ld allocations failed\n",
                   t2s_fault_alloc_failed() - before);
     assert_true(t2s_fault_alloc_failed() - before > 0);
@@ -859,7 +866,8 @@ test_emfile_tcp_udp_dns(void **state)
 /*
  * (d) The TUN refuses writes (a full queue: EAGAIN; no buffer space:
  * ENOBUFS) for a while during a transfer: the packets are dropped and
- * counted, TCP retransmits, and every byte arrives in order.
+ * counted, TCP retransmits, and every byte arrives in order. A UDP reply
+ * refused so is lost, and counted too.
  */
 static void
 tun_write_fails(int err)
@@ -889,6 +897,14 @@ tun_write_fails(int err)
     print_stats("after", &st);
     assert_int_equal(st.tun_tx_dropped - st0.tun_tx_dropped, K);
     assert_int_equal(wait_quiet(&f, base, 5000), 0);
+    /* a UDP reply that cannot be written is dropped, and counted */
+    t2s_fault_tun_write_fail(err, 1);
+    assert_int_not_equal(
+        udp_round(&f, 33000, DST4, 7000, (const uint8_t *)"datagram", 8, 300),
+        0);
+    t2s_fault_tun_write_fail(0, 0);
+    fwd_stats(&f, &st);
+    assert_int_equal(st.tun_tx_dropped - st0.tun_tx_dropped, K + 1);
     assert_int_equal(scenario(&f, 4, 3000), 0);
     flows_free();
     fwd_stop(&f, &st);
