@@ -39,9 +39,19 @@
 
 #define XFER (64 * 1024)
 
+/* The app (as pkt.c's flows), an echo destination and a resolver. */
 static const uint8_t APP4[4] = {198, 18, 0, 1};
 static const uint8_t DST4[4] = {198, 19, 0, 10};
 static const uint8_t DNS4[4] = {198, 19, 0, 53};
+static const uint8_t APP6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0,
+                                 0,    0, 0, 0, 0, 0, 0, 1};
+static const uint8_t DST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                 0,    0,    0,    0,    0, 0, 0, 0x10};
+static const uint8_t DNS6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                 0,    0,    0,    0,    0, 0, 0, 0x53};
+
+/* The address family of the flows the rounds open: 4 or 6. */
+static int family = 4;
 
 static long long
 now_ms(void)
@@ -422,7 +432,7 @@ flow_new(struct fwd *f, uint16_t sport)
         tc_free(c);
     if (c == last_flow)
         last_flow = NULL;
-    tc_init(c, &f->k, 4, sport, 80);
+    tc_init(c, &f->k, family, sport, 80);
     return c;
 }
 
@@ -501,23 +511,29 @@ app_recv(struct fwd *f, uint16_t sport, uint8_t *buf, size_t cap, size_t *len,
     return -1;
 }
 
-/* One datagram to dst:dport and its echo back. 0 or -1. */
+/* One datagram to the echo (dns 0, port 7000) or to the resolver (dns 1,
+ * port 53) and its answer back. 0 or -1. */
 static int
-udp_round(struct fwd *f, uint16_t sport, const uint8_t *dst, uint16_t dport,
-          const uint8_t *msg, size_t len, int timeout_ms)
+udp_round(struct fwd *f, uint16_t sport, int dns, const uint8_t *msg,
+          size_t len, int timeout_ms)
 {
-    struct udp_dgram d = {.family = 4, .sport = sport, .dport = dport};
+    struct udp_dgram d = {.family = family, .sport = sport};
+    size_t alen = family == 4 ? 4 : 16;
     uint8_t buf[2048];
     size_t n;
 
-    memcpy(d.src, APP4, 4);
-    memcpy(d.dst, dst, 4);
+    d.dport = dns ? 53 : 7000;
+    memcpy(d.src, family == 4 ? APP4 : APP6, alen);
+    if (dns)
+        memcpy(d.dst, family == 4 ? DNS4 : DNS6, alen);
+    else
+        memcpy(d.dst, family == 4 ? DST4 : DST6, alen);
     d.data = msg;
     d.len = len;
     if (ku_send(f->k.fd, &d, 1500) != 0 ||
         app_recv(f, sport, buf, sizeof(buf), &n, timeout_ms) != 0)
         return -1;
-    if (dport == 53) /* the resolver answers with the query, QR set */
+    if (dns) /* the resolver answers with the query, QR set */
         buf[2] &= 0x7f;
     return n == len && memcmp(buf, msg, len) == 0 ? 0 : -2;
 }
@@ -549,11 +565,10 @@ scenario(struct fwd *f, unsigned i, int timeout_ms)
 
     if (tcp_round(f, (uint16_t)(10000 + i % 20000), data64k, timeout_ms) != 0)
         failed |= 1;
-    if (udp_round(f, (uint16_t)(30000 + i % 10000), DST4, 7000,
+    if (udp_round(f, (uint16_t)(30000 + i % 10000), 0,
                   (const uint8_t *)"datagram", 8, timeout_ms) != 0)
         failed |= 2;
-    if (udp_round(f, (uint16_t)(40000 + i % 10000), DNS4, 53, q, qn,
-                  timeout_ms) != 0)
+    if (udp_round(f, (uint16_t)(40000 + i % 10000), 1, q, qn, timeout_ms) != 0)
         failed |= 4;
     return failed;
 }
@@ -609,11 +624,11 @@ setup_data(void)
 
 /*
  * (a) The Nth allocation fails, for every N the scenario makes (M of
- * them): the round may fail, cleanly; then everything is back to zero and
- * the next round works.
+ * them; every stride-th N, T2S_FAULT_STRIDE overriding): the round may
+ * fail, cleanly; then everything is back to zero and the next round works.
  */
 static void
-test_every_nth_allocation_fails(void **state)
+every_nth_allocation_fails(int fam, long default_stride)
 {
     struct eproxy px;
     struct fwd f;
@@ -625,7 +640,7 @@ test_every_nth_allocation_fails(void **state)
     const char *s = getenv("T2S_FAULT_STRIDE");
     const char *first = getenv("T2S_FAULT_FIRST");
 
-    (void)state;
+    family = fam;
     setup_data();
     start(&f, &px);
     /* warm up (lwIP's timers, the spare receive buffer), then count */
@@ -639,12 +654,12 @@ test_every_nth_allocation_fails(void **state)
     m = t2s_fault_alloc_count() - c0;
     assert_in_range(m, 1, 4999);
     assert_int_equal(wait_quiet(&f, base, 5000), 0);
-    stride = s != NULL ? atol(s) : 1;
+    stride = s != NULL ? atol(s) : default_stride;
     if (stride < 1)
         stride = 1;
-    print_message("scenario: %ld allocations (M), base %llu bytes; N = 1..%ld "
-                  "stride %ld\n",
-                  m, (unsigned long long)base, m, stride);
+    print_message("IPv%d scenario: %ld allocations (M), base %llu bytes; N = "
+                  "1..%ld stride %ld\n",
+                  fam, m, (unsigned long long)base, m, stride);
     for (long n = first != NULL ? atol(first) : 1; n <= m; n += stride) {
         long before = t2s_fault_alloc_failed();
         int rc;
@@ -676,6 +691,23 @@ test_every_nth_allocation_fails(void **state)
     assert_true(injected > 0);
     assert_int_equal(st.tcp_active, 0);
     assert_int_equal(st.udp_active, 0);
+    family = 4;
+}
+
+static void
+test_every_nth_allocation_fails(void **state)
+{
+    (void)state;
+    every_nth_allocation_fails(4, 1);
+}
+
+/* The same over IPv6 (lwIP's other input and output paths): every other
+ * N, to keep the run short. */
+static void
+test_every_nth_allocation_fails_v6(void **state)
+{
+    (void)state;
+    every_nth_allocation_fails(6, 2);
 }
 
 /* The baseline: after a round without fault and lwIP's TCP timer gone. */
@@ -722,9 +754,8 @@ test_all_allocations_fail_for_a_while(void **state)
     /* no progress while nothing can be allocated */
     assert_int_not_equal(echo_xfer_from(&c, iss, data64k, XFER, 300), 0);
     assert_int_not_equal(
-        udp_round(&f, 31000, DST4, 7000, (const uint8_t *)"datagram", 8, 300),
-        0);
-    assert_int_not_equal(udp_round(&f, 41000, DNS4, 53, q, qn, 300), 0);
+        udp_round(&f, 31000, 0, (const uint8_t *)"datagram", 8, 300), 0);
+    assert_int_not_equal(udp_round(&f, 41000, 1, q, qn, 300), 0);
     /* a new connection gets no SYN|ACK (its SYN could not even be read) */
     tc_init(&syn, &f.k, 4, 11001, 80);
     assert_int_not_equal(tc_connect(&syn, 300), 1);
@@ -839,9 +870,8 @@ test_emfile_tcp_udp_dns(void **state)
     assert_int_equal(tc_connect(&c, 3000), 0); /* RST */
     tc_free(&c);
     assert_int_not_equal(
-        udp_round(&f, 32000, DST4, 7000, (const uint8_t *)"datagram", 8, 300),
-        0);
-    assert_int_not_equal(udp_round(&f, 42000, DNS4, 53, q, qn, 300), 0);
+        udp_round(&f, 32000, 0, (const uint8_t *)"datagram", 8, 300), 0);
+    assert_int_not_equal(udp_round(&f, 42000, 1, q, qn, 300), 0);
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl0), 0);
     log = log_release();
     fwd_stats(&f, &st);
@@ -900,8 +930,7 @@ tun_write_fails(int err)
     /* a UDP reply that cannot be written is dropped, and counted */
     t2s_fault_tun_write_fail(err, 1);
     assert_int_not_equal(
-        udp_round(&f, 33000, DST4, 7000, (const uint8_t *)"datagram", 8, 300),
-        0);
+        udp_round(&f, 33000, 0, (const uint8_t *)"datagram", 8, 300), 0);
     t2s_fault_tun_write_fail(0, 0);
     fwd_stats(&f, &st);
     assert_int_equal(st.tun_tx_dropped - st0.tun_tx_dropped, K + 1);
@@ -930,6 +959,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_nth_allocation_fails),
+        cmocka_unit_test(test_every_nth_allocation_fails_v6),
         cmocka_unit_test(test_all_allocations_fail_for_a_while),
         cmocka_unit_test(test_emfile_tcp_udp_dns),
         cmocka_unit_test(test_tun_write_eagain),
