@@ -13,6 +13,7 @@
  * ASSOCIATE names a relay that sends every datagram back.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -859,7 +860,7 @@ test_emfile_tcp_udp_dns(void **state)
     log_capture();
     /* every descriptor below the lowest free one is taken: a limit
      * there makes the next socket() fail */
-    lowest = dup(0);
+    lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
     assert_true(lowest >= 0);
     close(lowest);
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl0), 0);
