@@ -34,6 +34,7 @@
 
 #include "fault.h"
 #include "log.h"
+#include "mem.h"
 #include "fwd.h"
 #include "pkt.h"
 #include "udp_pkt.h"
@@ -955,6 +956,70 @@ test_tun_write_enobufs(void **state)
     tun_write_fails(ENOBUFS);
 }
 
+/*
+ * Creating an instance while the Nth allocation fails, for every N it
+ * makes: t2s_create() fails with a message, or the instance works; either
+ * way nothing leaks (LeakSanitizer) and the budget returns to where it was.
+ */
+static void
+test_create_while_nth_allocation_fails(void **state)
+{
+    struct eproxy px;
+    struct fake_proxy fp = {.family = 4};
+    struct t2s_config cfg;
+    char url[320], err[256];
+    int sv[2];
+    long n, failed = 0;
+    size_t used0 = 0;
+
+    (void)state;
+    ep_start(&px);
+    fp.port = px.port;
+    fp_url(&fp, NULL, url, sizeof(url));
+    /* n = 0: no fault, and the baseline after lwIP's one-time setup (its
+     * cyclic timers stay for the process) */
+    for (n = 0;; n++) {
+        struct t2s_instance *t;
+        long before = t2s_fault_alloc_failed();
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv),
+                         0);
+        t2s_config_init(&cfg);
+        cfg.tun_fd = sv[1];
+        cfg.mtu = 1500;
+        cfg.loglevel = 0;
+        cfg_faults(&cfg);
+        assert_int_equal(
+            t2s_config_parse_proxy_url(url, &cfg.proxy, err, sizeof(err)), 0);
+        assert_int_equal(t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)),
+                         0);
+        err[0] = '\0';
+        t2s_fault_alloc_fail_after(n);
+        t = t2s_create(&cfg, err, sizeof(err));
+        t2s_fault_alloc_fail_after(0);
+        if (t == NULL) {
+            assert_true(err[0] != '\0');
+            failed++;
+        } else {
+            t2s_destroy(t);
+        }
+        close(sv[0]);
+        close(sv[1]);
+        if (n == 0) {
+            assert_non_null(t);
+            used0 = t2s_mem_used();
+            continue;
+        }
+        assert_int_equal(t2s_mem_used(), used0);
+        if (t2s_fault_alloc_failed() == before)
+            break; /* the Nth allocation never came: all N covered */
+    }
+    print_message("creation makes %ld allocations; %ld failed cleanly\n", n - 1,
+                  failed);
+    assert_true(failed > 0);
+    ep_stop(&px);
+}
+
 int
 main(void)
 {
@@ -965,6 +1030,7 @@ main(void)
         cmocka_unit_test(test_emfile_tcp_udp_dns),
         cmocka_unit_test(test_tun_write_eagain),
         cmocka_unit_test(test_tun_write_enobufs),
+        cmocka_unit_test(test_create_while_nth_allocation_fails),
     };
     if (getenv("T2S_TEST_FILTER") != NULL)
         cmocka_set_test_filter(getenv("T2S_TEST_FILTER"));
