@@ -9,7 +9,9 @@
   churn       --count new connections in all, split over --procs
               processes, each sequential: connect (through --socks if
               given), GET PATH with "Connection: close", read to EOF,
-              close. Prints progress lines "churn DONE ERRORS" to stderr
+              close; with --rate, at most that many new connections a
+              second in all (each process paced at its share). Prints
+              progress lines "churn DONE ERRORS" to stderr
               every --progress connections of a process, then JSON:
               requests, errors, seconds, rate, error_kinds (error -> count).
   keepalive   one connection, --count GET PATH requests one after the
@@ -179,7 +181,13 @@ def error_kind(e):
 def churn_worker(args, n, q):
     req = request(args, False)
     done, errors, kinds = 0, 0, {}
+    gap = args.procs / args.rate if args.rate else 0.0
+    nxt = time.monotonic()
     for i in range(n):
+        now = time.monotonic()
+        if nxt > now:
+            time.sleep(nxt - now)
+        nxt = max(nxt, now) + gap  # no catching up in a burst after a stall
         try:
             s = open_conn(args)
             try:
@@ -433,6 +441,8 @@ def main():
     p = client("churn")
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--procs", type=int, default=4)
+    p.add_argument("--rate", type=float, default=0,
+                   help="new connections a second in all (0: no limit)")
     p.add_argument("--progress", type=int, default=0,
                    help="a progress line every this many connections "
                    "of a process (0: none)")
