@@ -6,6 +6,14 @@
               "Connection: close", read to EOF. --procs processes, each
               sequential, for --seconds. Prints JSON: requests, errors,
               rate (requests/s), p50_ms, p99_ms.
+  churn       --count new connections in all, split over --procs
+              processes, each sequential: connect (through --socks if
+              given), GET PATH with "Connection: close", read to EOF,
+              close; with --rate, at most that many new connections a
+              second in all (each process paced at its share). Prints
+              progress lines "churn DONE ERRORS" to stderr
+              every --progress connections of a process, then JSON:
+              requests, errors, seconds, rate, error_kinds (error -> count).
   keepalive   one connection, --count GET PATH requests one after the
               other (keep-alive). Prints JSON: requests, p50_ms, p99_ms.
   hold        open --count TCP connections to HOST:PORT and keep them
@@ -162,6 +170,64 @@ def cmd_conns(args):
         "p50_ms": percentile(lat, 0.50) * 1e3 if lat else None,
         "p99_ms": percentile(lat, 0.99) * 1e3 if lat else None,
     }))
+
+
+def error_kind(e):
+    """A short name for an error: its errno name, else its class."""
+    name = errno.errorcode.get(e.errno) if e.errno else None
+    return name or "%s: %s" % (type(e).__name__, e)
+
+
+def churn_worker(args, n, q):
+    req = request(args, False)
+    done, errors, kinds = 0, 0, {}
+    gap = args.procs / args.rate if args.rate else 0.0
+    nxt = time.monotonic()
+    for i in range(n):
+        now = time.monotonic()
+        if nxt > now:
+            time.sleep(nxt - now)
+        nxt = max(nxt, now) + gap  # no catching up in a burst after a stall
+        try:
+            s = open_conn(args)
+            try:
+                get_until_close(s, req)
+            finally:
+                s.close()
+            done += 1
+        except OSError as e:
+            errors += 1
+            k = error_kind(e)
+            kinds[k] = kinds.get(k, 0) + 1
+            time.sleep(0.01)  # do not spin on a path that is down
+        if args.progress and (i + 1) % args.progress == 0:
+            print("churn %d %d" % (done, errors), file=sys.stderr, flush=True)
+    q.put((done, errors, kinds))
+
+
+def cmd_churn(args):
+    q = multiprocessing.Queue()
+    share = [args.count // args.procs + (1 if i < args.count % args.procs else 0)
+             for i in range(args.procs)]
+    procs = [multiprocessing.Process(target=churn_worker, args=(args, n, q),
+                                     daemon=True)
+             for n in share if n > 0]
+    t0 = time.monotonic()
+    for p in procs:
+        p.start()
+    done, errors, kinds = 0, 0, {}
+    for _ in procs:
+        d, e, k = q.get()
+        done += d
+        errors += e
+        for name, c in k.items():
+            kinds[name] = kinds.get(name, 0) + c
+    for p in procs:
+        p.join()
+    secs = time.monotonic() - t0
+    print(json.dumps({"requests": done, "errors": errors,
+                      "seconds": round(secs, 3), "rate": done / secs,
+                      "error_kinds": kinds}))
 
 
 def read_response(f):
@@ -372,6 +438,14 @@ def main():
     p = client("conns")
     p.add_argument("--seconds", type=float, default=5)
     p.add_argument("--procs", type=int, default=2)
+    p = client("churn")
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--procs", type=int, default=4)
+    p.add_argument("--rate", type=float, default=0,
+                   help="new connections a second in all (0: no limit)")
+    p.add_argument("--progress", type=int, default=0,
+                   help="a progress line every this many connections "
+                   "of a process (0: none)")
     p = client("keepalive")
     p.add_argument("--count", type=int, default=1000)
     p = client("reconnect")
@@ -396,7 +470,7 @@ def main():
     # SIGTERM ends us through SystemExit like SIGINT's KeyboardInterrupt,
     # so exit handlers run (the conns workers go with us).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    {"conns": cmd_conns, "keepalive": cmd_keepalive, "hold": cmd_hold,
+    {"conns": cmd_conns, "churn": cmd_churn, "keepalive": cmd_keepalive, "hold": cmd_hold,
      "holdserver": cmd_holdserver, "reconnect": cmd_reconnect,
      "stall": cmd_stall, "sinkserver": cmd_sinkserver}[args.cmd](args)
 

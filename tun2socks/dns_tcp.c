@@ -218,8 +218,10 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
         goto drop;
     }
     q = t2s_mem_calloc(1, sizeof(*q));
-    if (q == NULL)
+    if (q == NULL) {
+        T2S_STAT_INC(&t->stats, err_resource);
         goto drop;
+    }
     q->buf = t2s_mem_alloc(2 + (size_t)p->tot_len);
     q->up = t2s_mem_alloc(sizeof(*q->up));
     q->fd = (q->buf && q->up)
@@ -227,6 +229,10 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
                                       t->cfg.bind_iface)
                 : -1;
     if (q->fd < 0) {
+        /* out of memory or descriptors (EMFILE) */
+        T2S_STAT_INC(&t->stats, err_resource);
+        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                        "DNS over TCP: dropping a query: %s", strerror(errno));
         t2s_mem_free(q->buf);
         t2s_upstream_free(q->up);
         t2s_mem_free(q);

@@ -1,10 +1,12 @@
 /* The process-wide memory budget (mem.h). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 
+#include "fault.h"
 #include "mem.h"
 
 #define MIB ((size_t)1024 * 1024)
@@ -16,6 +18,51 @@
 #define HDR 16
 
 static size_t used, peak, limit;
+
+#ifdef T2S_FAULT_INJECTION
+/* Test-only (fault.h): allocations seen, the countdown to the one that
+ * fails (0: none armed), "fail them all", failures injected. */
+static long fault_seen, fault_countdown, fault_all, fault_failed;
+
+void
+t2s_fault_alloc_fail_after(long n)
+{
+    __atomic_store_n(&fault_countdown, n, __ATOMIC_SEQ_CST);
+}
+
+void
+t2s_fault_alloc_fail_all(int on)
+{
+    __atomic_store_n(&fault_all, (long)on, __ATOMIC_SEQ_CST);
+}
+
+long
+t2s_fault_alloc_count(void)
+{
+    return __atomic_load_n(&fault_seen, __ATOMIC_SEQ_CST);
+}
+
+long
+t2s_fault_alloc_failed(void)
+{
+    return __atomic_load_n(&fault_failed, __ATOMIC_SEQ_CST);
+}
+
+int
+t2s_fault_alloc_hit(void)
+{
+    int hit = __atomic_load_n(&fault_all, __ATOMIC_SEQ_CST) != 0 ||
+              __atomic_sub_fetch(&fault_countdown, 1, __ATOMIC_SEQ_CST) == 0;
+
+    __atomic_add_fetch(&fault_seen, 1, __ATOMIC_SEQ_CST);
+    if (hit)
+        __atomic_add_fetch(&fault_failed, 1, __ATOMIC_SEQ_CST);
+    return hit;
+}
+#define FAULT_ALLOC() t2s_fault_alloc_hit()
+#else
+#define FAULT_ALLOC() 0
+#endif
 
 static size_t
 load(const size_t *v)
@@ -145,13 +192,35 @@ t2s_mem_alloc(size_t n)
     size_t cost = n + T2S_MEM_OVERHEAD;
     unsigned char *p;
 
-    if (n > SIZE_MAX - HDR - T2S_MEM_OVERHEAD || t2s_mem_charge(cost) < 0)
+    if (FAULT_ALLOC() || n > SIZE_MAX - HDR - T2S_MEM_OVERHEAD ||
+        t2s_mem_charge(cost) < 0) {
+        errno = ENOMEM; /* as malloc(3): callers log strerror(errno) */
         return NULL;
+    }
     p = malloc(n + HDR);
     if (p == NULL) {
         t2s_mem_uncharge(cost);
         return NULL;
     }
+    memcpy(p, &cost, sizeof(cost));
+    return p + HDR;
+}
+
+void *
+t2s_mem_alloc_always(size_t n)
+{
+    size_t cost = n + T2S_MEM_OVERHEAD, u;
+    unsigned char *p;
+
+    if (n > SIZE_MAX - HDR - T2S_MEM_OVERHEAD)
+        return NULL;
+    p = malloc(n + HDR);
+    if (p == NULL)
+        return NULL;
+    u = load(&used) + cost;
+    store(&used, u);
+    if (u > load(&peak))
+        store(&peak, u);
     memcpy(p, &cost, sizeof(cost));
     return p + HDR;
 }
@@ -177,7 +246,7 @@ t2s_mem_realloc(void *ptr, size_t n)
 
     if (p == NULL)
         return t2s_mem_alloc(n);
-    if (n > SIZE_MAX - HDR - T2S_MEM_OVERHEAD)
+    if (FAULT_ALLOC() || n > SIZE_MAX - HDR - T2S_MEM_OVERHEAD)
         return NULL;
     p -= HDR;
     memcpy(&old, p, sizeof(old));

@@ -51,6 +51,13 @@ int t2s_mem_over(void);
  * hard cap (or malloc fails). t2s_mem_free(NULL) does nothing. */
 void *t2s_mem_alloc(size_t n);
 void *t2s_mem_calloc(size_t n, size_t size);
+/* Counted like t2s_mem_alloc() but past the hard cap too (and never made
+ * to fail by fault injection): for lwIP's timers only (our lwIP patch,
+ * sys_timeout_abs()). A timer lost to a failed allocation is never re-armed:
+ * lwIP's TCP timer would stop for good (no retransmission, no TIME_WAIT
+ * expiry), and with lwIP's asserts on it aborts the process. There are at
+ * most a handful of them, 32 bytes each. NULL only if malloc fails. */
+void *t2s_mem_alloc_always(size_t n);
 /* As realloc(3): on failure p is left as it was. */
 void *t2s_mem_realloc(void *p, size_t n);
 void t2s_mem_free(void *p);

@@ -22,6 +22,7 @@
 #include "lwip/timeouts.h"
 
 #include "core.h"
+#include "fault.h"
 #include "mem.h"
 #include "stack.h"
 #include "tcp_session.h"
@@ -38,6 +39,43 @@
 #define TUN_PKT_MAX 0xffff
 /* Pieces of a pbuf chain written in one writev. */
 #define TUN_IOV_MAX 64
+
+#ifdef T2S_FAULT_INJECTION
+/* Test-only (fault.h): the errno the next fault_tun_left writes fail with. */
+static int fault_tun_errno;
+static long fault_tun_left;
+
+void
+t2s_fault_tun_write_fail(int err, long k)
+{
+    __atomic_store_n(&fault_tun_errno, err, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fault_tun_left, k, __ATOMIC_SEQ_CST);
+}
+
+int
+t2s_fault_tun_write_hit(void)
+{
+    if (__atomic_load_n(&fault_tun_left, __ATOMIC_SEQ_CST) <= 0)
+        return 0;
+    __atomic_sub_fetch(&fault_tun_left, 1, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&fault_tun_errno, __ATOMIC_SEQ_CST);
+}
+
+/* writev(2), or the failure a test asked for. */
+static ssize_t
+tun_writev(int fd, const struct iovec *iov, int n)
+{
+    int err = t2s_fault_tun_write_hit();
+
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return writev(fd, iov, n);
+}
+#else
+#define tun_writev writev
+#endif
 
 static err_t
 tun_write(struct netif *netif, struct pbuf *p)
@@ -79,7 +117,7 @@ tun_write(struct netif *netif, struct pbuf *p)
         iov[first].iov_base = t->tun_buf;
         iov[first].iov_len = pbuf_copy_partial(p, t->tun_buf, p->tot_len, 0);
     }
-    w = writev(t->tun_fd, iov, n);
+    w = tun_writev(t->tun_fd, iov, n);
     if (w < 0 || (size_t)w != want) {
         /* Dropped: TCP retransmits. An error here would leave the segment
          * stuck in lwIP, so report success. */

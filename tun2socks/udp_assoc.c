@@ -136,14 +136,18 @@ unlink_assoc(struct t2s_instance *t, struct t2s_udp_assoc *a)
 }
 
 static void
+describe_app(const ip_addr_t *app, uint16_t port, char *buf, size_t len)
+{
+    if (IP_IS_V6(app))
+        t2s_fmt_endpoint(AF_INET6, ip_2_ip6(app)->addr, port, buf, len);
+    else
+        t2s_fmt_endpoint(AF_INET, &ip_2_ip4(app)->addr, port, buf, len);
+}
+
+static void
 describe(const struct t2s_udp_assoc *a, char *buf, size_t len)
 {
-    if (IP_IS_V6(&a->app))
-        t2s_fmt_endpoint(AF_INET6, ip_2_ip6(&a->app)->addr, a->app_port, buf,
-                         len);
-    else
-        t2s_fmt_endpoint(AF_INET, &ip_2_ip4(&a->app)->addr, a->app_port, buf,
-                         len);
+    describe_app(&a->app, a->app_port, buf, len);
 }
 
 static double
@@ -706,7 +710,16 @@ t2s_udp_assoc_input(struct t2s_instance *t, const struct t2s_udp_flow *f,
         }
         a = assoc_new(t, f);
         if (a == NULL) {
+            char who[T2S_ENDPOINT_STRLEN];
+
+            /* out of memory or descriptors (EMFILE): the datagram is
+             * lost, the next one tries again */
             T2S_STAT_INC(&t->stats, err_resource);
+            T2S_STAT_INC(&t->stats, udp_dropped);
+            describe_app(&f->app, f->app_port, who, sizeof(who));
+            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                            "no UDP association for %s: %s", who,
+                            strerror(errno));
             pbuf_free(p);
             return;
         }
