@@ -120,7 +120,10 @@ void t2s_mem_free(void *p);
 #define LWIP_UDPLITE 0
 #define LWIP_NETBUF_RECVINFO 0
 
-#define LWIP_DEBUG 0
-#define LWIP_NOASSERT_ON_ERROR 0
+/* ---- diagnostics ----
+ * LWIP_DEBUG stays undefined: lwIP tests it with #ifdef, so any value
+ * (even 0) compiles in LWIP_DEBUGF and makes every LWIP_ERROR print its
+ * message. LWIP_ASSERT stays on in every build (LWIP_NOASSERT undefined):
+ * arch/cc.h sends a failed assertion to our log and stops the process. */
 
 #endif
