@@ -235,13 +235,20 @@ t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
         rc = flush_out(up, fd, want);
         if (rc != T2S_UP_DONE)
             return rc;
-        rc = read_in(up, fd);
-        if (rc != T2S_UP_DONE)
-            return rc;
+        /* What is already read comes first. A message that queued an
+         * answer (credentials, the request) stops the parse until that
+         * answer is sent: a proxy that replies before it was asked (its
+         * method choice and reply in one read) must not get the app's
+         * bytes where it expects the request. */
         do {
             rc = parse_one(up, &progress);
-        } while (rc == T2S_UP_AGAIN && progress);
+        } while (rc == T2S_UP_AGAIN && progress && up->out_len == 0);
         if (rc != T2S_UP_AGAIN)
+            return rc;
+        if (progress)
+            continue;
+        rc = read_in(up, fd);
+        if (rc != T2S_UP_DONE)
             return rc;
     }
 }
