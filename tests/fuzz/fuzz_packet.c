@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire.h"
 #include "config.h"
 #include "harness.h"
 
@@ -97,33 +98,6 @@ take_bytes(struct input *in, uint8_t *out, size_t len)
     in->p += n;
     in->n -= n;
     return len;
-}
-
-static void
-put16(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 8);
-    b[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static uint16_t
-get16(const uint8_t *b)
-{
-    return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t
-get32(const uint8_t *b)
-{
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
-           b[3];
 }
 
 static uint8_t
@@ -199,15 +173,15 @@ finish_ip(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
     memset(pkt, 0, iphl);
     if (family == 4) {
         pkt[0] = 0x45;
-        put16(pkt + 2, (uint32_t)(iphl + l4len));
+        wire_put16(pkt + 2, (uint32_t)(iphl + l4len));
         pkt[8] = 64;
         pkt[9] = proto;
         memcpy(pkt + 12, src, 4);
         memcpy(pkt + 16, dst, 4);
-        put16(pkt + 10, fz_fold(fz_sum16(pkt, 20, 0)));
+        wire_put16(pkt + 10, wire_fold(wire_sum16(pkt, 20, 0)));
     } else {
         pkt[0] = 0x60;
-        put16(pkt + 4, (uint32_t)l4len);
+        wire_put16(pkt + 4, (uint32_t)l4len);
         pkt[6] = proto;
         pkt[7] = 64;
         memcpy(pkt + 8, src, 16);
@@ -222,8 +196,8 @@ finish_ip(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
     if (proto != 1)
         sum = fz_pseudo(family, src, dst, proto, l4len);
     if (ck_off + 2 <= l4len) {
-        put16(l4 + ck_off, 0);
-        put16(l4 + ck_off, fz_fold(fz_sum16(l4, l4len, sum)));
+        wire_put16(l4 + ck_off, 0);
+        wire_put16(l4 + ck_off, wire_fold(wire_sum16(l4, l4len, sum)));
     }
     return iphl + l4len;
 }
@@ -245,7 +219,7 @@ tcp_options(struct input *in, uint8_t sel, uint8_t *o)
     if (sel & 1) {
         o[n++] = 2;
         o[n++] = 4;
-        put16(o + n, (uint32_t)(88 + (sel >> 4) * 4000));
+        wire_put16(o + n, (uint32_t)(88 + (sel >> 4) * 4000));
         n += 2;
     }
     if (sel & 2) {
@@ -265,8 +239,8 @@ tcp_options(struct input *in, uint8_t sel, uint8_t *o)
         o[n++] = 1;
         o[n++] = 8; /* timestamps */
         o[n++] = 10;
-        put32(o + n, 12345);
-        put32(o + n + 4, 0);
+        wire_put32(o + n, 12345);
+        wire_put32(o + n + 4, 0);
         n += 8;
     }
     return n;
@@ -281,14 +255,14 @@ send_tcp(const struct flow *f, uint32_t seq, uint32_t ack, uint8_t flags,
 
     if (iphl + hl + len > PKT_MAX)
         len = PKT_MAX - iphl - hl;
-    put16(tcp, f->sport);
-    put16(tcp + 2, f->dport);
-    put32(tcp + 4, seq);
-    put32(tcp + 8, ack);
+    wire_put16(tcp, f->sport);
+    wire_put16(tcp + 2, f->dport);
+    wire_put32(tcp + 4, seq);
+    wire_put32(tcp + 8, ack);
     tcp[12] = (uint8_t)((hl / 4) << 4);
     tcp[13] = flags;
-    put16(tcp + 14, wnd);
-    put16(tcp + 18, 0);
+    wire_put16(tcp + 14, wnd);
+    wire_put16(tcp + 18, 0);
     memcpy(tcp + 20, opts, optlen);
     for (size_t i = 0; i < len; i++)
         tcp[hl + i] = pattern(seq + (uint32_t)i);
@@ -306,21 +280,21 @@ kernel_ack(const struct flow *f)
     uint8_t *tcp = st.ack + iphl;
 
     memset(tcp, 0, 20);
-    put16(tcp, f->sport);
-    put16(tcp + 2, f->dport);
-    put32(tcp + 4, f->snd_nxt);
-    put32(tcp + 8, f->rcv_nxt);
+    wire_put16(tcp, f->sport);
+    wire_put16(tcp + 2, f->dport);
+    wire_put32(tcp + 4, f->snd_nxt);
+    wire_put32(tcp + 8, f->rcv_nxt);
     tcp[12] = 5 << 4;
     tcp[13] = TH_ACK;
-    put16(tcp + 14, f->wnd);
+    wire_put16(tcp + 14, f->wnd);
     fz_tun_send(st.ack, finish_ip(f->family, f->src, f->dst, 6, 20, st.ack));
 }
 
 static void
 track_tcp(int family, const uint8_t *tcp, size_t len)
 {
-    uint16_t sport = get16(tcp), dport = get16(tcp + 2);
-    uint32_t seq = get32(tcp + 4);
+    uint16_t sport = wire_get16(tcp), dport = wire_get16(tcp + 2);
+    uint32_t seq = wire_get32(tcp + 4);
     uint8_t flags = tcp[13];
     size_t hl = (size_t)(tcp[12] >> 4) * 4, dlen;
 
@@ -411,9 +385,9 @@ op_udp(struct input *in, unsigned k)
     uint16_t dport = (d >> 2) == 0 ? 53 : (uint16_t)((d >> 2) * 1000 + 7);
 
     pick_dst(f->family, d & 3, k, dst);
-    put16(udp, (uint32_t)(30000 + k));
-    put16(udp + 2, dport);
-    put16(udp + 4, (uint32_t)(8 + len));
+    wire_put16(udp, (uint32_t)(30000 + k));
+    wire_put16(udp + 2, dport);
+    wire_put16(udp + 4, (uint32_t)(8 + len));
     take_bytes(in, udp + 8, len);
     fz_tun_send(st.pkt, finish_ip(f->family, f->src, dst, 17, 8 + len, st.pkt));
 }
@@ -430,20 +404,21 @@ op_raw(struct input *in, int fix)
     if (fix && len >= 20 && st.pkt[0] >> 4 == 4) {
         size_t hl = (size_t)(st.pkt[0] & 15) * 4;
 
-        put16(st.pkt + 2, (uint32_t)len);
+        wire_put16(st.pkt + 2, (uint32_t)len);
         if (hl >= 20 && hl <= len) {
-            put16(st.pkt + 10, 0);
-            put16(st.pkt + 10, fz_fold(fz_sum16(st.pkt, hl, 0)));
+            wire_put16(st.pkt + 10, 0);
+            wire_put16(st.pkt + 10, wire_fold(wire_sum16(st.pkt, hl, 0)));
             if (st.pkt[9] == 6 && len - hl >= 20) {
-                put16(st.pkt + hl + 16, 0);
-                put16(st.pkt + hl + 16,
-                      fz_fold(fz_sum16(st.pkt + hl, len - hl,
-                                       fz_pseudo(4, st.pkt + 12, st.pkt + 16, 6,
-                                                 len - hl))));
+                wire_put16(st.pkt + hl + 16, 0);
+                wire_put16(
+                    st.pkt + hl + 16,
+                    wire_fold(wire_sum16(
+                        st.pkt + hl, len - hl,
+                        fz_pseudo(4, st.pkt + 12, st.pkt + 16, 6, len - hl))));
             }
         }
     } else if (fix && len >= 40 && st.pkt[0] >> 4 == 6) {
-        put16(st.pkt + 4, (uint32_t)(len - 40));
+        wire_put16(st.pkt + 4, (uint32_t)(len - 40));
     }
     fz_tun_send(st.pkt, len);
 }
@@ -486,10 +461,10 @@ op_frag(struct input *in, unsigned k)
     app_src(family, src);
     pick_dst(family, k >> 1, 0, dst);
     /* the whole datagram, UDP header included, at dgram + 40 */
-    put16(st.dgram + 40, 30000 + k);
-    put16(st.dgram + 42, (k >> 2) & 1 ? 53 : 7000);
-    put16(st.dgram + 44, (uint32_t)total);
-    put16(st.dgram + 46, 0);
+    wire_put16(st.dgram + 40, 30000 + k);
+    wire_put16(st.dgram + 42, (k >> 2) & 1 ? 53 : 7000);
+    wire_put16(st.dgram + 44, (uint32_t)total);
+    wire_put16(st.dgram + 46, 0);
     for (size_t i = 8; i < total; i++)
         st.dgram[40 + i] = pattern((uint32_t)i);
     finish_ip(family, src, dst, 17, total, st.dgram);
@@ -505,24 +480,24 @@ op_frag(struct input *in, unsigned k)
         memset(st.pkt, 0, iphl);
         if (family == 4) {
             st.pkt[0] = 0x45;
-            put16(st.pkt + 2, (uint32_t)(iphl + flen));
-            put16(st.pkt + 4, (uint32_t)id);
-            put16(st.pkt + 6, (uint32_t)(off / 8) | (last ? 0 : 0x2000));
+            wire_put16(st.pkt + 2, (uint32_t)(iphl + flen));
+            wire_put16(st.pkt + 4, (uint32_t)id);
+            wire_put16(st.pkt + 6, (uint32_t)(off / 8) | (last ? 0 : 0x2000));
             st.pkt[8] = 64;
             st.pkt[9] = 17;
             memcpy(st.pkt + 12, src, 4);
             memcpy(st.pkt + 16, dst, 4);
-            put16(st.pkt + 10, fz_fold(fz_sum16(st.pkt, 20, 0)));
+            wire_put16(st.pkt + 10, wire_fold(wire_sum16(st.pkt, 20, 0)));
         } else {
             st.pkt[0] = 0x60;
-            put16(st.pkt + 4, (uint32_t)(8 + flen));
+            wire_put16(st.pkt + 4, (uint32_t)(8 + flen));
             st.pkt[6] = 44;
             st.pkt[7] = 64;
             memcpy(st.pkt + 8, src, 16);
             memcpy(st.pkt + 24, dst, 16);
             st.pkt[40] = 17;
-            put16(st.pkt + 42, (uint32_t)off | (last ? 0 : 1));
-            put32(st.pkt + 44, (uint32_t)id);
+            wire_put16(st.pkt + 42, (uint32_t)off | (last ? 0 : 1));
+            wire_put32(st.pkt + 44, (uint32_t)id);
         }
         fz_tun_send(st.pkt, iphl + flen);
     }
@@ -605,7 +580,7 @@ op_relay(struct input *in, unsigned k)
             memcpy(d + n, "example.com", 11);
             n += 11;
         }
-        put16(d + n, port == 0 ? 53 : (uint32_t)port * 1000 + 7);
+        wire_put16(d + n, port == 0 ? 53 : (uint32_t)port * 1000 + 7);
         n += 2;
     }
     n += take_bytes(in, d + n, len);

@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wire.h"
 #include "config.h"
 #include "harness.h"
 #include "upstream.h"
@@ -236,13 +237,6 @@ on_packet(const uint8_t *p, size_t n)
     (void)fz_check_packet(p, n, &l4, &len, &family);
 }
 
-static void
-put16(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)(v >> 8);
-    b[1] = (uint8_t)v;
-}
-
 /* One datagram from the app 198.18.0.1:30000 / [fd00::1]:30000. */
 static void
 app_send(int v6, const uint8_t *dst, uint16_t dport, const uint8_t *payload,
@@ -257,28 +251,29 @@ app_send(int v6, const uint8_t *dst, uint16_t dport, const uint8_t *payload,
     memset(pkt, 0, iphl);
     if (v6) {
         pkt[0] = 0x60;
-        put16(pkt + 4, (uint32_t)ulen);
+        wire_put16(pkt + 4, (uint32_t)ulen);
         pkt[6] = 17;
         pkt[7] = 64;
         memcpy(pkt + 8, src6, 16);
         memcpy(pkt + 24, dst, 16);
     } else {
         pkt[0] = 0x45;
-        put16(pkt + 2, (uint32_t)(iphl + ulen));
+        wire_put16(pkt + 2, (uint32_t)(iphl + ulen));
         pkt[8] = 64;
         pkt[9] = 17;
         memcpy(pkt + 12, src4, 4);
         memcpy(pkt + 16, dst, 4);
-        put16(pkt + 10, fz_fold(fz_sum16(pkt, 20, 0)));
+        wire_put16(pkt + 10, wire_fold(wire_sum16(pkt, 20, 0)));
     }
-    put16(udp, 30000);
-    put16(udp + 2, dport);
-    put16(udp + 4, (uint32_t)ulen);
-    put16(udp + 6, 0);
+    wire_put16(udp, 30000);
+    wire_put16(udp + 2, dport);
+    wire_put16(udp + 4, (uint32_t)ulen);
+    wire_put16(udp + 6, 0);
     memcpy(udp + 8, payload, len);
-    put16(udp + 6, fz_fold(fz_sum16(udp, ulen,
-                                    fz_pseudo(v6 ? 6 : 4, v6 ? src6 : src4, dst,
-                                              17, ulen))));
+    wire_put16(udp + 6,
+               wire_fold(wire_sum16(
+                   udp, ulen,
+                   fz_pseudo(v6 ? 6 : 4, v6 ? src6 : src4, dst, 17, ulen))));
     fz_tun_send(pkt, iphl + ulen);
 }
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wire.h"
 #include "lwip/ip4_frag.h"
 #include "lwip/ip6_frag.h"
 #include "lwip/timeouts.h"
@@ -564,12 +565,6 @@ bad_packet(const char *what)
     abort();
 }
 
-static uint16_t
-get16(const uint8_t *b)
-{
-    return (uint16_t)(b[0] << 8 | b[1]);
-}
-
 static int
 check_l4(int family, const uint8_t *ip, uint8_t proto, const uint8_t *l4,
          size_t len)
@@ -581,10 +576,10 @@ check_l4(int family, const uint8_t *ip, uint8_t proto, const uint8_t *l4,
         return -1;
     if (len < (proto == 6 ? 20u : 8u))
         bad_packet("a truncated TCP/UDP header");
-    if (proto == 17 && get16(l4 + 4) != len)
+    if (proto == 17 && wire_get16(l4 + 4) != len)
         bad_packet("a UDP length that is not the datagram's");
-    if (fz_fold(fz_sum16(l4, len, fz_pseudo(family, src, dst, proto, len))) !=
-        0)
+    if (wire_fold(
+            wire_sum16(l4, len, fz_pseudo(family, src, dst, proto, len))) != 0)
         bad_packet(proto == 6 ? "a bad TCP checksum" : "a bad UDP checksum");
     return proto;
 }
@@ -596,11 +591,11 @@ fz_check_packet(const uint8_t *p, size_t n, const uint8_t **l4, size_t *len,
     if (n >= 20 && p[0] >> 4 == 4) {
         size_t hl = (size_t)(p[0] & 15) * 4;
 
-        if (hl < 20 || hl > n || get16(p + 2) != n)
+        if (hl < 20 || hl > n || wire_get16(p + 2) != n)
             bad_packet("an IPv4 length that is not the packet's");
-        if (fz_fold(fz_sum16(p, hl, 0)) != 0)
+        if (wire_fold(wire_sum16(p, hl, 0)) != 0)
             bad_packet("a bad IPv4 header checksum");
-        if ((get16(p + 6) & 0x3fff) != 0)
+        if ((wire_get16(p + 6) & 0x3fff) != 0)
             return -1; /* a fragment */
         *family = 4;
         *l4 = p + hl;
@@ -608,7 +603,7 @@ fz_check_packet(const uint8_t *p, size_t n, const uint8_t **l4, size_t *len,
         return check_l4(4, p, p[9], *l4, *len);
     }
     if (n >= 40 && p[0] >> 4 == 6) {
-        if ((size_t)get16(p + 4) + 40 != n)
+        if ((size_t)wire_get16(p + 4) + 40 != n)
             bad_packet("an IPv6 length that is not the packet's");
         *family = 6;
         *l4 = p + 40;
@@ -622,31 +617,13 @@ fz_check_packet(const uint8_t *p, size_t n, const uint8_t **l4, size_t *len,
 /* ---- checksums ---- */
 
 uint32_t
-fz_sum16(const uint8_t *b, size_t n, uint32_t sum)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-    if (n & 1)
-        sum += (uint32_t)(b[n - 1] << 8);
-    return sum;
-}
-
-uint16_t
-fz_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-uint32_t
 fz_pseudo(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
           size_t len)
 {
     size_t alen = family == 4 ? 4 : 16;
-    uint32_t sum = fz_sum16(src, alen, 0);
+    uint32_t sum = wire_sum16(src, alen, 0);
 
-    sum = fz_sum16(dst, alen, sum);
+    sum = wire_sum16(dst, alen, sum);
     sum += proto;
     sum += (uint32_t)(len >> 16);
     sum += (uint32_t)(len & 0xffff);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wire.h"
 #include "pkt.h"
 
 static const uint8_t APP4[4] = {198, 18, 0, 1};
@@ -16,59 +17,14 @@ static const uint8_t APP6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0,
 static const uint8_t DST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
                                  0,    0,    0,    0,    0, 0, 0, 0x10};
 
-uint32_t
-pkt_sum16(const uint8_t *b, size_t n, uint32_t sum)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-    if (n & 1)
-        sum += (uint32_t)(b[n - 1] << 8);
-    return sum;
-}
-
-uint16_t
-pkt_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-void
-pkt_put16(uint8_t *b, uint16_t v)
-{
-    b[0] = (uint8_t)(v >> 8);
-    b[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-uint16_t
-pkt_get16(const uint8_t *b)
-{
-    return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t
-get32(const uint8_t *b)
-{
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
-           b[3];
-}
-
 /* Pseudo-header sum for the TCP checksum. */
 static uint32_t
 pseudo_sum(int family, const uint8_t *src, const uint8_t *dst, size_t tcplen)
 {
     size_t alen = family == 4 ? 4 : 16;
-    uint32_t sum = pkt_sum16(src, alen, 0);
+    uint32_t sum = wire_sum16(src, alen, 0);
 
-    sum = pkt_sum16(dst, alen, sum);
+    sum = wire_sum16(dst, alen, sum);
     sum += 6;
     sum += (uint32_t)(tcplen >> 16);
     sum += (uint32_t)(tcplen & 0xffff);
@@ -94,35 +50,35 @@ pkt_build(uint8_t *buf, size_t cap, const struct seg *s)
     if (s->family == 4) {
         uint16_t ck;
         buf[0] = 0x45;
-        pkt_put16(buf + 2, (uint16_t)total);
+        wire_put16(buf + 2, (uint16_t)total);
         buf[8] = 64;
         buf[9] = 6;
         memcpy(buf + 12, s->src, 4);
         memcpy(buf + 16, s->dst, 4);
-        ck = pkt_fold(pkt_sum16(buf, 20, 0));
-        pkt_put16(buf + 10, ck);
+        ck = wire_fold(wire_sum16(buf, 20, 0));
+        wire_put16(buf + 10, ck);
     } else {
         buf[0] = 0x60;
-        pkt_put16(buf + 4, (uint16_t)tcplen);
+        wire_put16(buf + 4, (uint16_t)tcplen);
         buf[6] = 6;
         buf[7] = 64;
         memcpy(buf + 8, s->src, 16);
         memcpy(buf + 24, s->dst, 16);
     }
     tcp = buf + iphl;
-    pkt_put16(tcp, s->sport);
-    pkt_put16(tcp + 2, s->dport);
-    put32(tcp + 4, s->seq);
-    put32(tcp + 8, s->ack);
+    wire_put16(tcp, s->sport);
+    wire_put16(tcp + 2, s->dport);
+    wire_put32(tcp + 4, s->seq);
+    wire_put32(tcp + 8, s->ack);
     tcp[12] = (uint8_t)(((20 + optlen) / 4) << 4);
     tcp[13] = s->flags;
-    pkt_put16(tcp + 14, s->wnd);
+    wire_put16(tcp + 14, s->wnd);
     {
         uint8_t *o = tcp + 20;
         if (s->mss >= 0) {
             o[0] = 2;
             o[1] = 4;
-            pkt_put16(o + 2, (uint16_t)s->mss);
+            wire_put16(o + 2, (uint16_t)s->mss);
             o += 4;
         }
         if (s->wscale >= 0) {
@@ -134,9 +90,9 @@ pkt_build(uint8_t *buf, size_t cap, const struct seg *s)
     }
     if (s->len > 0)
         memcpy(tcp + 20 + optlen, s->data, s->len);
-    pkt_put16(tcp + 16,
-              pkt_fold(pkt_sum16(
-                  tcp, tcplen, pseudo_sum(s->family, s->src, s->dst, tcplen))));
+    wire_put16(tcp + 16, wire_fold(wire_sum16(
+                             tcp, tcplen,
+                             pseudo_sum(s->family, s->src, s->dst, tcplen))));
     return total;
 }
 
@@ -156,7 +112,7 @@ parse_options(const uint8_t *o, size_t n, struct seg *s)
         if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
             break;
         if (kind == 2 && o[i + 1] == 4)
-            s->mss = pkt_get16(o + i + 2);
+            s->mss = wire_get16(o + i + 2);
         else if (kind == 3 && o[i + 1] == 3)
             s->wscale = o[i + 2];
         i += o[i + 1];
@@ -175,9 +131,9 @@ pkt_parse(const uint8_t *p, size_t n, struct seg *s)
         return -1;
     if ((p[0] >> 4) == 4) {
         iphl = (size_t)(p[0] & 15) * 4;
-        if (n < 20 || iphl < 20 || n < iphl || pkt_get16(p + 2) != n)
+        if (n < 20 || iphl < 20 || n < iphl || wire_get16(p + 2) != n)
             return -1;
-        if (pkt_fold(pkt_sum16(p, iphl, 0)) != 0)
+        if (wire_fold(wire_sum16(p, iphl, 0)) != 0)
             return -1;
         if (p[9] != 6)
             return 1;
@@ -185,7 +141,7 @@ pkt_parse(const uint8_t *p, size_t n, struct seg *s)
         memcpy(s->src, p + 12, 4);
         memcpy(s->dst, p + 16, 4);
     } else if ((p[0] >> 4) == 6) {
-        if (n < 40 || (size_t)pkt_get16(p + 4) + 40 != n)
+        if (n < 40 || (size_t)wire_get16(p + 4) + 40 != n)
             return -1;
         if (p[6] != 6)
             return 1;
@@ -203,15 +159,15 @@ pkt_parse(const uint8_t *p, size_t n, struct seg *s)
     doff = (size_t)(tcp[12] >> 4) * 4;
     if (doff < 20 || doff > tcplen)
         return -1;
-    if (pkt_fold(pkt_sum16(tcp, tcplen,
-                           pseudo_sum(s->family, s->src, s->dst, tcplen))) != 0)
+    if (wire_fold(wire_sum16(
+            tcp, tcplen, pseudo_sum(s->family, s->src, s->dst, tcplen))) != 0)
         return -1;
-    s->sport = pkt_get16(tcp);
-    s->dport = pkt_get16(tcp + 2);
-    s->seq = get32(tcp + 4);
-    s->ack = get32(tcp + 8);
+    s->sport = wire_get16(tcp);
+    s->dport = wire_get16(tcp + 2);
+    s->seq = wire_get32(tcp + 4);
+    s->ack = wire_get32(tcp + 8);
     s->flags = tcp[13];
-    s->wnd = pkt_get16(tcp + 14);
+    s->wnd = wire_get16(tcp + 14);
     parse_options(tcp + 20, doff - 20, s);
     s->data = tcp + doff;
     s->len = tcplen - doff;

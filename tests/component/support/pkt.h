@@ -29,13 +29,6 @@ struct seg {
     size_t len;
 };
 
-/* Internet checksum pieces (RFC 1071) and big-endian fields, shared by
- * the TCP and UDP builders: a running 16-bit sum, its folded complement. */
-uint32_t pkt_sum16(const uint8_t *b, size_t n, uint32_t sum);
-uint16_t pkt_fold(uint32_t sum);
-void pkt_put16(uint8_t *b, uint16_t v);
-uint16_t pkt_get16(const uint8_t *b);
-
 /* Builds an IP packet into buf (cap bytes); returns its length or 0. */
 size_t pkt_build(uint8_t *buf, size_t cap, const struct seg *s);
 

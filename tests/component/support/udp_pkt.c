@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wire.h"
 #include "pkt.h"
 #include "udp_pkt.h"
 
@@ -25,9 +26,9 @@ static uint32_t
 pseudo_sum(int family, const uint8_t *src, const uint8_t *dst, size_t len)
 {
     size_t alen = family == 4 ? 4 : 16;
-    uint32_t sum = pkt_sum16(src, alen, 0);
+    uint32_t sum = wire_sum16(src, alen, 0);
 
-    sum = pkt_sum16(dst, alen, sum);
+    sum = wire_sum16(dst, alen, sum);
     return sum + 17 + (uint32_t)len;
 }
 
@@ -38,13 +39,14 @@ build_udp(uint8_t *out, const struct udp_dgram *d)
     size_t n = 8 + d->len;
     uint16_t ck;
 
-    pkt_put16(out, d->sport);
-    pkt_put16(out + 2, d->dport);
-    pkt_put16(out + 4, (uint16_t)n);
-    pkt_put16(out + 6, 0);
+    wire_put16(out, d->sport);
+    wire_put16(out + 2, d->dport);
+    wire_put16(out + 4, (uint16_t)n);
+    wire_put16(out + 6, 0);
     memcpy(out + 8, d->data, d->len);
-    ck = pkt_fold(pkt_sum16(out, n, pseudo_sum(d->family, d->src, d->dst, n)));
-    pkt_put16(out + 6, ck == 0 ? 0xffff : ck);
+    ck =
+        wire_fold(wire_sum16(out, n, pseudo_sum(d->family, d->src, d->dst, n)));
+    wire_put16(out + 6, ck == 0 ? 0xffff : ck);
 }
 
 static int
@@ -73,14 +75,14 @@ send4(int fd, const struct udp_dgram *d, const uint8_t *piece, size_t n,
 
     memset(pkt, 0, 20);
     pkt[0] = 0x45;
-    pkt_put16(pkt + 2, (uint16_t)(20 + n));
-    pkt_put16(pkt + 4, id);
-    pkt_put16(pkt + 6, (uint16_t)((mf ? 0x2000 : 0) | (off / 8)));
+    wire_put16(pkt + 2, (uint16_t)(20 + n));
+    wire_put16(pkt + 4, id);
+    wire_put16(pkt + 6, (uint16_t)((mf ? 0x2000 : 0) | (off / 8)));
     pkt[8] = 64;
     pkt[9] = 17;
     memcpy(pkt + 12, d->src, 4);
     memcpy(pkt + 16, d->dst, 4);
-    pkt_put16(pkt + 10, pkt_fold(pkt_sum16(pkt, 20, 0)));
+    wire_put16(pkt + 10, wire_fold(wire_sum16(pkt, 20, 0)));
     memcpy(pkt + 20, piece, n);
     return write_all(fd, pkt, 20 + n);
 }
@@ -95,16 +97,16 @@ send6(int fd, const struct udp_dgram *d, const uint8_t *piece, size_t n,
 
     memset(pkt, 0, h);
     pkt[0] = 0x60;
-    pkt_put16(pkt + 4, (uint16_t)(h - 40 + n));
+    wire_put16(pkt + 4, (uint16_t)(h - 40 + n));
     pkt[6] = whole ? 17 : 44;
     pkt[7] = 64;
     memcpy(pkt + 8, d->src, 16);
     memcpy(pkt + 24, d->dst, 16);
     if (!whole) {
         pkt[40] = 17;
-        pkt_put16(pkt + 42, (uint16_t)(off | (mf ? 1 : 0)));
-        pkt_put16(pkt + 44, (uint16_t)(id >> 16));
-        pkt_put16(pkt + 46, (uint16_t)id);
+        wire_put16(pkt + 42, (uint16_t)(off | (mf ? 1 : 0)));
+        wire_put16(pkt + 44, (uint16_t)(id >> 16));
+        wire_put16(pkt + 46, (uint16_t)id);
     }
     memcpy(pkt + h, piece, n);
     return write_all(fd, pkt, h + n);
@@ -158,15 +160,15 @@ parse_udp(const uint8_t *p, size_t n, struct udp_dgram *d)
     memset(d, 0, sizeof(*d));
     if (n >= 20 && (p[0] >> 4) == 4) {
         iphl = (size_t)(p[0] & 15) * 4;
-        if (p[9] != 17 || pkt_get16(p + 2) != n ||
-            (pkt_get16(p + 6) & 0x3fff) != 0)
+        if (p[9] != 17 || wire_get16(p + 2) != n ||
+            (wire_get16(p + 6) & 0x3fff) != 0)
             return 1;
         d->family = 4;
         memcpy(d->src, p + 12, 4);
         memcpy(d->dst, p + 16, 4);
     } else if (n >= 40 && (p[0] >> 4) == 6) {
         iphl = 40;
-        if (p[6] != 17 || (size_t)pkt_get16(p + 4) + 40 != n)
+        if (p[6] != 17 || (size_t)wire_get16(p + 4) + 40 != n)
             return 1;
         d->family = 6;
         memcpy(d->src, p + 8, 16);
@@ -176,13 +178,13 @@ parse_udp(const uint8_t *p, size_t n, struct udp_dgram *d)
     }
     u = p + iphl;
     ulen = n - iphl;
-    if (ulen < 8 || pkt_get16(u + 4) != ulen)
+    if (ulen < 8 || wire_get16(u + 4) != ulen)
         return 1;
-    if (pkt_fold(pkt_sum16(u, ulen,
-                           pseudo_sum(d->family, d->src, d->dst, ulen))) != 0)
+    if (wire_fold(wire_sum16(u, ulen,
+                             pseudo_sum(d->family, d->src, d->dst, ulen))) != 0)
         return 1;
-    d->sport = pkt_get16(u);
-    d->dport = pkt_get16(u + 2);
+    d->sport = wire_get16(u);
+    d->dport = wire_get16(u + 2);
     d->data = u + 8;
     d->len = ulen - 8;
     return 0;
@@ -234,9 +236,9 @@ build_query(uint8_t *q, uint16_t id, const char *name, uint16_t qtype)
     const char *s = name;
 
     memset(q, 0, 12);
-    pkt_put16(q, id);
-    pkt_put16(q + 2, 0x0100); /* RD */
-    pkt_put16(q + 4, 1);
+    wire_put16(q, id);
+    wire_put16(q + 2, 0x0100); /* RD */
+    wire_put16(q + 4, 1);
     while (*s != '\0') {
         const char *dot = strchr(s, '.');
         size_t l = dot != NULL ? (size_t)(dot - s) : strlen(s);
@@ -249,8 +251,8 @@ build_query(uint8_t *q, uint16_t id, const char *name, uint16_t qtype)
             s++;
     }
     q[n++] = 0;
-    pkt_put16(q + n, qtype);
-    pkt_put16(q + n + 2, 1);
+    wire_put16(q + n, qtype);
+    wire_put16(q + n + 2, 1);
     return n + 4;
 }
 
@@ -272,13 +274,13 @@ ku_dns_ask(int fd, int family, uint16_t sport, const char *name, uint8_t *addr)
         if (ku_recv(fd, &d, ans, sizeof(ans), 3000, NULL) < 0)
             return -1;
         if (d.sport == 53 && d.dport == sport && d.len >= 12 &&
-            pkt_get16(ans) == id)
+            wire_get16(ans) == id)
             break;
     }
     if ((ans[3] & 15) != 0)
         return ans[3] & 15;
     /* one answer, the last record: its RDATA ends the message */
-    if (pkt_get16(ans + 6) != 1 || d.len < 12 + alen)
+    if (wire_get16(ans + 6) != 1 || d.len < 12 + alen)
         return -1;
     memcpy(addr, ans + d.len - alen, alen);
     return 0;
@@ -349,5 +351,5 @@ relay_reply(uint8_t out[10], uint16_t port)
     static const uint8_t head[8] = {5, 0, 0, 1, 127, 0, 0, 1};
 
     memcpy(out, head, 8);
-    pkt_put16(out + 8, port);
+    wire_put16(out + 8, port);
 }
