@@ -255,6 +255,13 @@ stop_t2s() {
         fail "tun0 still there after tun2socks exited"
 }
 
+# A download from the "send" server on SERVER4:8001 has the SHA-256 WANT.
+download_ok() { # WHAT WANT
+    local got
+    got=$(tool_dev download "$SERVER4" 8001)
+    [ "$got" = "$2" ] || fail "$1: download got '$got', want '$2'"
+}
+
 # One download from a "send" server on 8001 and one upload to a "sink"
 # server on 8002 (logging to $WORK/up.log), both checked by SHA-256.
 # Usage: transfer_both_ways WHAT HOST SIZE UP_SEED WANT_DOWN WANT_UP

@@ -45,25 +45,12 @@ expect_creds() { # PID UID CAPEFF WHAT
     [ "$caps" = "$NONE" ] || fail "$4: CapAmb is $caps, want none"
 }
 
-# start_t2s, its log emptied first: lib.sh's wait for the start line must
-# not find the previous run's line before the new process truncates the log.
-start_fresh() {
-    : >"$WORK/t2s.log"
-    start_t2s "$@"
-}
-
-download_ok() { # WHAT
-    local got
-    got=$(tool_dev download "$SERVER4" 8001)
-    [ "$got" = "$want" ] || fail "$1: download got '$got', want '$want'"
-}
-
 run_case() { # CAPEFF WHAT ARGS...
     local caps=$1 what=$2
     shift 2
-    start_fresh --proxy "socks5://$PROXY4:1080" "$@"
+    start_t2s --proxy "socks5://$PROXY4:1080" "$@"
     expect_creds "$T2S_PID" "$NOBODY" "$caps" "$what"
-    download_ok "$what"
+    download_ok "$what" "$want"
     stop_t2s
     log "ok: $what: uid $NOBODY, CapEff $caps, TCP relays"
 }
@@ -74,9 +61,9 @@ run_case "$CAP_NET_RAW" "--interface" --interface veth0
 run_case "$BOTH" "--fwmark and --interface" --fwmark 0x99 --interface veth0
 
 # --user root: the user asked to stay root.
-start_fresh --proxy "socks5://$PROXY4:1080" --user root
+start_t2s --proxy "socks5://$PROXY4:1080" --user root
 [ "$(field "$T2S_PID" Uid)" = "0 0 0 0" ] || fail "--user root: not uid 0"
-download_ok "--user root"
+download_ok "--user root" "$want"
 stop_t2s
 log "ok: --user root stays uid 0"
 
@@ -99,7 +86,7 @@ EOS
 chmod 700 "$WORK/route-stub"
 route_start() {
     : >"$WORK/route-calls"
-    start_fresh --proxy "socks5://$PROXY4:1080" --route --route-script "$WORK/route-stub"
+    start_t2s --proxy "socks5://$PROXY4:1080" --route --route-script "$WORK/route-stub"
     grep -qx "up 0" "$WORK/route-calls" || fail "--route: no 'up' as root"
     wait_for 50 pgrep -P "$T2S_PID" || fail "--route: no worker process"
     WORKER=$(pgrep -P "$T2S_PID")
@@ -108,7 +95,7 @@ route_start() {
     [ "$(field "$T2S_PID" Uid)" = "0 0 0 0" ] || fail "--route: the parent is not root"
     [ "$(find "/proc/$T2S_PID/fd" -mindepth 1 | wc -l)" -le 3 ] ||
         fail "--route: the parent holds descriptors beyond 0-2: $(ls -l "/proc/$T2S_PID/fd")"
-    download_ok "--route worker"
+    download_ok "--route worker" "$want"
 }
 
 route_start

@@ -67,25 +67,12 @@ print(n)
 EOP
 }
 
-# start_t2s, its log emptied first: lib.sh's wait for the start line must
-# not find the previous run's line before the new process truncates the log.
-start_fresh() {
-    : >"$WORK/t2s.log"
-    start_t2s "$@"
-}
-
-download_ok() { # WHAT
-    local got
-    got=$(tool_dev download "$SERVER4" 8001)
-    [ "$got" = "$want" ] || fail "$1: download got '$got', want '$want'"
-}
-
 # 1. Password in the URL on the command line.
-start_fresh --proxy "socks5://$TEST_USER:$TEST_PASS@$PROXY4:1082"
+start_t2s --proxy "socks5://$TEST_USER:$TEST_PASS@$PROXY4:1082"
 no_password_in "$T2S_PID" cmdline "password in the URL"
 grep -qF "socks5://$TEST_USER:" <(tr '\0' '\n' <"/proc/$T2S_PID/cmdline") ||
     fail "password in the URL: the rest of the URL should stay readable in argv"
-download_ok "password in the URL"
+download_ok "password in the URL" "$want"
 # one copy: the configuration the handshakes use; none left behind by the
 # handshakes (their buffers are zeroed) or by parsing
 n=$(copies_in_memory "$T2S_PID")
@@ -95,14 +82,14 @@ log "ok: password in the URL is not in cmdline, traffic authenticates"
 
 # 2. Password in TUN2SOCKS_PROXY_AUTH, and a URL with a password in
 # TUN2SOCKS_PROXY (another password, to tell them apart).
-TUN2SOCKS_PROXY_AUTH="$TEST_USER:$TEST_PASS" start_fresh --proxy "socks5://$PROXY4:1082"
+TUN2SOCKS_PROXY_AUTH="$TEST_USER:$TEST_PASS" start_t2s --proxy "socks5://$PROXY4:1082"
 no_password_in "$T2S_PID" environ "TUN2SOCKS_PROXY_AUTH"
 no_password_in "$T2S_PID" cmdline "TUN2SOCKS_PROXY_AUTH"
-download_ok "TUN2SOCKS_PROXY_AUTH"
+download_ok "TUN2SOCKS_PROXY_AUTH" "$want"
 stop_t2s
-TUN2SOCKS_PROXY="socks5://$TEST_USER:$TEST_PASS@$PROXY4:1082" start_fresh
+TUN2SOCKS_PROXY="socks5://$TEST_USER:$TEST_PASS@$PROXY4:1082" start_t2s
 no_password_in "$T2S_PID" environ "TUN2SOCKS_PROXY with a password"
-download_ok "TUN2SOCKS_PROXY with a password"
+download_ok "TUN2SOCKS_PROXY with a password" "$want"
 stop_t2s
 log "ok: TUN2SOCKS_PROXY_AUTH and TUN2SOCKS_PROXY passwords are not in environ"
 
@@ -114,13 +101,13 @@ env >>"$WORK/route-env"
 echo "\$1" >>"$WORK/route-calls"
 EOS
 chmod 700 "$WORK/route-stub"
-TUN2SOCKS_PROXY_AUTH="$TEST_USER:$TEST_PASS" start_fresh --proxy "socks5://$PROXY4:1082" \
+TUN2SOCKS_PROXY_AUTH="$TEST_USER:$TEST_PASS" start_t2s --proxy "socks5://$PROXY4:1082" \
     --route --route-script "$WORK/route-stub"
 grep -qx up "$WORK/route-calls" || fail "--route: the route script did not run 'up'"
 grep -qF -- "$TEST_PASS" "$WORK/route-env" && fail "--route: the route script inherited the password"
 grep -q '^TUN2SOCKS_PROXY_AUTH=' "$WORK/route-env" &&
     fail "--route: the route script inherited TUN2SOCKS_PROXY_AUTH"
-download_ok "--route with TUN2SOCKS_PROXY_AUTH"
+download_ok "--route with TUN2SOCKS_PROXY_AUTH" "$want"
 # the root parent only waits: it keeps no copy
 n=$(copies_in_memory "$T2S_PID")
 [ "$SANITIZED" = 1 ] || [ "$n" = 0 ] || fail "--route: the root parent holds $n copies of the password"
@@ -145,7 +132,7 @@ not_dumpable "$T2S_PID" "unprivileged with CAP_NET_ADMIN"
 no_password_in "$T2S_PID" environ "unprivileged with CAP_NET_ADMIN"
 caps=$(awk '/^CapEff:/ { print $2 }' "/proc/$T2S_PID/status")
 [ "$caps" = 0000000000000000 ] || fail "unprivileged: capabilities kept after setup: CapEff $caps"
-download_ok "unprivileged with CAP_NET_ADMIN"
+download_ok "unprivileged with CAP_NET_ADMIN" "$want"
 stop_t2s
 log "ok: not dumpable, no capability kept"
 log PASS
