@@ -10,7 +10,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "privsep.h"
 #include "route.h"
 #include "t2s.h"

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "config/config.h"
 
 struct t2s_privsep {
     int change_id;      /* switch to uid/gid (started as root) */

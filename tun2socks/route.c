@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "route.h"
 
 #define DEFAULT_SCRIPT "/usr/local/libexec/tun2socks/tun2socks-route"

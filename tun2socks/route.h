@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /*
  * Runs "tun2socks-route down" (clears what a killed run left), then fills

@@ -1,6 +1,6 @@
 /*
  * Fault injection (built only with -DT2S_FAULT_INJECTION=ON, see
- * tun2socks/fault.h): allocations failing one at a time or all together,
+ * lib/core/fault.h): allocations failing one at a time or all together,
  * socket() failing with EMFILE, TUN writes failing with EAGAIN/ENOBUFS.
  * Whatever fails, the forwarder must not crash or leak (ASan/LSan), its
  * counters must return to zero and its memory to the baseline, and new
@@ -32,9 +32,9 @@
 
 #include <cmocka.h>
 
-#include "fault.h"
-#include "log.h"
-#include "mem.h"
+#include "core/fault.h"
+#include "core/log.h"
+#include "core/mem.h"
 #include "fwd.h"
 #include "pkt.h"
 #include "udp_pkt.h"

@@ -3,7 +3,7 @@
  * hold more than --memory-limit (out-of-order floods, many connections),
  * new work is refused or data shed instead, and everything returns once
  * the flood ends. mem_used/mem_peak count every lwIP allocation, the
- * blocks and the sessions (tun2socks/mem.h).
+ * blocks and the sessions (lib/core/mem.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "core.h"
-#include "fakeip.h"
+#include "core/instance.h"
+#include "dns/fakeip.h"
 #include "fwd.h"
 #include "udp_pkt.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns.h"
+#include "codec/dns.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "wire.h"
-#include "config.h"
+#include "config/config.h"
 #include "harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -33,9 +33,9 @@
 #include <unistd.h>
 
 #include "wire.h"
-#include "config.h"
+#include "config/config.h"
 #include "harness.h"
-#include "upstream.h"
+#include "upstream/upstream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "socks5.h"
+#include "codec/socks5.h"
 
 struct fz_opts {
     int dns_mode;               /* enum t2s_dns_mode */

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "blkq.h"
+#include "buf/blkq.h"
 
 #define B T2S_BLK_SIZE
 

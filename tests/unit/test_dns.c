@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "dns.h"
+#include "codec/dns.h"
 
 /* example.com, A, IN, RD set: a typical stub resolver query. */
 static const uint8_t query_a[] = {

@@ -19,7 +19,7 @@
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 
-#include "log.h"
+#include "core/log.h"
 
 /* lwIP tests LWIP_DEBUG with #ifdef: defining it, even as 0, compiles in
  * LWIP_DEBUGF and makes every LWIP_ERROR print its message. */

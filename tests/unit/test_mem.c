@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "mem.h"
+#include "config/config.h"
+#include "core/mem.h"
 
 #define MIB ((size_t)1024 * 1024)
 

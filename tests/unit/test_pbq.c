@@ -10,7 +10,7 @@
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 
-#include "pbq.h"
+#include "buf/pbq.h"
 
 static int
 setup(void **state)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "relay_addr.h"
+#include "upstream/relay_addr.h"
 
 /* The proxy at addr:1080 (IPv4 or IPv6 text). */
 static socklen_t

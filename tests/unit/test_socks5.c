@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "socks5.h"
+#include "codec/socks5.h"
 
 /* Room for any message plus the trailing junk appended after it. */
 #define MSG_ROOM (T2S_S5_REPLY_MAX + 16)

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "upstream.h"
+#include "upstream/upstream.h"
 
 #define PASS "hunter2-Pa55"
 

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "vnet.h"
+#include "codec/vnet.h"
 
 /* RFC 1071 sum, odd length padded with a zero byte. */
 static uint32_t

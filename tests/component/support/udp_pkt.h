@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "socks5.h"
+#include "codec/socks5.h"
 
 /* One UDP datagram, either direction. */
 struct udp_dgram {

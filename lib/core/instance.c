@@ -1,0 +1,248 @@
+/* The embedding API: instance setup, the loop, stop and counters. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <netdb.h>
+#include <unistd.h>
+
+#include "core/instance.h"
+#include "core/mem.h"
+#include "netif/stack.h"
+#include "t2s.h"
+#include "tcp/tcp_session.h"
+#include "tun/tun.h"
+#include "udp/udp_assoc.h"
+#include "udp/udp_io.h"
+
+/* lwIP is global: one instance at a time. */
+static struct t2s_instance *the_instance;
+
+/* Descriptors kept for the TUN, logs and the loop when deriving the cap. */
+#define FD_RESERVE 64
+
+static unsigned
+effective_max_conns(unsigned configured)
+{
+    struct rlimit rl;
+    rlim_t room;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return configured ? configured : 100000;
+    room = rl.rlim_cur > FD_RESERVE ? rl.rlim_cur - FD_RESERVE : 1;
+    if (configured == 0 || configured > room)
+        return (unsigned)room;
+    return configured;
+}
+
+static int
+open_tun(struct t2s_instance *t, char *err, size_t errlen)
+{
+    const struct t2s_config *c = &t->cfg;
+
+    if (c->tun_fd >= 0) {
+        t->tun_fd = c->tun_fd;
+        if (t2s_fd_nonblock(t->tun_fd) < 0) {
+            snprintf(err, errlen, "--tun-fd %d: %s", c->tun_fd,
+                     strerror(errno));
+            return -1;
+        }
+        t->tun_vnet_len = t2s_tun_vnet_hdr_len(t->tun_fd);
+        if (t->tun_vnet_len < 0) {
+            snprintf(err, errlen,
+                     "--tun-fd %d: cannot read its virtio-net header size",
+                     c->tun_fd);
+            return -1;
+        }
+        return 0;
+    }
+    t->tun_fd = t2s_tun_open(c->tun_name, &t->tun_vnet_len, err, errlen);
+    if (t->tun_fd < 0)
+        return -1;
+    t->tun_owned = 1;
+    return t2s_tun_configure(c->tun_name, c->mtu, c->tun_ipv4, c->tun_ipv6, err,
+                             errlen);
+}
+
+static void
+on_stop(struct ev_loop *loop, ev_async *w, int revents)
+{
+    struct t2s_instance *t = w->data;
+
+    (void)revents;
+    t2s_info("shutting down");
+    t->stopping = 1;
+    t2s_tcp_close_all(t);
+    t2s_tcp_flush(t);
+    t2s_udp_shutdown(t);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+on_stats(struct ev_loop *loop, ev_async *w, int revents)
+{
+    struct t2s_instance *t = w->data;
+
+    (void)loop;
+    (void)revents;
+    T2S_STAT_SET(&t->stats, mem_used, t2s_mem_used());
+    T2S_STAT_SET(&t->stats, mem_peak, t2s_mem_peak());
+    t2s_stats_log(&t->stats);
+}
+
+static int
+init_instance(struct t2s_instance *t, char *err, size_t errlen)
+{
+    if (t->cfg.proxy.addr_len == 0 &&
+        t2s_config_resolve_proxy(&t->cfg.proxy, err, errlen) < 0)
+        return -1;
+    t->max_conns = effective_max_conns(t->cfg.max_conns);
+    t2s_mem_set_limit(t->cfg.memory_limit ? (size_t)t->cfg.memory_limit
+                                          : t2s_mem_default_limit());
+    t2s_mem_reset_peak();
+    t->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    t->scratch = t2s_mem_alloc(T2S_SCRATCH_SIZE);
+    t2s_blkpool_init(&t->blkpool, T2S_BLK_CACHE, T2S_BLK_BUDGET);
+    t->tun_buf = t2s_mem_alloc(T2S_TUN_BUF_SIZE);
+    if (t->loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (open_tun(t, err, errlen) < 0 || t2s_stack_init(t, err, errlen) < 0 ||
+        t2s_udp_init(t, err, errlen) < 0)
+        return -1;
+    ev_async_init(&t->stop_async, on_stop);
+    t->stop_async.data = t;
+    ev_async_start(t->loop, &t->stop_async);
+    ev_async_init(&t->stats_async, on_stats);
+    t->stats_async.data = t;
+    ev_async_start(t->loop, &t->stats_async);
+    return 0;
+}
+
+struct t2s_instance *
+t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
+{
+    struct t2s_instance *t;
+
+    if (the_instance != NULL) {
+        snprintf(err, errlen, "only one tun2socks instance per process");
+        return NULL;
+    }
+    t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->cfg = *cfg;
+    t->tun_fd = -1;
+    t2s_log_threshold = cfg->loglevel;
+    the_instance = t;
+    if (init_instance(t, err, errlen) < 0) {
+        t2s_destroy(t);
+        return NULL;
+    }
+    return t;
+}
+
+static const char *
+dns_mode_name(int mode)
+{
+    return mode == T2S_DNS_TCP      ? "tcp"
+           : mode == T2S_DNS_FAKEIP ? "fake-ip"
+                                    : "relay";
+}
+
+int
+t2s_run(struct t2s_instance *t)
+{
+    char proxy[T2S_ENDPOINT_STRLEN];
+    const struct sockaddr_storage *a = &t->cfg.proxy.addr;
+    const char *offload = t->tun_vnet_len > 0 ? ", checksum offload" : "";
+
+    if (a->ss_family == AF_INET6)
+        t2s_fmt_endpoint(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr,
+                         t->cfg.proxy.port, proxy, sizeof(proxy));
+    else
+        t2s_fmt_endpoint(AF_INET, &((const struct sockaddr_in *)a)->sin_addr,
+                         t->cfg.proxy.port, proxy, sizeof(proxy));
+    if (t->cfg.tun_fd >= 0)
+        t2s_info("TUN fd %d%s -> socks5 proxy %s, DNS %s, at most %u TCP "
+                 "connections and %u UDP associations",
+                 t->tun_fd, offload, proxy, dns_mode_name(t->cfg.dns_mode),
+                 t->max_conns, t->max_udp);
+    else
+        t2s_info("TUN %s (MTU %d%s) -> socks5 proxy %s, DNS %s, at most %u "
+                 "TCP connections and %u UDP associations",
+                 t->cfg.tun_name, t->cfg.mtu, offload, proxy,
+                 dns_mode_name(t->cfg.dns_mode), t->max_conns, t->max_udp);
+    ev_run(t->loop, 0);
+    return t->fatal ? -1 : 0;
+}
+
+void
+t2s_stop(struct t2s_instance *t)
+{
+    /* ev_async_send is async-signal-safe and thread-safe */
+    ev_async_send(t->loop, &t->stop_async);
+}
+
+void
+t2s_request_stats_log(struct t2s_instance *t)
+{
+    ev_async_send(t->loop, &t->stats_async);
+}
+
+void
+t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out)
+{
+    t2s_stats_snapshot(&t->stats, out);
+    /* gauges of the process-wide budget, read now */
+    out->mem_used = t2s_mem_used();
+    out->mem_peak = t2s_mem_peak();
+}
+
+void
+t2s_after_fork(struct t2s_instance *t)
+{
+    ev_loop_fork(t->loop);
+}
+
+void
+t2s_clear_secrets(struct t2s_instance *t)
+{
+    explicit_bzero(t->cfg.proxy.user, sizeof(t->cfg.proxy.user));
+    explicit_bzero(t->cfg.proxy.pass, sizeof(t->cfg.proxy.pass));
+    t->cfg.proxy.user_len = t->cfg.proxy.pass_len = 0;
+}
+
+void
+t2s_destroy(struct t2s_instance *t)
+{
+    if (t == NULL)
+        return;
+    if (t->loop != NULL) {
+        t->stopping = 1;
+        t2s_tcp_close_all(t);
+        t2s_tcp_flush(t);
+        t2s_tcp_reap(t);
+        t2s_udp_shutdown(t);
+        ev_async_stop(t->loop, &t->stop_async);
+        ev_async_stop(t->loop, &t->stats_async);
+        t2s_stack_shutdown(t);
+        ev_loop_destroy(t->loop);
+    }
+    if (t->tun_owned && t->tun_fd >= 0)
+        close(t->tun_fd);
+    t2s_mem_free(t->scratch);
+    t2s_blkpool_destroy(&t->blkpool);
+    t2s_mem_free(t->tun_buf);
+    if (the_instance == t) {
+        the_instance = NULL;
+        t2s_mem_set_limit(0);
+    }
+    t2s_clear_secrets(t);
+    free(t);
+}

@@ -1,0 +1,399 @@
+/*
+ * lwIP <-> TUN. Packets are read until EAGAIN (bounded per wakeup); large
+ * ones straight into the pbuf lwIP gets, small ones copied into an
+ * exact-size pbuf. Output pbuf chains are written with one writev. With a
+ * virtio-net header on the TUN the kernel completes our TCP checksums. lwIP
+ * timeouts and the output flush run once per loop iteration from an
+ * ev_prepare watcher.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lwip/init.h"
+#include "lwip/ip.h"
+#include "lwip/ip4_frag.h"
+#include "lwip/ip6_frag.h"
+#include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+
+#include "core/instance.h"
+#include "core/fault.h"
+#include "core/mem.h"
+#include "netif/stack.h"
+#include "tcp/tcp_session.h"
+#include "codec/vnet.h"
+#include "udp/udp_assoc.h"
+
+/* Packets handled per TUN wakeup before other watchers get a turn. */
+#define TUN_READ_BUDGET 256
+/* Packets at least this big go to lwIP in the 64 KiB pbuf they were read
+ * into (no copy); smaller ones are copied so that a segment lwIP holds
+ * (out of order, or waiting for the proxy) does not pin a 64 KiB block. */
+#define TUN_ZEROCOPY_MIN 16384
+/* The largest IP packet, the size of every read. */
+#define TUN_PKT_MAX 0xffff
+/* Pieces of a pbuf chain written in one writev. */
+#define TUN_IOV_MAX 64
+
+#ifdef T2S_FAULT_INJECTION
+/* Test-only (fault.h): the errno the next fault_tun_left writes fail with. */
+static int fault_tun_errno;
+static long fault_tun_left;
+
+void
+t2s_fault_tun_write_fail(int err, long k)
+{
+    __atomic_store_n(&fault_tun_errno, err, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&fault_tun_left, k, __ATOMIC_SEQ_CST);
+}
+
+int
+t2s_fault_tun_write_hit(void)
+{
+    if (__atomic_load_n(&fault_tun_left, __ATOMIC_SEQ_CST) <= 0)
+        return 0;
+    __atomic_sub_fetch(&fault_tun_left, 1, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&fault_tun_errno, __ATOMIC_SEQ_CST);
+}
+
+/* writev(2), or the failure a test asked for. */
+static ssize_t
+tun_writev(int fd, const struct iovec *iov, int n)
+{
+    int err = t2s_fault_tun_write_hit();
+
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return writev(fd, iov, n);
+}
+#else
+#define tun_writev writev
+#endif
+
+static err_t
+tun_write(struct netif *netif, struct pbuf *p)
+{
+    struct t2s_instance *t = netif->state;
+    struct iovec iov[TUN_IOV_MAX];
+    union {
+        struct virtio_net_hdr h;
+        uint8_t bytes[T2S_VNET_HDR_MAX];
+    } hdr;
+    const struct pbuf *q;
+    int n = 0, first;
+    size_t want = p->tot_len;
+    ssize_t w;
+
+    if (t->tun_vnet_len > 0) {
+        memset(&hdr, 0, sizeof(hdr));
+        if (t2s_vnet_tcp_csum(p->payload, p->len, p->tot_len, &hdr.h) < 0) {
+            T2S_STAT_INC(&t->stats, tun_tx_dropped);
+            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                            "TUN write: unexpected TCP segment layout");
+            return ERR_OK;
+        }
+        iov[n].iov_base = &hdr;
+        iov[n].iov_len = (size_t)t->tun_vnet_len;
+        want += iov[n++].iov_len;
+    }
+    first = n;
+    for (q = p; q != NULL && n < TUN_IOV_MAX; q = q->next) {
+        iov[n].iov_base = q->payload;
+        iov[n].iov_len = q->len;
+        n++;
+    }
+    if (q != NULL) {
+        /* A segment built from many small writes: flatten it (the read
+         * buffer is free while lwIP processes input). Writing a prefix
+         * would lose the segment on every retransmission alike. */
+        n = first + 1;
+        iov[first].iov_base = t->tun_buf;
+        iov[first].iov_len = pbuf_copy_partial(p, t->tun_buf, p->tot_len, 0);
+    }
+    w = tun_writev(t->tun_fd, iov, n);
+    if (w < 0 || (size_t)w != want) {
+        /* Dropped: TCP retransmits. An error here would leave the segment
+         * stuck in lwIP, so report success. */
+        T2S_STAT_INC(&t->stats, tun_tx_dropped);
+        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+                        "TUN write of %u bytes failed: %s", p->tot_len,
+                        w < 0 ? strerror(errno) : "short write");
+        return ERR_OK;
+    }
+    T2S_STAT_INC(&t->stats, tun_tx_packets);
+    return ERR_OK;
+}
+
+static err_t
+netif_output4(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
+{
+    (void)dst;
+    return tun_write(netif, p);
+}
+
+static err_t
+netif_output6(struct netif *netif, struct pbuf *p, const ip6_addr_t *dst)
+{
+    (void)dst;
+    return tun_write(netif, p);
+}
+
+static err_t
+netif_init_cb(struct netif *netif)
+{
+    struct t2s_instance *t = netif->state;
+
+    netif->name[0] = 't';
+    netif->name[1] = 'n';
+    netif->output = netif_output4;
+    netif->output_ip6 = netif_output6;
+    netif->mtu = (u16_t)t->cfg.mtu;
+    netif->flags = NETIF_FLAG_ACCEPT_ANY;
+    return ERR_OK;
+}
+
+/* The pbuf the next packet is read into: a whole one, kept across reads
+ * until a large packet takes it; NULL when memory is short. */
+static struct pbuf *
+rx_pbuf(struct t2s_instance *t)
+{
+    if (t->rx_spare == NULL)
+        t->rx_spare = pbuf_alloc(PBUF_RAW, TUN_PKT_MAX, PBUF_RAM);
+    return t->rx_spare;
+}
+
+/*
+ * Whether a packet could make lwIP keep memory: anything but an
+ * unfragmented TCP segment without payload (ACK, SYN, FIN, RST). Over the
+ * memory budget only those get in: they are what returns memory (an ACK
+ * frees what the app acknowledges, a RST a whole connection).
+ */
+static int
+carries_data(const uint8_t *p, size_t n)
+{
+    size_t ip_len, hdr, doff;
+
+    if (n >= 20 && (p[0] >> 4) == 4) {
+        hdr = (size_t)(p[0] & 0x0f) * 4;
+        ip_len = (size_t)p[2] << 8 | p[3];
+        /* fragments (MF or an offset) go to reassembly */
+        if (p[9] != 6 || ((p[6] & 0x3f) | p[7]) != 0)
+            return 1;
+    } else if (n >= 40 && (p[0] >> 4) == 6) {
+        hdr = 40;
+        ip_len = 40 + ((size_t)p[4] << 8 | p[5]);
+        if (p[6] != 6) /* extension headers: not worth parsing here */
+            return 1;
+    } else {
+        return 1;
+    }
+    if (hdr < 20 || ip_len > n || ip_len < hdr + 20)
+        return 1;
+    doff = (size_t)(p[hdr + 12] >> 4) * 4;
+    return doff < 20 || ip_len != hdr + doff;
+}
+
+/* One packet from the TUN: 1 with *out set (NULL for a packet dropped), 0
+ * when the queue is empty, -1 when the TUN is gone. */
+static int
+read_packet(struct t2s_instance *t, struct pbuf **out)
+{
+    struct pbuf *big = rx_pbuf(t), *p;
+    uint8_t *dst = big != NULL ? big->payload : t->tun_buf + T2S_VNET_HDR_MAX;
+    /* The virtio-net header only says the checksum is partial, and lwIP
+     * checks none (CHECKSUM_CHECK_* are off): read and ignore it. */
+    struct iovec iov[2] = {{t->tun_buf, (size_t)t->tun_vnet_len},
+                           {dst, TUN_PKT_MAX}};
+    ssize_t n = readv(t->tun_fd, iov, 2);
+
+    *out = NULL;
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return 0;
+        t2s_err("TUN read failed: %s",
+                n == 0 ? "end of file" : strerror(errno));
+        return -1;
+    }
+    T2S_STAT_INC(&t->stats, tun_rx_packets);
+    n -= t->tun_vnet_len;
+    if (n <= 0)
+        return 1;
+    if (t2s_mem_over() && carries_data(dst, (size_t)n)) {
+        T2S_STAT_INC(&t->stats, mem_shed);
+        return 1;
+    }
+    if (big != NULL && n >= TUN_ZEROCOPY_MIN) {
+        pbuf_realloc(big, (u16_t)n);
+        t->rx_spare = NULL;
+        *out = big;
+        return 1;
+    }
+    p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+    if (p == NULL) {
+        T2S_STAT_INC(&t->stats, err_resource);
+        return 1;
+    }
+    memcpy(p->payload, dst, (size_t)n);
+    *out = p;
+    return 1;
+}
+
+static void
+on_tun_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct t2s_instance *t = w->data;
+    struct pbuf *p;
+    int rc;
+
+    (void)revents;
+    for (int i = 0; i < TUN_READ_BUDGET; i++) {
+        rc = read_packet(t, &p);
+        if (rc < 0) {
+            t->fatal = 1;
+            ev_break(loop, EVBREAK_ALL);
+        }
+        if (rc <= 0)
+            return;
+        if (p != NULL && t->netif.input(p, &t->netif) != ERR_OK)
+            pbuf_free(p);
+    }
+}
+
+static void
+on_lwip_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    /* the work happens in on_prepare, which runs before the next block */
+}
+
+static void
+on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    struct t2s_instance *t = w->data;
+    u32_t sleep_ms;
+
+    (void)revents;
+    sys_check_timeouts();
+    t2s_tcp_flush(t);
+    t2s_tcp_reap(t);
+    t2s_udp_assoc_reap(t);
+    sleep_ms = sys_timeouts_sleeptime();
+    ev_timer_stop(loop, &t->lwip_timer);
+    if (sleep_ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
+        ev_timer_set(&t->lwip_timer, sleep_ms / 1000.0, 0.);
+        ev_timer_start(loop, &t->lwip_timer);
+    }
+}
+
+static int lwip_initialised;
+
+static int
+add_netif(struct t2s_instance *t)
+{
+    ip4_addr_t addr, mask, gw;
+    ip6_addr_t addr6;
+
+    /* lwIP needs some IPv4 address to route; it never shows on the wire
+     * unless an app connects to it, and then it is proxied like any. */
+    IP4_ADDR(&addr, 198, 18, 255, 254);
+    IP4_ADDR(&mask, 255, 255, 255, 255);
+    ip4_addr_set_zero(&gw);
+    if (netif_add(&t->netif, &addr, &mask, &gw, t, netif_init_cb, ip_input) ==
+        NULL)
+        return -1;
+    IP6_ADDR(&addr6, PP_HTONL(0xfd00ffffUL), 0, 0, PP_HTONL(0xfffeUL));
+    netif_ip6_addr_set(&t->netif, 0, &addr6);
+    netif_ip6_addr_set_state(&t->netif, 0, IP6_ADDR_PREFERRED);
+    /* With a virtio-net header the kernel completes TCP checksums
+     * (t2s_vnet_tcp_csum()); lwIP still sums everything else. */
+    if (t->tun_vnet_len > 0)
+        NETIF_SET_CHECKSUM_CTRL(&t->netif, NETIF_CHECKSUM_ENABLE_ALL &
+                                               ~NETIF_CHECKSUM_GEN_TCP);
+    netif_set_default(&t->netif);
+    netif_set_link_up(&t->netif);
+    netif_set_up(&t->netif);
+    return 0;
+}
+
+static int
+add_listener(struct t2s_instance *t)
+{
+    struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
+    struct tcp_pcb *lpcb;
+
+    if (pcb == NULL || tcp_bind(pcb, IP_ANY_TYPE, 1) != ERR_OK) {
+        if (pcb != NULL)
+            tcp_close(pcb);
+        return -1;
+    }
+    lpcb = tcp_listen(pcb);
+    if (lpcb == NULL) {
+        tcp_close(pcb);
+        return -1;
+    }
+    /* Port 0 makes the listener a wildcard (our lwIP patch). */
+    lpcb->local_port = 0;
+    tcp_arg(lpcb, t);
+    tcp_accept(lpcb, t2s_tcp_on_accept);
+    t->listener = lpcb;
+    return 0;
+}
+
+int
+t2s_stack_init(struct t2s_instance *t, char *err, size_t errlen)
+{
+    if (!lwip_initialised) {
+        lwip_init();
+        lwip_initialised = 1;
+    }
+    if (add_netif(t) < 0 || add_listener(t) < 0) {
+        snprintf(err, errlen, "cannot set up the lwIP stack");
+        t2s_stack_shutdown(t);
+        return -1;
+    }
+    ev_io_init(&t->tun_watcher, on_tun_readable, t->tun_fd, EV_READ);
+    t->tun_watcher.data = t;
+    ev_io_start(t->loop, &t->tun_watcher);
+    ev_init(&t->lwip_timer, on_lwip_timer);
+    ev_prepare_init(&t->prepare, on_prepare);
+    t->prepare.data = t;
+    ev_prepare_start(t->loop, &t->prepare);
+    return 0;
+}
+
+void
+t2s_stack_shutdown(struct t2s_instance *t)
+{
+    ev_io_stop(t->loop, &t->tun_watcher);
+    ev_timer_stop(t->loop, &t->lwip_timer);
+    ev_prepare_stop(t->loop, &t->prepare);
+    if (t->listener != NULL) {
+        tcp_arg(t->listener, NULL);
+        tcp_accept(t->listener, NULL);
+        tcp_close(t->listener);
+        t->listener = NULL;
+    }
+    /* Sessions are closed and their pcbs detached; what lwIP still holds
+     * (closing handshakes, TIME_WAIT) goes now. */
+    while (tcp_active_pcbs != NULL)
+        tcp_abort(tcp_active_pcbs);
+    while (tcp_tw_pcbs != NULL)
+        tcp_abort(tcp_tw_pcbs);
+    if (t->rx_spare != NULL) {
+        pbuf_free(t->rx_spare);
+        t->rx_spare = NULL;
+    }
+    if (t->netif.state == t) {
+        netif_remove(&t->netif);
+        t->netif.state = NULL;
+    }
+}

@@ -1,0 +1,90 @@
+/* Original destination <-> SOCKS address, fake-ip aware. */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "dns/fakeip.h"
+#include "upstream/target.h"
+
+long
+t2s_target_from_ip(struct t2s_instance *t, const ip_addr_t *ip, uint16_t port,
+                   struct t2s_s5_addr *a)
+{
+    const uint8_t *bytes;
+    int family;
+    long entry;
+
+    memset(a, 0, sizeof(*a));
+    a->port = port;
+    if (IP_IS_V6(ip)) {
+        family = AF_INET6;
+        bytes = (const uint8_t *)ip_2_ip6(ip)->addr;
+        a->atyp = T2S_S5_ATYP_IPV6;
+        memcpy(a->u.v6, bytes, 16);
+    } else {
+        family = AF_INET;
+        bytes = (const uint8_t *)&ip_2_ip4(ip)->addr;
+        a->atyp = T2S_S5_ATYP_IPV4;
+        memcpy(a->u.v4, bytes, 4);
+    }
+    if (t->fakeip == NULL || !t2s_fakeip_contains(t->fakeip, family, bytes))
+        return -1;
+    t2s_fakeip_tick(t->fakeip, t2s_fakeip_clock());
+    entry = t2s_fakeip_lookup_addr(t->fakeip, family, bytes);
+    if (entry < 0) {
+        return -2;
+    } else {
+        size_t n;
+        const char *name = t2s_fakeip_name(t->fakeip, entry, &n);
+
+        a->atyp = T2S_S5_ATYP_DOMAIN;
+        a->name_len = (uint8_t)n;
+        memcpy(a->u.name, name, n);
+    }
+    return entry;
+}
+
+int
+t2s_target_to_ip(struct t2s_instance *t, const struct t2s_s5_addr *a, int v6,
+                 ip_addr_t *ip)
+{
+    uint8_t b4[4], b6[16];
+    long entry;
+
+    switch (a->atyp) {
+    case T2S_S5_ATYP_IPV4:
+        if (v6)
+            return -1;
+        IP_ADDR4(ip, a->u.v4[0], a->u.v4[1], a->u.v4[2], a->u.v4[3]);
+        return 0;
+    case T2S_S5_ATYP_IPV6:
+        if (!v6)
+            return -1;
+        ip_addr_set_zero_ip6(ip);
+        memcpy(ip_2_ip6(ip)->addr, a->u.v6, 16);
+        return 0;
+    default:
+        if (t->fakeip == NULL || (v6 && t->cfg.fake_prefix6 == 0))
+            return -1;
+        {
+            char name[256];
+
+            memcpy(name, a->u.name, a->name_len);
+            name[a->name_len] = '\0';
+            for (size_t i = 0; i < a->name_len; i++)
+                if (name[i] >= 'A' && name[i] <= 'Z')
+                    name[i] = (char)(name[i] - 'A' + 'a');
+            t2s_fakeip_tick(t->fakeip, t2s_fakeip_clock());
+            entry = t2s_fakeip_lookup_name(t->fakeip, name, a->name_len, b4,
+                                           v6 ? b6 : NULL);
+        }
+        if (entry < 0)
+            return -1;
+        if (v6) {
+            ip_addr_set_zero_ip6(ip);
+            memcpy(ip_2_ip6(ip)->addr, b6, 16);
+        } else {
+            IP_ADDR4(ip, b4[0], b4[1], b4[2], b4[3]);
+        }
+        return 0;
+    }
+}

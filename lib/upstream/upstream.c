@@ -1,0 +1,300 @@
+/* SOCKS5 handshake over a non-blocking socket, driven by its owner's I/O. */
+#include <errno.h>
+#include <ev.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "upstream/upstream.h"
+
+int
+t2s_upstream_policy(int fd, uint32_t fwmark, const char *iface)
+{
+    if (fwmark != 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
+        return -1;
+    if (iface != NULL && iface[0] != '\0' &&
+        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface,
+                   (socklen_t)strlen(iface)) < 0)
+        return -1;
+    return 0;
+}
+
+int
+t2s_upstream_socket(const struct t2s_proxy *proxy, uint32_t fwmark,
+                    const char *iface)
+{
+    int one = 1, e;
+    int fd = socket(proxy->addr.ss_family,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    /* Small requests must not wait for Nagle. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (t2s_upstream_policy(fd, fwmark, iface) < 0)
+        goto fail;
+    if (connect(fd, (const struct sockaddr *)&proxy->addr, proxy->addr_len) <
+            0 &&
+        errno != EINPROGRESS)
+        goto fail;
+    return fd;
+fail:
+    e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
+static void
+queue(struct t2s_upstream *up, size_t n)
+{
+    up->out_len = (uint16_t)(up->out_len + n);
+}
+
+static void
+queue_request(struct t2s_upstream *up)
+{
+    queue(up, t2s_s5_encode_request(up->out + up->out_len,
+                                    sizeof(up->out) - up->out_len, up->cmd,
+                                    &up->dst));
+    up->request_sent = 1;
+}
+
+static void
+queue_auth(struct t2s_upstream *up)
+{
+    const struct t2s_proxy *p = up->proxy;
+
+    queue(up, t2s_s5_encode_auth(up->out + up->out_len,
+                                 sizeof(up->out) - up->out_len, p->user,
+                                 p->user_len, p->pass, p->pass_len));
+}
+
+void
+t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
+                  uint8_t cmd, const struct t2s_s5_addr *dst, int pipeline,
+                  int *want)
+{
+    int userpass = proxy->user_len > 0;
+
+    memset(up, 0, offsetof(struct t2s_upstream, out));
+    up->proxy = proxy;
+    up->dst = *dst;
+    up->cmd = cmd;
+    up->pipeline = (uint8_t)(pipeline != 0);
+    up->state = T2S_UP_CONNECTING;
+    queue(up, t2s_s5_encode_greeting(up->out, sizeof(up->out), userpass));
+    /* Without credentials the method is known in advance. */
+    if (up->pipeline && !userpass)
+        queue_request(up);
+    *want = EV_WRITE;
+}
+
+static int
+fail(struct t2s_upstream *up, int kind, int err)
+{
+    /* unsent bytes may hold the RFC 1929 password */
+    explicit_bzero(up->out, sizeof(up->out));
+    up->out_len = up->out_off = 0;
+    up->fail_kind = (uint8_t)kind;
+    if (kind == T2S_UP_FAIL_CONNECT || kind == T2S_UP_FAIL_IO)
+        up->sys_errno = err;
+    else
+        up->s5_status = (uint8_t)(-err);
+    return T2S_UP_FAIL;
+}
+
+static void
+consume(struct t2s_upstream *up, size_t n)
+{
+    memmove(up->in, up->in + n, up->in_len - n);
+    up->in_len = (uint16_t)(up->in_len - n);
+}
+
+/* One message from in[]: T2S_UP_AGAIN to keep parsing or wait, DONE, FAIL;
+ * *progress is set when a message was consumed. */
+static int
+parse_one(struct t2s_upstream *up, int *progress)
+{
+    size_t used = 0;
+    uint8_t method;
+    int rc;
+
+    *progress = 0;
+    switch (up->state) {
+    case T2S_UP_METHOD:
+        rc = t2s_s5_decode_method(up->in, up->in_len, &method, &used);
+        if (rc != T2S_S5_OK)
+            break;
+        if (method == T2S_S5_METHOD_USERPASS && up->proxy->user_len > 0) {
+            queue_auth(up);
+            up->state = T2S_UP_AUTH;
+            if (up->pipeline && !up->request_sent)
+                queue_request(up);
+        } else if (method == T2S_S5_METHOD_NOAUTH) {
+            up->state = T2S_UP_REPLY;
+            if (!up->request_sent)
+                queue_request(up);
+        } else {
+            return fail(up, T2S_UP_FAIL_AUTH, T2S_S5_EMETHOD);
+        }
+        break;
+    case T2S_UP_AUTH:
+        rc = t2s_s5_decode_auth(up->in, up->in_len, &used);
+        if (rc != T2S_S5_OK)
+            break;
+        up->state = T2S_UP_REPLY;
+        if (!up->request_sent)
+            queue_request(up);
+        break;
+    default:
+        rc = t2s_s5_decode_reply(up->in, up->in_len, &up->rep, &up->bnd, &used);
+        if (rc == T2S_S5_OK) {
+            consume(up, used);
+            return T2S_UP_DONE;
+        }
+        break;
+    }
+    if (rc == T2S_S5_NEED_MORE)
+        return T2S_UP_AGAIN;
+    if (rc != T2S_S5_OK) {
+        if (rc == T2S_S5_EREPLY)
+            return fail(up, T2S_UP_FAIL_REPLY, rc);
+        if (rc == T2S_S5_ENOMETHOD || rc == T2S_S5_EAUTH)
+            return fail(up, T2S_UP_FAIL_AUTH, rc);
+        return fail(up, T2S_UP_FAIL_PROTO, rc);
+    }
+    consume(up, used);
+    *progress = 1;
+    return T2S_UP_AGAIN;
+}
+
+static int
+flush_out(struct t2s_upstream *up, int fd, int *want)
+{
+    while (up->out_off < up->out_len) {
+        ssize_t n = send(fd, up->out + up->out_off,
+                         (size_t)(up->out_len - up->out_off), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                *want = EV_WRITE;
+                return T2S_UP_AGAIN;
+            }
+            return fail(up, T2S_UP_FAIL_IO, errno);
+        }
+        /* sent bytes are the kernel's now; ours may hold the password */
+        explicit_bzero(up->out + up->out_off, (size_t)n);
+        up->out_off = (uint16_t)(up->out_off + n);
+    }
+    up->out_off = up->out_len = 0;
+    *want = EV_READ;
+    return T2S_UP_DONE;
+}
+
+static int
+read_in(struct t2s_upstream *up, int fd)
+{
+    ssize_t n;
+
+    /* Bytes the server sends right after its reply (a server-speaks-first
+     * protocol) may arrive here too; the owner relays what is left in in[]
+     * after T2S_UP_DONE. */
+    n = recv(fd, up->in + up->in_len, sizeof(up->in) - up->in_len, 0);
+    if (n > 0) {
+        up->in_len = (uint16_t)(up->in_len + n);
+        return T2S_UP_DONE;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return T2S_UP_AGAIN;
+    if (n == 0)
+        return fail(up, T2S_UP_FAIL_PROTO, T2S_S5_EMALFORMED);
+    return fail(up, T2S_UP_FAIL_IO, errno);
+}
+
+int
+t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
+{
+    int rc, progress;
+
+    if (up->state == T2S_UP_CONNECTING) {
+        /* Writable: connected, or the connect failed. No getsockopt(
+         * SO_ERROR): the first send() reports a failure just as well. */
+        rc = flush_out(up, fd, want);
+        if (rc == T2S_UP_FAIL)
+            up->fail_kind = T2S_UP_FAIL_CONNECT;
+        if (rc != T2S_UP_DONE)
+            return rc;
+        up->state = T2S_UP_METHOD;
+    }
+    for (;;) {
+        rc = flush_out(up, fd, want);
+        if (rc != T2S_UP_DONE)
+            return rc;
+        /* What is already read comes first. A message that queued an
+         * answer (credentials, the request) stops the parse until that
+         * answer is sent: a proxy that replies before it was asked (its
+         * method choice and reply in one read) must not get the app's
+         * bytes where it expects the request. */
+        do {
+            rc = parse_one(up, &progress);
+        } while (rc == T2S_UP_AGAIN && progress && up->out_len == 0);
+        if (rc != T2S_UP_AGAIN)
+            return rc;
+        if (progress)
+            continue;
+        rc = read_in(up, fd);
+        if (rc != T2S_UP_DONE)
+            return rc;
+    }
+}
+
+void
+t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
+{
+    switch (up->fail_kind) {
+    case T2S_UP_FAIL_CONNECT:
+        snprintf(buf, len, "cannot connect to proxy %s port %u: %s",
+                 up->proxy->host, up->proxy->port, strerror(up->sys_errno));
+        break;
+    case T2S_UP_FAIL_AUTH:
+        if (up->s5_status == (uint8_t)(-T2S_S5_EAUTH))
+            snprintf(buf, len,
+                     "proxy rejected username/password authentication");
+        else
+            snprintf(buf, len, "proxy authentication failed: %s%s",
+                     t2s_s5_status_str(-(int)up->s5_status),
+                     up->proxy->user_len > 0
+                         ? ""
+                         : " (the proxy may require credentials)");
+        break;
+    case T2S_UP_FAIL_REPLY:
+        snprintf(buf, len, "connection refused by upstream: %s",
+                 t2s_s5_rep_str(up->rep));
+        break;
+    case T2S_UP_FAIL_PROTO:
+        snprintf(buf, len, "proxy protocol error: %s",
+                 up->in_len == 0 &&
+                         up->s5_status == (uint8_t)(-T2S_S5_EMALFORMED)
+                     ? "connection closed during the handshake"
+                     : t2s_s5_status_str(-(int)up->s5_status));
+        break;
+    default:
+        snprintf(buf, len, "proxy connection failed: %s",
+                 strerror(up->sys_errno));
+        break;
+    }
+}
+
+void
+t2s_upstream_free(struct t2s_upstream *up)
+{
+    if (up == NULL)
+        return;
+    explicit_bzero(up->out, sizeof(up->out));
+    t2s_mem_free(up);
+}

@@ -1,0 +1,90 @@
+/*
+ * Upstream SOCKS5 handshake driver: a non-blocking TCP connect to the proxy
+ * followed by greeting, optional username/password and one request
+ * (CONNECT or UDP ASSOCIATE). Owns no watcher: its owner calls
+ * t2s_upstream_io() whenever the socket is ready in the direction last
+ * asked for in *want, until it returns DONE or FAIL. The struct is freed by
+ * the owner once the handshake is over. Bytes of out are zeroed as they are
+ * sent and on FAIL, so the RFC 1929 password does not outlive its send;
+ * only a handshake abandoned while the kernel refused them (EAGAIN) still
+ * holds them.
+ */
+#ifndef T2S_UPSTREAM_H
+#define T2S_UPSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "codec/socks5.h"
+
+enum t2s_up_result {
+    T2S_UP_AGAIN = 0, /* wait for *want, call again */
+    T2S_UP_DONE = 1,  /* request granted; bnd holds BND.ADDR/PORT */
+    T2S_UP_FAIL = -1, /* see fail_kind and t2s_upstream_describe() */
+};
+
+enum t2s_up_fail {
+    T2S_UP_FAIL_CONNECT = 1, /* TCP connect to the proxy failed */
+    T2S_UP_FAIL_AUTH,        /* no acceptable method / credentials refused */
+    T2S_UP_FAIL_REPLY,       /* REP != 0 */
+    T2S_UP_FAIL_PROTO,       /* malformed reply, unexpected EOF */
+    T2S_UP_FAIL_IO,          /* socket error after connect */
+};
+
+enum t2s_up_state {
+    T2S_UP_CONNECTING,
+    T2S_UP_METHOD,
+    T2S_UP_AUTH,
+    T2S_UP_REPLY,
+};
+
+struct t2s_upstream {
+    const struct t2s_proxy *proxy; /* borrowed; outlives the handshake */
+    struct t2s_s5_addr dst;        /* request target */
+    uint8_t cmd;                   /* T2S_S5_CMD_* */
+    uint8_t state;                 /* enum t2s_up_state */
+    uint8_t pipeline;              /* send request without waiting */
+    uint8_t request_sent;          /* request already queued in out */
+    uint8_t rep;                   /* REP byte when fail_kind is REPLY */
+    uint8_t fail_kind;             /* enum t2s_up_fail */
+    uint8_t s5_status;             /* -T2S_S5_* of a codec failure */
+    int sys_errno;                 /* errno of a CONNECT/IO failure */
+    uint16_t out_len;              /* bytes queued in out */
+    uint16_t out_off;              /* bytes of out already sent */
+    uint16_t in_len;               /* bytes received in in */
+    uint8_t out[T2S_S5_GREETING_MAX + T2S_S5_AUTH_MAX + T2S_S5_REQUEST_MAX];
+    uint8_t in[T2S_S5_REPLY_MAX];
+    struct t2s_s5_addr bnd; /* BND.ADDR of the final reply */
+};
+
+/*
+ * Creates the non-blocking proxy socket and starts connect(). fwmark and
+ * iface (may be 0/"") mark or bind it for policy routing. Returns the fd or
+ * -1 with errno set.
+ */
+int t2s_upstream_socket(const struct t2s_proxy *proxy, uint32_t fwmark,
+                        const char *iface);
+
+/* SO_MARK / SO_BINDTODEVICE on any socket to the proxy (0/"" skip). */
+int t2s_upstream_policy(int fd, uint32_t fwmark, const char *iface);
+
+/* Prepares a handshake for (cmd, dst); *want is EV_WRITE. */
+void t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
+                       uint8_t cmd, const struct t2s_s5_addr *dst, int pipeline,
+                       int *want);
+
+/* Advances the handshake on fd; sets *want to EV_READ or EV_WRITE. */
+int t2s_upstream_io(struct t2s_upstream *up, int fd, int *want);
+
+/* Frees an upstream allocated with t2s_mem_alloc(), clearing any
+ * handshake bytes (the RFC 1929 password) it may still hold. NULL is a
+ * no-op. */
+void t2s_upstream_free(struct t2s_upstream *up);
+
+/* One line describing a failure, e.g. "connection refused by upstream:
+ * host unreachable". Never contains credentials. */
+void t2s_upstream_describe(const struct t2s_upstream *up, char *buf,
+                           size_t len);
+
+#endif
