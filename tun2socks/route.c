@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "route.h"
 
-#define DEFAULT_SCRIPT "/usr/local/libexec/tun2socks/tun2socks-route"
+#define DEFAULT_SCRIPT T2S_ROUTE_SCRIPT /* CMakeLists.txt: installed */
 #define DEFAULT_FWMARK 0x7331u
 /* tun2socks-route's --persist-dir default */
 #define DEFAULT_PERSIST_DIR "/var/lib/tun2socks-route"
