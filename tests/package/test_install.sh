@@ -47,6 +47,9 @@ expected=(
     "$p/share/doc/tun2socks/examples/tun2socks.conf"
     "$p/share/doc/tun2socks/examples/tun2socks.env"
 )
+if [ -f "$build/include/t2s_version.h" ]; then
+    expected+=("$p/include/t2s_version.h")
+fi
 if [ -d "$src/scripts/route" ]; then
     for m in "$src"/scripts/route/*.sh; do
         expected+=("$p/libexec/tun2socks/route/$(basename "$m")")
