@@ -167,8 +167,8 @@ vtimers_fire(void)
             ev_timer *w = vtimers[i].w;
 
             vtimers[i] = vtimers[--nvtimers];
-            __real_ev_timer_stop(fz.t->loop, w);
-            ev_feed_event(fz.t->loop, w, EV_TIMER);
+            __real_ev_timer_stop(fz.t->ctx.loop, w);
+            ev_feed_event(fz.t->ctx.loop, w, EV_TIMER);
         } else {
             i++;
         }
@@ -372,7 +372,7 @@ fz_pump(void)
     for (int i = 0; i < FZ_PUMP_MAX && quiet < 2; i++) {
         size_t moved = 0;
 
-        ev_run(fz.t->loop, EVRUN_NOWAIT);
+        ev_run(fz.t->ctx.loop, EVRUN_NOWAIT);
         for (unsigned k = 0; k < fz.nconns; k++)
             moved += service(&fz.conns[k]);
         moved += tun_drain();
