@@ -12,7 +12,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "config/config.h"
+#include "opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -78,7 +80,7 @@ check_roundtrip(const struct t2s_proxy *p)
                           p->host, (unsigned)p->port);
     check(n < sizeof(buf));
     memset(&q, 0, sizeof(q));
-    if (t2s_config_parse_proxy_url(buf, &q, err, sizeof(err)) != 0)
+    if (t2s_proxy_url_parse(buf, &q, err, sizeof(err)) != 0)
         abort();
     check(strcmp(p->host, q.host) == 0 && p->port == q.port);
     check(p->user_len == q.user_len &&
@@ -96,7 +98,7 @@ fuzz_url(const char *s)
 
     memset(&p, 0, sizeof(p));
     err[0] = '\0';
-    if (t2s_config_parse_proxy_url(s, &p, err, sizeof(err)) == 0)
+    if (t2s_proxy_url_parse(s, &p, err, sizeof(err)) == 0)
         check_roundtrip(&p);
     else
         check_err(err);
@@ -129,6 +131,7 @@ static void
 fuzz_args(char *s)
 {
     struct t2s_config c;
+    struct t2s_opts o;
     char argv0[] = "tun2socks";
     char *argv[MAX_ARGS + 1], err[512];
     int argc = 0, rc;
@@ -146,15 +149,16 @@ fuzz_args(char *s)
     }
     argv[argc] = NULL;
     t2s_config_init(&c);
+    t2s_opts_init(&o);
     err[0] = '\0';
-    rc = t2s_config_from_args(&c, argc, argv, err, sizeof(err));
-    check(rc == T2S_CONFIG_OK || rc == T2S_CONFIG_HELP ||
-          rc == T2S_CONFIG_VERSION || rc == T2S_CONFIG_ERR);
-    if (rc == T2S_CONFIG_ERR) {
+    rc = t2s_args_parse(&c, &o, argc, argv, err, sizeof(err));
+    check(rc == T2S_ARGS_OK || rc == T2S_ARGS_HELP || rc == T2S_ARGS_VERSION ||
+          rc == T2S_ARGS_ERR);
+    if (rc == T2S_ARGS_ERR) {
         check_err(err);
         return;
     }
-    if (rc == T2S_CONFIG_OK) {
+    if (rc == T2S_ARGS_OK) {
         check((c.tun_name[0] != '\0') != (c.tun_fd >= 0));
         check(c.proxy_given && c.proxy.port != 0);
         check(c.mtu >= 576 && c.mtu <= 65535);
