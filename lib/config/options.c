@@ -196,39 +196,35 @@ t2s_options_put(char *out, size_t outlen, const char *fmt, ...)
 
 /* ---- getters: the value as the setter reads it back ------------------- */
 
-#define GET_FN(name)                                                           \
-    static int name(const struct t2s_config *c, unsigned i, char *out,         \
-                    size_t outlen)
-
-GET_FN(get_tun)
+T2S_OPTIONS_GETTER(get_tun)
 {
     return i == 0 && t2s_options_put(out, outlen, "%s", c->tun_name);
 }
 
-GET_FN(get_tun_fd)
+T2S_OPTIONS_GETTER(get_tun_fd)
 {
     if (c->tun_fd < 0)
         return i == 0 && t2s_options_put(out, outlen, "%s", "");
     return i == 0 && t2s_options_put(out, outlen, "%d", c->tun_fd);
 }
 
-GET_FN(get_tun_ipv4)
+T2S_OPTIONS_GETTER(get_tun_ipv4)
 {
     return i == 0 && t2s_options_put(out, outlen, "%s", c->tun_ipv4);
 }
 
-GET_FN(get_tun_ipv6)
+T2S_OPTIONS_GETTER(get_tun_ipv6)
 {
     return i == 0 && t2s_options_put(out, outlen, "%s", c->tun_ipv6);
 }
 
-GET_FN(get_mtu)
+T2S_OPTIONS_GETTER(get_mtu)
 {
     return i == 0 && t2s_options_put(out, outlen, "%d", c->mtu);
 }
 
 /* Never the credentials: --print-config says only whether there are. */
-GET_FN(get_proxy)
+T2S_OPTIONS_GETTER(get_proxy)
 {
     if (i != 0)
         return 0;
@@ -238,12 +234,12 @@ GET_FN(get_proxy)
     return 1;
 }
 
-GET_FN(get_auth_file)
+T2S_OPTIONS_GETTER(get_auth_file)
 {
     return i == 0 && t2s_options_put(out, outlen, "%s", c->auth_file);
 }
 
-GET_FN(get_loglevel)
+T2S_OPTIONS_GETTER(get_loglevel)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
 
@@ -251,24 +247,24 @@ GET_FN(get_loglevel)
            t2s_options_put(out, outlen, "%s", names[c->loglevel]);
 }
 
-GET_FN(get_connect_timeout)
+T2S_OPTIONS_GETTER(get_connect_timeout)
 {
     return i == 0 &&
            t2s_options_put(out, outlen, "%u", c->connect_timeout_ms / 1000u);
 }
 
-GET_FN(get_idle_timeout)
+T2S_OPTIONS_GETTER(get_idle_timeout)
 {
     return i == 0 &&
            t2s_options_put(out, outlen, "%u", c->idle_timeout_ms / 1000u);
 }
 
-GET_FN(get_max_conns)
+T2S_OPTIONS_GETTER(get_max_conns)
 {
     return i == 0 && t2s_options_put(out, outlen, "%u", c->max_conns);
 }
 
-GET_FN(get_memory_limit)
+T2S_OPTIONS_GETTER(get_memory_limit)
 {
     if (i != 0)
         return 0;
@@ -278,17 +274,17 @@ GET_FN(get_memory_limit)
     return 1;
 }
 
-GET_FN(get_fwmark)
+T2S_OPTIONS_GETTER(get_fwmark)
 {
     return i == 0 && t2s_options_put(out, outlen, "%#x", (unsigned)c->fwmark);
 }
 
-GET_FN(get_interface)
+T2S_OPTIONS_GETTER(get_interface)
 {
     return i == 0 && t2s_options_put(out, outlen, "%s", c->bind_iface);
 }
 
-GET_FN(get_pipeline)
+T2S_OPTIONS_GETTER(get_pipeline)
 {
     return i == 0 &&
            t2s_options_put(out, outlen, "%s", c->socks_pipeline ? "yes" : "no");
@@ -296,52 +292,44 @@ GET_FN(get_pipeline)
 
 /* ---- the table -------------------------------------------------------- */
 
-#define RESET(f)                                                               \
-    offsetof(struct t2s_config, f), sizeof(((struct t2s_config *)0)->f)
-#define RESET_TO(first, last)                                                  \
-    offsetof(struct t2s_config, first),                                        \
-        offsetof(struct t2s_config, last) +                                    \
-            sizeof(((struct t2s_config *)0)->last) -                           \
-            offsetof(struct t2s_config, first)
-#define REQUIRED 0, 0
-
 static const struct t2s_option options[] = {
     {"tun", "NAME", "create or attach to TUN device NAME", set_tun, get_tun,
-     RESET(tun_name)},
+     T2S_OPTIONS_RESET(tun_name, tun_name)},
     {"tun-fd", "FD",
      "use an already open TUN descriptor (VPN service) instead of --tun",
-     set_tun_fd, get_tun_fd, RESET(tun_fd)},
+     set_tun_fd, get_tun_fd, T2S_OPTIONS_RESET(tun_fd, tun_fd)},
     {"tun-ipv4", "ADDR/LEN", "assign this IPv4 address to --tun", set_tun_ipv4,
-     get_tun_ipv4, RESET(tun_ipv4)},
+     get_tun_ipv4, T2S_OPTIONS_RESET(tun_ipv4, tun_ipv4)},
     {"tun-ipv6", "ADDR/LEN", "assign this IPv6 address to --tun", set_tun_ipv6,
-     get_tun_ipv6, RESET(tun_ipv6)},
-    {"mtu", "N", "TUN MTU", set_mtu, get_mtu, REQUIRED},
+     get_tun_ipv6, T2S_OPTIONS_RESET(tun_ipv6, tun_ipv6)},
+    {"mtu", "N", "TUN MTU", set_mtu, get_mtu, T2S_OPTIONS_REQUIRED},
     {"proxy", "URL", "socks5://[user[:pass]@]host:port (IPv6 in [])", set_proxy,
-     get_proxy, RESET_TO(proxy, proxy_given)},
+     get_proxy, T2S_OPTIONS_RESET(proxy, proxy_given)},
     {"proxy-auth-file", "FILE", "read proxy credentials 'user:pass' from FILE",
-     set_auth_file, get_auth_file, RESET(auth_file)},
+     set_auth_file, get_auth_file, T2S_OPTIONS_RESET(auth_file, auth_file)},
     {"connect-timeout", "SEC", "proxy connect + handshake timeout",
-     set_connect_timeout, get_connect_timeout, REQUIRED},
+     set_connect_timeout, get_connect_timeout, T2S_OPTIONS_REQUIRED},
     {"idle-timeout", "SEC",
      "close idle TCP sessions, 0 = never; by default as long as the "
      "kernel's conntrack keeps an idle TCP flow",
-     set_idle_timeout, get_idle_timeout, REQUIRED},
+     set_idle_timeout, get_idle_timeout, T2S_OPTIONS_REQUIRED},
     {"max-conns", "N", "maximum TCP sessions, 0 = from the descriptor limit",
-     set_max_conns, get_max_conns, REQUIRED},
+     set_max_conns, get_max_conns, T2S_OPTIONS_REQUIRED},
     {"memory-limit", "SIZE",
      "memory budget for queues, sessions and lwIP, e.g. 256M (default: an "
      "eighth of RAM or of the cgroup's limit, 32M to 1G); new work is "
      "refused and data shed above it",
-     set_memory_limit, get_memory_limit, RESET(memory_limit)},
+     set_memory_limit, get_memory_limit,
+     T2S_OPTIONS_RESET(memory_limit, memory_limit)},
     {"fwmark", "MARK", "SO_MARK for sockets to the proxy, 0 = none", set_fwmark,
-     get_fwmark, REQUIRED},
+     get_fwmark, T2S_OPTIONS_REQUIRED},
     {"interface", "IF", "bind sockets to the proxy to interface IF",
-     set_interface, get_interface, RESET(bind_iface)},
+     set_interface, get_interface, T2S_OPTIONS_RESET(bind_iface, bind_iface)},
     {"socks-pipeline", NULL,
      "send greeting, auth and CONNECT without waiting (proxy must support it)",
-     set_pipeline, get_pipeline, REQUIRED},
+     set_pipeline, get_pipeline, T2S_OPTIONS_REQUIRED},
     {"loglevel", "LEVEL", "error, warn, info or debug", set_loglevel,
-     get_loglevel, REQUIRED},
+     get_loglevel, T2S_OPTIONS_REQUIRED},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -30,6 +30,21 @@ struct t2s_option {
     size_t reset_len; /* defaults; 0: the option needs a value */
 };
 
+/* A getter's definition: static int name(c, i, out, outlen). */
+#define T2S_OPTIONS_GETTER(name)                                               \
+    static int name(const struct t2s_config *c, unsigned i, char *out,         \
+                    size_t outlen)
+
+/* reset_off, reset_len of an option: the fields first..last. */
+#define T2S_OPTIONS_RESET(first, last)                                         \
+    offsetof(struct t2s_config, first),                                        \
+        offsetof(struct t2s_config, last) +                                    \
+            sizeof(((struct t2s_config *)0)->last) -                           \
+            offsetof(struct t2s_config, first)
+
+/* reset_off, reset_len of an option that needs a value. */
+#define T2S_OPTIONS_REQUIRED 0, 0
+
 /* The option named by name[0..n), or NULL. */
 const struct t2s_option *t2s_options_find(const char *name, size_t n);
 

@@ -144,20 +144,16 @@ set_max_udp(struct t2s_config *c, const char *v, char *err, size_t errlen)
 
 /* ---- getters: the value as the setter reads it back ------------------- */
 
-#define GET_FN(name)                                                           \
-    static int name(const struct t2s_config *c, unsigned i, char *out,         \
-                    size_t outlen)
-
 static const char *const dns_modes[] = {"relay", "tcp", "fake-ip"};
 
-GET_FN(get_dns)
+T2S_OPTIONS_GETTER(get_dns)
 {
     return i == 0 && c->dns_mode >= 0 && c->dns_mode <= 2 &&
            t2s_options_put(out, outlen, "%s", dns_modes[c->dns_mode]);
 }
 
 /* Two values: the IPv4 and the IPv6 form (--dns-addr once per family). */
-GET_FN(get_dns_addr)
+T2S_OPTIONS_GETTER(get_dns_addr)
 {
     if (i > 1)
         return 0;
@@ -166,7 +162,7 @@ GET_FN(get_dns_addr)
     return inet_ntop(AF_INET6, c->dns_addr6, out, (socklen_t)outlen) != NULL;
 }
 
-GET_FN(get_dns_resolver)
+T2S_OPTIONS_GETTER(get_dns_resolver)
 {
     char a[INET6_ADDRSTRLEN];
 
@@ -180,7 +176,7 @@ GET_FN(get_dns_resolver)
                            a, (unsigned)c->resolver_port);
 }
 
-GET_FN(get_fake_pool4)
+T2S_OPTIONS_GETTER(get_fake_pool4)
 {
     char a[INET_ADDRSTRLEN];
 
@@ -188,7 +184,7 @@ GET_FN(get_fake_pool4)
            t2s_options_put(out, outlen, "%s/%u", a, c->fake_prefix4);
 }
 
-GET_FN(get_fake_pool6)
+T2S_OPTIONS_GETTER(get_fake_pool6)
 {
     char a[INET6_ADDRSTRLEN];
 
@@ -200,56 +196,49 @@ GET_FN(get_fake_pool6)
            t2s_options_put(out, outlen, "%s/%u", a, c->fake_prefix6);
 }
 
-GET_FN(get_udp_timeout)
+T2S_OPTIONS_GETTER(get_udp_timeout)
 {
     return i == 0 &&
            t2s_options_put(out, outlen, "%u", c->udp_timeout_ms / 1000u);
 }
 
-GET_FN(get_dns_timeout)
+T2S_OPTIONS_GETTER(get_dns_timeout)
 {
     return i == 0 &&
            t2s_options_put(out, outlen, "%u", c->dns_timeout_ms / 1000u);
 }
 
-GET_FN(get_max_udp)
+T2S_OPTIONS_GETTER(get_max_udp)
 {
     return i == 0 && t2s_options_put(out, outlen, "%u", c->max_udp);
 }
 
 /* ---- the table -------------------------------------------------------- */
 
-#define RESET_TO(first, last)                                                  \
-    offsetof(struct t2s_config, first),                                        \
-        offsetof(struct t2s_config, last) +                                    \
-            sizeof(((struct t2s_config *)0)->last) -                           \
-            offsetof(struct t2s_config, first)
-#define REQUIRED 0, 0
-
 const struct t2s_option t2s_options_dns[] = {
     {"udp-timeout", "SEC",
      "end UDP associations idle this long once replied; unreplied ones "
      "after at most 30",
-     set_udp_timeout, get_udp_timeout, REQUIRED},
+     set_udp_timeout, get_udp_timeout, T2S_OPTIONS_REQUIRED},
     {"max-udp", "N", "maximum UDP associations, 0 = a quarter of --max-conns",
-     set_max_udp, get_max_udp, REQUIRED},
+     set_max_udp, get_max_udp, T2S_OPTIONS_REQUIRED},
     {"dns", "MODE",
      "relay: DNS is plain UDP; tcp: DNS over TCP via CONNECT; or fake-ip",
-     set_dns, get_dns, REQUIRED},
+     set_dns, get_dns, T2S_OPTIONS_REQUIRED},
     {"dns-addr", "ADDR",
      "fake-ip: the DNS server address apps use, once per family", set_dns_addr,
-     get_dns_addr, REQUIRED},
+     get_dns_addr, T2S_OPTIONS_REQUIRED},
     {"dns-resolver", "ADDR[:PORT]",
      "tcp/fake-ip: resolver reached through the proxy (default: the "
      "query's own destination; fake-ip: none)",
      set_dns_resolver, get_dns_resolver,
-     RESET_TO(resolver_family, resolver_port)},
+     T2S_OPTIONS_RESET(resolver_family, resolver_port)},
     {"dns-timeout", "SEC", "idle timeout of DNS (port 53) flows and queries",
-     set_dns_timeout, get_dns_timeout, REQUIRED},
+     set_dns_timeout, get_dns_timeout, T2S_OPTIONS_REQUIRED},
     {"fake-ip-pool", "NET/LEN", "fake-ip IPv4 pool", set_fake_pool4,
-     get_fake_pool4, REQUIRED},
+     get_fake_pool4, T2S_OPTIONS_REQUIRED},
     {"fake-ip-pool6", "NET/LEN", "fake-ip IPv6 pool, none disables",
-     set_fake_pool6, get_fake_pool6, REQUIRED},
+     set_fake_pool6, get_fake_pool6, T2S_OPTIONS_REQUIRED},
 };
 
 const size_t t2s_options_dns_count =
