@@ -18,7 +18,9 @@
 #include "args.h"
 #include "config/config.h"
 #include "opts.h"
+#include "config/options.h"
 #include "route_trust.h"
+#include "usage.h"
 #include "config_test.h"
 
 /*
@@ -377,6 +379,81 @@ test_user_option(void **state)
         -1);
 }
 
+/* --help lists every option of both tables, and each library option's
+ * default as t2s_config_init() sets it. */
+static void
+test_usage_lists_options_and_defaults(void **state)
+{
+    struct t2s_config d;
+    const struct t2s_option *o;
+    const struct t2s_opts_entry *e;
+    char *text = NULL, want[160], v[128];
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+
+    (void)state;
+    assert_non_null(f);
+    t2s_usage_print(f, "tun2socks");
+    fclose(f);
+    t2s_config_init(&d);
+    for (size_t i = 0; (o = t2s_options_at(i)) != NULL; i++) {
+        const char *line;
+
+        snprintf(want, sizeof(want), "  --%s%s%s ", o->name,
+                 o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
+        line = strstr(text, want);
+        if (line == NULL)
+            fail_msg("--help does not list --%s", o->name);
+        if (o->arg == NULL || !o->get(&d, 0, v, sizeof(v)) || v[0] == '\0')
+            continue;
+        snprintf(want, sizeof(want), "(default %s", v);
+        if (strstr(line, want) == NULL ||
+            strstr(line, want) > strchr(line, '\n'))
+            fail_msg("--help: --%s does not say %s)", o->name, want);
+    }
+    for (size_t i = 0; (e = t2s_opts_at(i)) != NULL; i++) {
+        snprintf(want, sizeof(want), "  --%s", e->name);
+        if (strstr(text, want) == NULL)
+            fail_msg("--help does not list --%s", e->name);
+    }
+    free(text);
+}
+
+/* The program's keys in a config file: --print-config and --config are
+ * command line only. */
+static void
+test_program_keys_in_file(void **state)
+{
+    struct t2s_config c;
+    char *path;
+
+    (void)state;
+    unsetenv("TUN2SOCKS_PROXY");
+    unsetenv("TUN2SOCKS_PROXY_AUTH");
+    path = write_temp("tun = t0\nproxy = socks5://h:1\nuser = daemon\n"
+                      "route = yes\nroute-script = /opt/r\n");
+    assert_int_equal(args(&c, "--config", path, NULL), T2S_ARGS_OK);
+    assert_string_equal(prog.user, "daemon");
+    assert_int_equal(prog.route, 1);
+    assert_int_equal(prog.route_script_from_file, 1);
+    unlink(path);
+    path = write_temp("tun = t0\nprint-config = yes\n");
+    assert_int_equal(args(&c, "--config", path, NULL), T2S_ARGS_ERR);
+    assert_non_null(strstr(err, ":2: unknown option 'print-config'"));
+    unlink(path);
+    path = write_temp("config = /etc/other.conf\n");
+    assert_int_equal(args(&c, "--config", path, NULL), T2S_ARGS_ERR);
+    assert_non_null(strstr(err, ":1: nested config not allowed"));
+    unlink(path);
+    /* the library alone does not know them */
+    t2s_config_init(&c);
+    assert_int_equal(t2s_config_set(&c, "route", "yes", err, sizeof(err)), -1);
+    assert_int_equal(t2s_config_set(&c, "user", "daemon", err, sizeof(err)),
+                     -1);
+    assert_int_equal(
+        t2s_config_set(&c, "print-config", "yes", err, sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -386,6 +463,8 @@ main(void)
         cmocka_unit_test(test_contract_gaps),
         cmocka_unit_test(test_route_script_trust),
         cmocka_unit_test(test_user_option),
+        cmocka_unit_test(test_usage_lists_options_and_defaults),
+        cmocka_unit_test(test_program_keys_in_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
