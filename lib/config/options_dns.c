@@ -217,8 +217,8 @@ T2S_OPTIONS_GETTER(get_max_udp)
 
 const struct t2s_option t2s_options_dns[] = {
     {"udp-timeout", "SEC",
-     "end UDP associations idle this long once replied; unreplied ones "
-     "after at most 30",
+     "end UDP associations idle this long once replied (unreplied ones "
+     "sooner, as the kernel's conntrack)",
      set_udp_timeout, get_udp_timeout, T2S_OPTIONS_REQUIRED},
     {"max-udp", "N", "maximum UDP associations, 0 = a quarter of --max-conns",
      set_max_udp, get_max_udp, T2S_OPTIONS_REQUIRED},
