@@ -393,6 +393,37 @@ test_idle_default(void **state)
         t2s_config_set(&c, "idle-timeout", "2592001", err, sizeof(err)), -1);
 }
 
+/* The embedding API's allocation: defaults, and free takes NULL. */
+static void
+test_new_free_get(void **state)
+{
+    struct t2s_config *c = t2s_config_new();
+    char v[64];
+
+    (void)state;
+    assert_non_null(c);
+    assert_int_equal(c->mtu, 65535);
+    assert_int_equal(c->tun_fd, -1);
+    assert_int_equal(t2s_config_set(c, "proxy", "socks5://u:" SECRET "@h:1",
+                                    err, sizeof(err)),
+                     0);
+    assert_int_equal(t2s_config_get(c, "proxy", 0, v, sizeof(v)), 1);
+    assert_string_equal(v, "socks5://h:1");
+    assert_int_equal(t2s_config_get(c, "proxy", 1, v, sizeof(v)), 0);
+    assert_int_equal(t2s_config_get(c, "dns-addr", 1, v, sizeof(v)), 1);
+    assert_string_equal(v, "fd00:18::2");
+    assert_int_equal(t2s_config_get(c, "dns-addr", 2, v, sizeof(v)), 0);
+    assert_int_equal(t2s_config_get(c, "bogus", 0, v, sizeof(v)), 0);
+    assert_int_equal(t2s_config_get(c, "tun", 0, v, sizeof(v)), 1);
+    assert_string_equal(v, "");
+    assert_int_equal(t2s_config_reset(c, "proxy", err, sizeof(err)), 0);
+    assert_int_equal(c->proxy_given, 0);
+    assert_int_equal(c->proxy.pass_len, 0);
+    assert_int_equal(t2s_config_reset(c, "mtu", err, sizeof(err)), -1);
+    t2s_config_free(c);
+    t2s_config_free(NULL);
+}
+
 int
 main(void)
 {
@@ -403,6 +434,7 @@ main(void)
         cmocka_unit_test(test_errors_fit_small_buffers),
         cmocka_unit_test(test_load_file_more),
         cmocka_unit_test(test_idle_default),
+        cmocka_unit_test(test_new_free_get),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
