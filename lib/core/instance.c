@@ -97,7 +97,7 @@ static int
 init_instance(struct t2s_instance *t, char *err, size_t errlen)
 {
     if (t->cfg.proxy.addr_len == 0 &&
-        t2s_config_resolve_proxy(&t->cfg.proxy, err, errlen) < 0)
+        t2s_proxy_addr_resolve(&t->cfg.proxy, err, errlen) < 0)
         return -1;
     t->max_conns = effective_max_conns(t->cfg.max_conns);
     t2s_mem_set_limit(t->cfg.memory_limit ? (size_t)t->cfg.memory_limit

@@ -511,11 +511,10 @@ fz_begin(const struct fz_opts *o, fz_packet_fn on_packet)
     cfg.socks_pipeline = o->pipeline;
     cfg.max_conns = o->max_conns;
     cfg.max_udp = o->max_udp;
-    if (t2s_config_parse_proxy_url(o->auth
-                                       ? "socks5://user:secret@127.0.0.1:1080"
-                                       : "socks5://127.0.0.1:1080",
-                                   &cfg.proxy, err, sizeof(err)) != 0 ||
-        t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) != 0) {
+    if (t2s_proxy_url_parse(o->auth ? "socks5://user:secret@127.0.0.1:1080"
+                                    : "socks5://127.0.0.1:1080",
+                            &cfg.proxy, err, sizeof(err)) != 0 ||
+        t2s_proxy_addr_resolve(&cfg.proxy, err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz harness: proxy: %s\n", err);
         abort();
     }
