@@ -82,6 +82,11 @@ bin=$prefix/sbin/tun2socks
 route=$prefix/libexec/tun2socks/tun2socks-route
 [ -x "$dest$bin" ] || fail "$bin is not executable"
 [ -x "$dest$route" ] || fail "$route is not executable"
+# the route modules are sourced, not run (lintian: executable-not-elf-or-script)
+if [ -d "$dest$prefix/libexec/tun2socks/route" ]; then
+    find "$dest$prefix/libexec/tun2socks/route" -type f -perm /111 | grep . &&
+        fail "executable route modules (above): they are sourced, mode 0644"
+fi
 unit=$dest$unitdir/tun2socks.service
 grep -qx "ExecStart=$bin --config /etc/tun2socks/tun2socks.conf" "$unit" ||
     fail "the unit does not start $bin: $(grep ExecStart= "$unit")"
