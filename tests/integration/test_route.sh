@@ -28,6 +28,10 @@
 # TUN or the recorded state is inconsistent; --no-start (tun2socks already
 # running) works. DNS: up --dns points MACH's resolv.conf at the TUN side;
 # dig through tun2socks is checked when the binary has DNS forwarding.
+# up --config with a proxy password holding '#', '=' and a space keeps
+# the proxy tun2socks reads direct (the script reads the file through
+# tun2socks --print-config); under tun2socks --route the script never
+# runs tun2socks.
 #
 # ip netns exec bind-mounts /etc/netns/MACH/resolv.conf over
 # /etc/resolv.conf, so the script edits that copy; the host's
