@@ -29,20 +29,21 @@ find_bin() {
     [ -x "$BIN" ] || usage_error "not executable: $BIN"
 }
 
-# Runs tun2socks ARGS... --print-config (never with a proxy URL from the
-# environment: what is printed is what the arguments say) and fills the
-# associative array NAME: key -> value, values of a repeated key joined
-# by newlines. A line is split at its first '=' and trimmed, as tun2socks
-# reads its config file.
-config_print() { # NAME ARGS...
+# Runs tun2socks ARGS... --print-config, with PROXY (if any) as its
+# TUN2SOCKS_PROXY, and fills the associative array NAME: key -> value,
+# values of a repeated key joined by newlines. As tun2socks reads its config file: a line that starts
+# with '#' is a comment, any other is split at its first '=' and trimmed.
+config_print() { # NAME PROXY ARGS...
     local -n into=$1
-    local out line key val
-    shift
+    local proxy=$2 out line key val
+    shift 2
     find_bin
-    out=$(env -u TUN2SOCKS_PROXY "$BIN" "$@" --print-config </dev/null) ||
+    out=$(env -u TUN2SOCKS_PROXY ${proxy:+TUN2SOCKS_PROXY="$proxy"} \
+        "$BIN" "$@" --print-config </dev/null) ||
         usage_error "'$BIN $* --print-config' failed (its message is above)"
     while IFS= read -r line; do
-        [[ $line == *=* ]] || continue
+        line=${line#"${line%%[![:space:]]*}"}
+        [[ $line == *=* && $line != '#'* ]] || continue
         key=${line%%=*}
         val=${line#*=}
         key=${key//[[:space:]]/}
@@ -56,11 +57,27 @@ config_print() { # NAME ARGS...
     done <<<"$out"
 }
 
-# The value the config file gives KEY: empty when it leaves the default.
+# The value the config file gives KEY: empty when it leaves the default
+# (tun2socks prints an unset fwmark as 0: no mark).
 cfg_file() { # KEY
     local v=${CFG_FILE[$1]:-}
     [ "$CFG_FILE_READ" -eq 1 ] && [ -n "$v" ] && [ "$v" != "${CFG_DEF[$1]:-}" ] || return 0
+    [ "$1" != fwmark ] || [ "$v" != 0 ] || return 0
     printf '%s\n' "$v"
+}
+
+# tun2socks prints its settings only for a command line it would start
+# with, which names a proxy; the defaults do not depend on which. Without
+# a URL (--no-start --proxy-addr ADDR), one for the proxy's address.
+defaults_proxy() {
+    local a=${PROXY_ADDRS[0]:-}
+    if [ -n "$PROXY_URL" ]; then
+        printf '%s\n' "$PROXY_URL"
+    elif is_ipv6 "$a"; then
+        printf 'socks5://[%s]:1080\n' "$a"
+    elif [ -n "$a" ]; then
+        printf 'socks5://%s:1080\n' "$a"
+    fi
 }
 
 # host:port of a proxy URL, without scheme, credentials or path.
@@ -71,17 +88,24 @@ url_hostport() {
 }
 
 # --config FILE: the TUN and the proxy (flags and environment win for the
-# TUN; for the proxy the file wins, as in tun2socks).
+# TUN; for the proxy the file wins, as in tun2socks: it prints the URL of
+# --proxy or TUN2SOCKS_PROXY only when the file has none).
 config_from_file() {
     local p
     [ -n "$CONFIG" ] || return 0
     [ -r "$CONFIG" ] || usage_error "cannot read --config $CONFIG"
-    config_print CFG_FILE --config "$CONFIG"
+    if [ -n "$TUN" ]; then
+        config_print CFG_FILE "$PROXY_URL" --config "$CONFIG" --tun "$TUN"
+    else
+        config_print CFG_FILE "$PROXY_URL" --config "$CONFIG"
+    fi
     CFG_FILE_READ=1
     [ -n "$TUN" ] || TUN=${CFG_FILE[tun]:-}
     p=${CFG_FILE[proxy]:-}
     [ -n "$p" ] || return 0
-    if [ "$PROXY_FROM" = flag ] && [ "$(url_hostport "$PROXY_URL")" != "$(url_hostport "$p")" ]; then
+    [ -z "$PROXY_URL" ] || [ "$(url_hostport "$PROXY_URL")" != "$(url_hostport "$p")" ] ||
+        return 0
+    if [ "$PROXY_FROM" = flag ]; then
         usage_error "--proxy differs from 'proxy' in $CONFIG (tun2socks would use the file's)"
     fi
     PROXY_URL=$p
@@ -91,11 +115,10 @@ config_from_file() {
 # Each setting not given as a flag: the config file's, else tun2socks
 # --route's default. tun2socks is not asked when nothing is missing.
 config_fill() {
-    local v
     if [ "$CFG_FILE_READ" -eq 1 ] || [ -z "$FWMARK" ] ||
         { [ "$NO_START" -eq 0 ] && { [ -z "$TUN4" ] || [ -z "$TUN6" ]; }; } ||
-        { [ -n "$DNS_MODE$(cfg_file dns)" ] && [ ${#DNS_ADDRS[@]} -eq 0 ]; }; then
-        config_print CFG_DEF --route --tun "$TUN"
+        { [ -n "$DNS_MODE" ] && [ ${#DNS_ADDRS[@]} -eq 0 ]; }; then
+        config_print CFG_DEF "$(defaults_proxy)" --route --tun "$TUN"
     fi
     [ -n "$TUN4" ] || TUN4=$(cfg_file tun-ipv4)
     [ -n "$TUN6" ] || TUN6=$(cfg_file tun-ipv6)

@@ -5,10 +5,11 @@
 #
 # Depends on common.sh, detect.sh, dns.sh, rules.sh, state.sh. Reads the
 # globals of args.sh; sets PROXY_ADDRS, PROXY_HOST, DNS_RESOLVER, SSH_LIST,
-# KEEP, SETTINGS.
+# KEEP, SETTINGS, UP_DONE.
 # shellcheck disable=SC2034,SC2154  # globals shared with the other modules
 
 ROLLBACK_ARMED=0
+UP_DONE=0
 SSH_LIST=()
 KEEP=()
 SETTINGS=""
@@ -75,8 +76,8 @@ up_prepare() {
     SETTINGS=$(settings_text)
 }
 
-# A recorded state of this TUN: returns 0 when there is nothing more to do
-# (already up, or re-attached), 1 when up goes on; dies when refused.
+# A recorded state of this TUN: sets UP_DONE when there is nothing more
+# to do (already up, or re-attached); dies when refused.
 up_existing() {
     local problems_now=() a
     if [ -d "$STATE" ]; then
@@ -88,6 +89,7 @@ up_existing() {
             mapfile -t problems_now < <(problems)
             if [ ${#problems_now[@]} -gt 0 ] && [ "$REPLACE" -eq 1 ] && reattach_state; then
                 msg "$TUN: up again, on the new tun2socks (the kill switch stayed in place)"
+                UP_DONE=1
                 return 0
             elif [ ${#problems_now[@]} -gt 0 ] && [ "$REPLACE" -eq 1 ]; then
                 replace_state "${problems_now[0]}"
@@ -97,6 +99,7 @@ up_existing() {
                 die "run '$PROG down --tun $TUN' to clean up, then up again"
             else
                 msg "$TUN is already up; nothing changed"
+                UP_DONE=1
                 return 0
             fi
         fi
@@ -107,7 +110,6 @@ up_existing() {
         dns_restore_stale || die "cannot restore $RESOLV from $PERSIST"
         RESOLV=$a
     fi
-    return 1
 }
 
 # Would up collide with something that is not ours? Dies if so.

@@ -205,7 +205,7 @@ if ! "$T2S_BIN" --help 2>&1 | grep -q -- --print-config; then
 #!/usr/bin/env bash
 set -euo pipefail
 case " $* " in *" --print-config "*) ;; *) exec "@REAL@" "$@" ;; esac
-declare -A v=([tun]= [tun-ipv4]= [tun-ipv6]= [mtu]=65535 [fwmark]= [dns]=relay [dns-resolver]=)
+declare -A v=([tun]= [tun-ipv4]= [tun-ipv6]= [mtu]=65535 [fwmark]=0 [dns]=relay [dns-resolver]=)
 dns4=198.18.0.2 dns6=fd00:18::2 route=0 url=${TUN2SOCKS_PROXY:-}
 trim() { local x=$1; x=${x#"${x%%[![:space:]]*}"}; printf '%s' "${x%"${x##*[![:space:]]}"}"; }
 set_opt() {
@@ -232,7 +232,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 if [ "$route" -eq 1 ]; then
-    v[fwmark]=${v[fwmark]:-0x7331}
+    [ "${v[fwmark]}" != 0 ] || v[fwmark]=0x7331
     if [ -z "${v[tun-ipv4]}${v[tun-ipv6]}" ]; then
         v[tun-ipv4]=198.18.0.1/30
         v[tun-ipv6]=fd00:18::1/64
@@ -243,7 +243,7 @@ u=${url#*://}
 if [[ $u == *@* ]]; then auth=yes; u=${u##*@}; fi
 for k in tun tun-ipv4 tun-ipv6 mtu fwmark dns dns-resolver; do echo "$k = ${v[$k]}"; done
 echo "proxy = ${url:+socks5://$u}"
-echo "proxy-auth = $auth"
+echo "# proxy-auth = $auth"
 echo "dns-addr = $dns4"
 echo "dns-addr = $dns6"
 EOS
