@@ -10,10 +10,15 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "config/config.h"
+#include "print_config.h"
 #include "privsep.h"
 #include "route.h"
+#include "route_trust.h"
+#include "scrub.h"
 #include "t2s.h"
+#include "usage.h"
 
 #define EXIT_USAGE 2
 
@@ -68,24 +73,26 @@ tune_malloc(void)
 
 /* Parses argv and the environment, then removes the secrets from both. */
 static int
-parse_config(struct t2s_config *cfg, int argc, char **argv)
+parse_config(struct t2s_config *cfg, struct t2s_opts *opts, int argc,
+             char **argv)
 {
     char err[512];
     int rc;
 
     t2s_config_init(cfg);
-    rc = t2s_config_from_args(cfg, argc, argv, err, sizeof(err));
-    t2s_config_scrub_argv(argc, argv);
-    t2s_config_scrub_environment();
-    if (rc == T2S_CONFIG_HELP) {
-        t2s_config_usage(stdout, argv[0]);
+    t2s_opts_init(opts);
+    rc = t2s_args_parse(cfg, opts, argc, argv, err, sizeof(err));
+    t2s_scrub_argv(argc, argv);
+    t2s_scrub_environment();
+    if (rc == T2S_ARGS_HELP) {
+        t2s_usage_print(stdout, argv[0]);
         return 0;
     }
-    if (rc == T2S_CONFIG_VERSION) {
+    if (rc == T2S_ARGS_VERSION) {
         printf("tun2socks %s\n", T2S_VERSION);
         return 0;
     }
-    if (rc != T2S_CONFIG_OK) {
+    if (rc != T2S_ARGS_OK) {
         explicit_bzero(cfg->proxy.pass, sizeof(cfg->proxy.pass));
         fprintf(stderr, "tun2socks: %s (see --help)\n", err);
         return EXIT_USAGE;
@@ -125,7 +132,8 @@ run_worker(const struct t2s_privsep *priv, pid_t parent)
  * it ends, however it ends.
  */
 static int
-run_separated(const struct t2s_config *cfg, const struct t2s_privsep *priv)
+run_separated(const struct t2s_config *cfg, const struct t2s_opts *opts,
+              const struct t2s_privsep *priv)
 {
     sigset_t all, old;
     pid_t parent = getpid(), pid;
@@ -142,34 +150,70 @@ run_separated(const struct t2s_config *cfg, const struct t2s_privsep *priv)
     if (pid < 0) {
         sigprocmask(SIG_SETMASK, &old, NULL);
         fprintf(stderr, "tun2socks: fork: %s\n", strerror(errno));
-        t2s_route_down(cfg);
+        t2s_route_down(cfg, opts);
         t2s_destroy(instance);
         return 1;
     }
     t2s_clear_secrets(instance);
     rc = t2s_privsep_wait(pid, &old);
-    t2s_route_down(cfg);
+    t2s_route_down(cfg, opts);
     return rc;
+}
+
+/*
+ * --print-config, after what --route fills in (but nothing run): the
+ * settings on stdout, never the password. Returns the exit code.
+ */
+static int
+print_config(struct t2s_config *cfg, const struct t2s_opts *opts)
+{
+    char err[512];
+    int rc = 0;
+
+    if (opts->route && t2s_route_defaults(cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "tun2socks: %s\n", err);
+        rc = EXIT_USAGE;
+    } else if (t2s_print_config_write(stdout, cfg, opts) < 0) {
+        rc = 1;
+    }
+    explicit_bzero(&cfg->proxy, sizeof(cfg->proxy));
+    return rc;
+}
+
+/* Before the instance: the user to drop to, and what --route needs. */
+static int
+prepare(struct t2s_config *cfg, const struct t2s_opts *opts,
+        struct t2s_privsep *priv, char *err, size_t errlen)
+{
+    if (t2s_privsep_plan(cfg, opts->user, priv, err, errlen) < 0)
+        return -1;
+    if (!opts->route)
+        return 0;
+    /* planned again after --route filled in its --fwmark */
+    return t2s_route_trust_check(opts, err, errlen) < 0 ||
+                   t2s_route_defaults(cfg, err, errlen) < 0 ||
+                   t2s_proxy_addr_resolve(&cfg->proxy, err, errlen) < 0 ||
+                   t2s_privsep_plan(cfg, opts->user, priv, err, errlen) < 0
+               ? -1
+               : 0;
 }
 
 int
 main(int argc, char **argv)
 {
     struct t2s_config cfg;
+    struct t2s_opts opts;
     struct t2s_privsep priv;
     char err[512];
     int rc;
 
     t2s_privsep_protect();
-    rc = parse_config(&cfg, argc, argv);
+    rc = parse_config(&cfg, &opts, argc, argv);
     if (rc >= 0)
         return rc;
-    /* planned again after --route filled in its --fwmark */
-    if (t2s_privsep_plan(&cfg, &priv, err, sizeof(err)) < 0 ||
-        (cfg.route &&
-         (t2s_route_prepare(&cfg, err, sizeof(err)) < 0 ||
-          t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) < 0 ||
-          t2s_privsep_plan(&cfg, &priv, err, sizeof(err)) < 0))) {
+    if (opts.print_config)
+        return print_config(&cfg, &opts);
+    if (prepare(&cfg, &opts, &priv, err, sizeof(err)) < 0) {
         explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
         fprintf(stderr, "tun2socks: %s\n", err);
         return EXIT_USAGE;
@@ -182,13 +226,13 @@ main(int argc, char **argv)
     }
     install_signals();
     tune_malloc();
-    if (cfg.route && t2s_route_up(&cfg, err, sizeof(err)) < 0) {
+    if (opts.route && t2s_route_up(&cfg, &opts, err, sizeof(err)) < 0) {
         fprintf(stderr, "tun2socks: %s\n", err);
-        t2s_route_down(&cfg);
+        t2s_route_down(&cfg, &opts);
         t2s_destroy(instance);
         return 1;
     }
-    if (cfg.route)
-        return run_separated(&cfg, &priv);
+    if (opts.route)
+        return run_separated(&cfg, &opts, &priv);
     return run_worker(&priv, 0);
 }

@@ -13,7 +13,7 @@
 #include "privsep.h"
 
 /* Like dnsmasq: the account meant for daemons that need no files. */
-#define DEFAULT_USER "nobody"
+const char t2s_privsep_default_user[] = "nobody";
 
 void
 t2s_privsep_protect(void)
@@ -39,10 +39,10 @@ lookup_user(const char *name, struct t2s_privsep *p, char *err, size_t errlen)
 }
 
 int
-t2s_privsep_plan(const struct t2s_config *c, struct t2s_privsep *p, char *err,
-                 size_t errlen)
+t2s_privsep_plan(const struct t2s_config *c, const char *user,
+                 struct t2s_privsep *p, char *err, size_t errlen)
 {
-    const char *name = c->user[0] != '\0' ? c->user : DEFAULT_USER;
+    const char *name = user[0] != '\0' ? user : t2s_privsep_default_user;
 
     memset(p, 0, sizeof(*p));
     p->keep_net_admin = c->fwmark != 0;
@@ -51,7 +51,7 @@ t2s_privsep_plan(const struct t2s_config *c, struct t2s_privsep *p, char *err,
     if (geteuid() != 0) {
         /* Not root (e.g. a systemd unit with AmbientCapabilities=): keep
          * the user, drop the capabilities that are not needed. */
-        if (c->user[0] == '\0')
+        if (user[0] == '\0')
             return 0;
         if (lookup_user(name, p, err, errlen) < 0)
             return -1;

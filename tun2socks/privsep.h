@@ -33,12 +33,16 @@ struct t2s_privsep {
 void t2s_privsep_protect(void);
 
 /*
- * Decides from c and the current credentials what t2s_privsep_drop() will
+ * Decides from c, user (--user; "" when not given) and the current
+ * credentials what t2s_privsep_drop() will
  * do; looks the user up now, before any setup. Returns 0, or -1 with one
  * line in err (unknown user, --user without root).
  */
-int t2s_privsep_plan(const struct t2s_config *c, struct t2s_privsep *p,
-                     char *err, size_t errlen);
+int t2s_privsep_plan(const struct t2s_config *c, const char *user,
+                     struct t2s_privsep *p, char *err, size_t errlen);
+
+/* The user without --user when started as root. */
+extern const char t2s_privsep_default_user[];
 
 /*
  * Irreversibly switches to p's user (when change_id), keeps only p's

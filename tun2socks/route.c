@@ -10,26 +10,32 @@
 
 #include "core/log.h"
 #include "route.h"
+#include "route_trust.h"
 
-#define DEFAULT_SCRIPT "/usr/local/libexec/tun2socks/tun2socks-route"
-#define DEFAULT_FWMARK 0x7331u
+const char t2s_route_default_script[] =
+    "/usr/local/libexec/tun2socks/tun2socks-route";
+/* What --route implies when not given (--help and --print-config show
+ * them from here). */
+#define DEFAULT_FWMARK "0x7331"
+#define DEFAULT_TUN_IPV4 "198.18.0.1/30"
+#define DEFAULT_TUN_IPV6 "fd00:18::1/64"
 /* tun2socks-route's --persist-dir default */
 #define DEFAULT_PERSIST_DIR "/var/lib/tun2socks-route"
 #define MAX_ARGS 32
 
 static const char *
-script_path(const struct t2s_config *c)
+script_path(const struct t2s_opts *o)
 {
     const char *env = getenv("TUN2SOCKS_ROUTE_SCRIPT");
 
-    if (c->route_script[0] != '\0')
-        return c->route_script;
-    return env != NULL && *env == '/' ? env : DEFAULT_SCRIPT;
+    if (o->route_script[0] != '\0')
+        return o->route_script;
+    return env != NULL && *env == '/' ? env : t2s_route_default_script;
 }
 
 /* Runs the script with argv[1..]; returns its exit status or -1. */
 static int
-run_script(const struct t2s_config *c, const char **argv)
+run_script(const struct t2s_opts *o, const char **argv)
 {
     /* execv() takes char *const[] but never writes the strings */
     union {
@@ -40,9 +46,9 @@ run_script(const struct t2s_config *c, const char **argv)
     char why[300];
     int status;
 
-    argv[0] = script_path(c);
+    argv[0] = script_path(o);
     /* checked at every run: the file could have changed since start */
-    if (t2s_config_check_route_script(c, why, sizeof(why)) < 0) {
+    if (t2s_route_trust_check(o, why, sizeof(why)) < 0) {
         t2s_err("%s", why);
         return -1;
     }
@@ -111,23 +117,22 @@ system_resolver(const struct t2s_config *c, char *out, size_t outlen)
            resolver_from("/etc/resolv.conf", c, out, outlen);
 }
 
+/* No "down" here for the leftovers of a run that was killed: its kill
+ * switch must keep traffic blocked until our up --replace takes over (the
+ * same settings: it only re-attaches the routes to the new TUN; others:
+ * the script replaces the old state). */
 int
-t2s_route_prepare(struct t2s_config *c, char *err, size_t errlen)
+t2s_route_defaults(struct t2s_config *c, char *err, size_t errlen)
 {
     char resolver[INET6_ADDRSTRLEN + 3], sub[256];
 
-    if (t2s_config_check_route_script(c, err, errlen) < 0)
+    if (c->fwmark == 0 &&
+        t2s_config_set(c, "fwmark", DEFAULT_FWMARK, err, errlen) < 0)
         return -1;
-    /* No down here for the leftovers of a run that was killed: its kill
-     * switch must keep traffic blocked until our up --replace takes over
-     * (the same settings: it only re-attaches the routes to the new TUN;
-     * others: the script replaces the old state). */
-    if (c->fwmark == 0)
-        c->fwmark = DEFAULT_FWMARK;
-    if (c->tun_ipv4[0] == '\0' && c->tun_ipv6[0] == '\0') {
-        strcpy(c->tun_ipv4, "198.18.0.1/30");
-        strcpy(c->tun_ipv6, "fd00:18::1/64");
-    }
+    if (c->tun_ipv4[0] == '\0' && c->tun_ipv6[0] == '\0' &&
+        (t2s_config_set(c, "tun-ipv4", DEFAULT_TUN_IPV4, err, errlen) < 0 ||
+         t2s_config_set(c, "tun-ipv6", DEFAULT_TUN_IPV6, err, errlen) < 0))
+        return -1;
     if (c->dns_mode == T2S_DNS_TCP && c->resolver_family == 0) {
         if (!system_resolver(c, resolver, sizeof(resolver))) {
             snprintf(err, errlen,
@@ -144,17 +149,18 @@ t2s_route_prepare(struct t2s_config *c, char *err, size_t errlen)
 }
 
 void
-t2s_route_down(const struct t2s_config *c)
+t2s_route_down(const struct t2s_config *c, const struct t2s_opts *o)
 {
     const char *argv[] = {NULL, "down", "--tun", c->tun_name, NULL};
 
-    if (run_script(c, argv) != 0)
+    if (run_script(o, argv) != 0)
         t2s_warn("'%s down --tun %s' failed: routing may not be restored",
-                 script_path(c), c->tun_name);
+                 script_path(o), c->tun_name);
 }
 
 int
-t2s_route_up(const struct t2s_config *c, char *err, size_t errlen)
+t2s_route_up(const struct t2s_config *c, const struct t2s_opts *o, char *err,
+             size_t errlen)
 {
     char pid[24], mark[16], proxy[NI_MAXHOST], dns4[INET_ADDRSTRLEN],
         dns6[INET6_ADDRSTRLEN];
@@ -196,9 +202,9 @@ t2s_route_up(const struct t2s_config *c, char *err, size_t errlen)
         argv[n++] = dns6;
     }
     argv[n] = NULL;
-    rc = run_script(c, argv);
+    rc = run_script(o, argv);
     if (rc != 0) {
-        snprintf(err, errlen, "--route: '%s up' failed (%s %d)", script_path(c),
+        snprintf(err, errlen, "--route: '%s up' failed (%s %d)", script_path(o),
                  rc < 0 ? "could not run it," : "exit", rc);
         return -1;
     }

@@ -10,24 +10,30 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "opts.h"
+
+/* The script --route runs without --route-script and
+ * $TUN2SOCKS_ROUTE_SCRIPT. */
+extern const char t2s_route_default_script[];
 
 /*
- * Runs "tun2socks-route down" (clears what a killed run left), then fills
- * what --route implies when not given: fwmark 0x7331, TUN addresses
- * 198.18.0.1/30 and fd00:18::1/64, and for --dns tcp the resolver from
- * /etc/resolv.conf (the script is about to point it at the TUN side).
- * Returns 0, or -1 with one line in err.
+ * Fills what --route implies when not given (the DEFAULT_ values of
+ * route.c): a fwmark, the TUN's IPv4 and IPv6 addresses, and for --dns tcp
+ * the resolver from /etc/resolv.conf (the script is about to point it at the
+ * TUN side). Runs nothing (--print-config uses it too). Returns 0, or -1 with
+ * one line in err.
  */
-int t2s_route_prepare(struct t2s_config *c, char *err, size_t errlen);
+int t2s_route_defaults(struct t2s_config *c, char *err, size_t errlen);
 
 /*
  * "tun2socks-route up --no-start" for this process. c->proxy must be resolved.
  * Returns 0, or -1 with one line in err (the script printed its reason on
  * stderr).
  */
-int t2s_route_up(const struct t2s_config *c, char *err, size_t errlen);
+int t2s_route_up(const struct t2s_config *c, const struct t2s_opts *o,
+                 char *err, size_t errlen);
 
 /* "tun2socks-route down": restores routing and DNS. */
-void t2s_route_down(const struct t2s_config *c);
+void t2s_route_down(const struct t2s_config *c, const struct t2s_opts *o);
 
 #endif

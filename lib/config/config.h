@@ -1,30 +1,23 @@
 /*
- * Configuration: defaults, the proxy URL, a config file, environment and the
- * command line, all into one struct t2s_config. Pure parsing plus one
- * getaddrinfo() in t2s_config_resolve_proxy(); never exits, never logs.
- * Errors are returned as one line of text in err (no trailing newline),
- * never containing a password.
+ * The library's configuration: struct t2s_config, its defaults and the
+ * keys of t2s_config_set() (the option table is options.h). Pure parsing:
+ * never exits, never logs. Errors are returned as one line of text in err
+ * (no trailing newline), never containing a password. The command line,
+ * the environment and the program's own options (--route, --user, ...)
+ * belong to the program (tun2socks/).
  */
 #ifndef T2S_CONFIG_H
 #define T2S_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <sys/socket.h>
+#include <stdio.h> /* not needed here; tcp_session.c, udp_assoc.c rely on it */
+
+#include "config/config_file.h"
+#include "config/proxy_addr.h"
+#include "config/proxy_url.h"
 
 #define T2S_IFNAMSIZ 16
-
-struct t2s_proxy {
-    char host[256];  /* literal IPv4/IPv6 (no brackets) or a host name */
-    uint16_t port;   /* host order, 1..65535 */
-    char user[256];  /* username, user_len bytes, NUL-terminated */
-    size_t user_len; /* 0: no credentials */
-    char pass[256];  /* password, pass_len bytes, NUL-terminated */
-    size_t pass_len;
-    struct sockaddr_storage addr; /* filled by t2s_config_resolve_proxy */
-    socklen_t addr_len;           /* 0 until resolved */
-};
 
 struct t2s_config {
     char tun_name[T2S_IFNAMSIZ];   /* --tun; empty when not given */
@@ -44,12 +37,8 @@ struct t2s_config {
     char bind_iface[T2S_IFNAMSIZ]; /* --interface; empty: none */
     int socks_pipeline;            /* --socks-pipeline: send greeting, auth
                                       and request without waiting (1/0) */
-    char auth_file[512];           /* --proxy-auth-file; empty: none */
-    int route;                     /* --route: tun2socks-route up/down */
-    char route_script[512];        /* --route-script; empty: default */
-    int route_script_from_file;    /* route_script came from a config file:
-                                      run as root only if root owns it */
-    char user[64];                 /* --user; empty: "nobody" when root */
+    char auth_file[512];           /* --proxy-auth-file; empty: none. The
+                                      program reads it (tun2socks/env.h) */
 
     /* UDP and DNS */
     int dns_mode;              /* --dns, enum t2s_dns_mode */
@@ -74,23 +63,15 @@ enum t2s_dns_mode {
     T2S_DNS_FAKEIP = 2, /* queries to --dns-addr answered from a pool */
 };
 
-enum t2s_config_result {
-    T2S_CONFIG_OK = 0,
-    T2S_CONFIG_HELP = 1,    /* --help: caller prints usage, exits 0 */
-    T2S_CONFIG_VERSION = 2, /* --version: caller prints version, exits 0 */
-    T2S_CONFIG_ERR = -1,    /* err holds one line; caller exits 2 */
-};
-
-/* Defaults for every field. */
+/* Defaults for every field: the one place they are written. */
 void t2s_config_init(struct t2s_config *c);
 
-/*
- * socks5://[user[:pass]@]host:port, host an IPv4 literal, [IPv6] or a name.
- * user and pass may be percent-encoded. Only the parsed fields of p change
- * (host, port and, when present in the URL, user/pass).
- */
-int t2s_config_parse_proxy_url(const char *url, struct t2s_proxy *p, char *err,
-                               size_t errlen);
+/* A config with the defaults (calloc + t2s_config_init); NULL if out of
+ * memory. */
+struct t2s_config *t2s_config_new(void);
+
+/* Zeroes the credentials, then frees c. NULL is fine. */
+void t2s_config_free(struct t2s_config *c);
 
 /*
  * Set one option by its long flag name without dashes ("proxy", "mtu", ...),
@@ -100,55 +81,21 @@ int t2s_config_set(struct t2s_config *c, const char *key, const char *value,
                    char *err, size_t errlen);
 
 /*
- * Config file: "key = value" lines, keys as t2s_config_set, '#' comments,
- * blank lines. Unknown keys and malformed lines are errors naming the line.
+ * Writes value number i of key in config-file syntax (t2s_config_set()
+ * reads it back to the same setting; "" for an unset optional value; the
+ * proxy URL without credentials). Returns 1, or 0 when key has no value i
+ * (dns-addr has two, every other key one) or is unknown.
  */
-int t2s_config_load_file(struct t2s_config *c, const char *path, char *err,
-                         size_t errlen);
+int t2s_config_get(const struct t2s_config *c, const char *key, unsigned i,
+                   char *out, size_t outlen);
 
 /*
- * Whole command line: --config FILE is applied first, then every other flag
- * in order (flags override the file). Afterwards the environment
- * (TUN2SOCKS_PROXY when no proxy was given, TUN2SOCKS_PROXY_AUTH=user:pass
- * and --proxy-auth-file when the URL had no credentials) and validation
- * (exactly one of --tun/--tun-fd, a proxy). Returns enum t2s_config_result.
+ * "key =" with an empty value in a config file: an optional key (tun,
+ * tun-fd, tun-ipv4, tun-ipv6, proxy, proxy-auth-file, memory-limit,
+ * interface, dns-resolver) goes back to its default (unset). Returns 0, or
+ * -1 with one line in err when key needs a value.
  */
-int t2s_config_from_args(struct t2s_config *c, int argc, char **argv, char *err,
-                         size_t errlen);
-
-/*
- * Resolve proxy.host into proxy.addr (numeric first, then getaddrinfo).
- * Rejects unspecified, multicast and broadcast addresses. Returns 0 or -1.
- */
-int t2s_config_resolve_proxy(struct t2s_proxy *p, char *err, size_t errlen);
-
-/*
- * Secrets in the process image: overwrites with '*' the password of every
- * proxy URL given to --proxy in argv (the rest stays readable in ps and
- * /proc/PID/cmdline). Call after t2s_config_from_args(): c holds a copy.
- */
-void t2s_config_scrub_argv(int argc, char **argv);
-
-/*
- * Removes TUN2SOCKS_PROXY_AUTH from the environment and zeroes its bytes
- * where they are (the initial environment block is what /proc/PID/environ
- * shows; unsetenv alone leaves it there), and masks the password of a URL
- * in TUN2SOCKS_PROXY the same way. Children inherit neither. Not thread-safe
- * (as setenv); call once, early, after t2s_config_from_args().
- */
-void t2s_config_scrub_environment(void);
-
-/*
- * A route-script taken from a config file runs as root only if the file and
- * every directory above it belong to root and no one else can write to them
- * (a sticky directory such as /tmp counts as safe). Returns 0 when that
- * holds, when the script did not come from a config file, or when not
- * running as root; -1 with one line in err otherwise.
- */
-int t2s_config_check_route_script(const struct t2s_config *c, char *err,
-                                  size_t errlen);
-
-/* Usage text for --help. */
-void t2s_config_usage(FILE *out, const char *argv0);
+int t2s_config_reset(struct t2s_config *c, const char *key, char *err,
+                     size_t errlen);
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/instance.h"
 #include "core/mem.h"
 #include "netif/stack.h"
+#include "session/session.h"
 #include "t2s.h"
 #include "tcp/tcp_session.h"
 #include "tun/tun.h"
@@ -73,7 +74,7 @@ on_stop(struct ev_loop *loop, ev_async *w, int revents)
 
     (void)revents;
     t2s_info("shutting down");
-    t->stopping = 1;
+    t->ctx.stopping = 1;
     t2s_tcp_close_all(t);
     t2s_tcp_flush(t);
     t2s_udp_shutdown(t);
@@ -87,26 +88,26 @@ on_stats(struct ev_loop *loop, ev_async *w, int revents)
 
     (void)loop;
     (void)revents;
-    T2S_STAT_SET(&t->stats, mem_used, t2s_mem_used());
-    T2S_STAT_SET(&t->stats, mem_peak, t2s_mem_peak());
-    t2s_stats_log(&t->stats);
+    T2S_STAT_SET(&t->ctx.stats, mem_used, t2s_mem_used());
+    T2S_STAT_SET(&t->ctx.stats, mem_peak, t2s_mem_peak());
+    t2s_stats_log(&t->ctx.stats);
 }
 
 static int
 init_instance(struct t2s_instance *t, char *err, size_t errlen)
 {
     if (t->cfg.proxy.addr_len == 0 &&
-        t2s_config_resolve_proxy(&t->cfg.proxy, err, errlen) < 0)
+        t2s_proxy_addr_resolve(&t->cfg.proxy, err, errlen) < 0)
         return -1;
     t->max_conns = effective_max_conns(t->cfg.max_conns);
     t2s_mem_set_limit(t->cfg.memory_limit ? (size_t)t->cfg.memory_limit
                                           : t2s_mem_default_limit());
     t2s_mem_reset_peak();
-    t->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    t->ctx.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     t->scratch = t2s_mem_alloc(T2S_SCRATCH_SIZE);
     t2s_blkpool_init(&t->blkpool, T2S_BLK_CACHE, T2S_BLK_BUDGET);
     t->tun_buf = t2s_mem_alloc(T2S_TUN_BUF_SIZE);
-    if (t->loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
+    if (t->ctx.loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -115,10 +116,10 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
         return -1;
     ev_async_init(&t->stop_async, on_stop);
     t->stop_async.data = t;
-    ev_async_start(t->loop, &t->stop_async);
+    ev_async_start(t->ctx.loop, &t->stop_async);
     ev_async_init(&t->stats_async, on_stats);
     t->stats_async.data = t;
-    ev_async_start(t->loop, &t->stats_async);
+    ev_async_start(t->ctx.loop, &t->stats_async);
     return 0;
 }
 
@@ -138,6 +139,8 @@ t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
     }
     t->cfg = *cfg;
     t->tun_fd = -1;
+    t->ctx.cfg = &t->cfg;
+    t2s_list_init(&t->ctx.dead);
     t2s_log_threshold = cfg->loglevel;
     the_instance = t;
     if (init_instance(t, err, errlen) < 0) {
@@ -178,7 +181,7 @@ t2s_run(struct t2s_instance *t)
                  "TCP connections and %u UDP associations",
                  t->cfg.tun_name, t->cfg.mtu, offload, proxy,
                  dns_mode_name(t->cfg.dns_mode), t->max_conns, t->max_udp);
-    ev_run(t->loop, 0);
+    ev_run(t->ctx.loop, 0);
     return t->fatal ? -1 : 0;
 }
 
@@ -186,19 +189,19 @@ void
 t2s_stop(struct t2s_instance *t)
 {
     /* ev_async_send is async-signal-safe and thread-safe */
-    ev_async_send(t->loop, &t->stop_async);
+    ev_async_send(t->ctx.loop, &t->stop_async);
 }
 
 void
 t2s_request_stats_log(struct t2s_instance *t)
 {
-    ev_async_send(t->loop, &t->stats_async);
+    ev_async_send(t->ctx.loop, &t->stats_async);
 }
 
 void
 t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out)
 {
-    t2s_stats_snapshot(&t->stats, out);
+    t2s_stats_snapshot(&t->ctx.stats, out);
     /* gauges of the process-wide budget, read now */
     out->mem_used = t2s_mem_used();
     out->mem_peak = t2s_mem_peak();
@@ -207,7 +210,7 @@ t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out)
 void
 t2s_after_fork(struct t2s_instance *t)
 {
-    ev_loop_fork(t->loop);
+    ev_loop_fork(t->ctx.loop);
 }
 
 void
@@ -223,16 +226,17 @@ t2s_destroy(struct t2s_instance *t)
 {
     if (t == NULL)
         return;
-    if (t->loop != NULL) {
-        t->stopping = 1;
+    if (t->ctx.loop != NULL) {
+        t->ctx.stopping = 1;
         t2s_tcp_close_all(t);
         t2s_tcp_flush(t);
         t2s_tcp_reap(t);
         t2s_udp_shutdown(t);
-        ev_async_stop(t->loop, &t->stop_async);
-        ev_async_stop(t->loop, &t->stats_async);
+        t2s_session_reap(&t->ctx);
+        ev_async_stop(t->ctx.loop, &t->stop_async);
+        ev_async_stop(t->ctx.loop, &t->stats_async);
         t2s_stack_shutdown(t);
-        ev_loop_destroy(t->loop);
+        ev_loop_destroy(t->ctx.loop);
     }
     if (t->tun_owned && t->tun_fd >= 0)
         close(t->tun_fd);

@@ -12,6 +12,7 @@
 
 #include "buf/blkq.h"
 #include "config/config.h"
+#include "core/ctx.h"
 #include "core/log.h"
 #include "core/stats.h"
 #include "tun/tun.h"
@@ -34,8 +35,9 @@ struct pbuf;
 #define T2S_TUN_BUF_SIZE (65536 + T2S_VNET_HDR_MAX)
 
 struct t2s_instance {
+    struct t2s_ctx ctx;               /* shared with every module; the loop
+                                         is owned here */
     struct t2s_config cfg;            /* copy of the caller's config */
-    struct ev_loop *loop;             /* owned */
     int tun_fd;                       /* raw IP packets */
     int tun_owned;                    /* we opened tun_fd and close it */
     int tun_vnet_len;                 /* virtio-net header per packet, or 0 */
@@ -46,21 +48,17 @@ struct t2s_instance {
     ev_prepare prepare;               /* per-iteration flush, frees, timers */
     ev_async stop_async;              /* t2s_stop() */
     ev_async stats_async;             /* t2s_request_stats_log() */
-    int stopping;                     /* shutdown in progress */
     int fatal;                        /* t2s_run() returns -1 */
     unsigned max_conns;               /* effective connection cap */
-    uint64_t next_id;                 /* session ids for logs */
     struct t2s_tcp_session *sessions; /* registry: every live session */
     struct t2s_tcp_session *dirty;    /* sessions with output to flush */
     struct t2s_tcp_session *dead;     /* closed, freed after the iteration */
     struct t2s_tcp_session *mem_waiters; /* reads paused by the budget */
     ev_tstamp orphan_check_at;           /* next t2s_tcp_ext_orphans() */
-    struct t2s_stats stats;
-    struct t2s_log_limit err_limit; /* rate limit for per-connection errors */
-    uint8_t *scratch;               /* T2S_SCRATCH_SIZE bytes */
-    struct t2s_blkpool blkpool;     /* blocks for proxy -> app bytes */
-    uint8_t *tun_buf;               /* one packet: T2S_TUN_BUF_SIZE */
-    struct pbuf *rx_spare;          /* next TUN read goes here (stack.c) */
+    uint8_t *scratch;                    /* T2S_SCRATCH_SIZE bytes */
+    struct t2s_blkpool blkpool;          /* blocks for proxy -> app bytes */
+    uint8_t *tun_buf;                    /* one packet: T2S_TUN_BUF_SIZE */
+    struct pbuf *rx_spare;               /* next TUN read goes here (stack.c) */
 
     /* UDP and DNS (udp_io.c, udp_assoc.c, dns_tcp.c, dns_local.c) */
     struct udp_pcb *udp_rx;           /* receives every datagram */

@@ -70,7 +70,7 @@ t2s_dns_local_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
         } else {
             /* every entry in use or too young to recycle */
             rcode = T2S_DNS_RCODE_SERVFAIL;
-            T2S_STAT_INC(&t->stats, dns_fakeip_full);
+            T2S_STAT_INC(&t->ctx.stats, dns_fakeip_full);
         }
     } else if (t->cfg.resolver_family != 0) {
         /* Not ours to invent (MX, TXT, SRV, ...): ask the real resolver. */
@@ -83,6 +83,6 @@ t2s_dns_local_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
                                  (size_t)n_addrs, T2S_DNS_FAKE_TTL);
     if (len == 0)
         return;
-    T2S_STAT_INC(&t->stats, dns_fake);
+    T2S_STAT_INC(&t->ctx.stats, dns_fake);
     reply(t, f, out, len);
 }

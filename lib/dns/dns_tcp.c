@@ -40,9 +40,9 @@ query_free(struct t2s_dns_tcp *q, int failed)
     struct t2s_instance *t = q->t;
 
     if (failed)
-        T2S_STAT_INC(&t->stats, dns_tcp_failed);
-    ev_io_stop(t->loop, &q->io);
-    ev_timer_stop(t->loop, &q->timer);
+        T2S_STAT_INC(&t->ctx.stats, dns_tcp_failed);
+    ev_io_stop(t->ctx.loop, &q->io);
+    ev_timer_stop(t->ctx.loop, &q->timer);
     if (q->fd >= 0)
         close(q->fd);
     if (q->prev != NULL)
@@ -60,9 +60,9 @@ query_free(struct t2s_dns_tcp *q, int failed)
 static void
 set_events(struct t2s_dns_tcp *q, int events)
 {
-    ev_io_stop(q->t->loop, &q->io);
+    ev_io_stop(q->t->ctx.loop, &q->io);
     ev_io_set(&q->io, q->fd, events);
-    ev_io_start(q->t->loop, &q->io);
+    ev_io_start(q->t->ctx.loop, &q->io);
 }
 
 /* Returns 1 when the whole query is written, 0 to wait, -1 on error. */
@@ -134,7 +134,7 @@ on_io(struct ev_loop *loop, ev_io *w, int revents)
             char why[256];
 
             t2s_upstream_describe(q->up, why, sizeof(why));
-            t2s_log_limited(&q->t->err_limit, T2S_LOG_WARN, "DNS over TCP: %s",
+            t2s_log_limited(&q->t->ctx.err_limit, T2S_LOG_WARN, "DNS over TCP: %s",
                             why);
             query_free(q, 1);
             return;
@@ -209,17 +209,17 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
     struct t2s_s5_addr target;
     int want;
 
-    T2S_STAT_INC(&t->stats, dns_tcp);
+    T2S_STAT_INC(&t->ctx.stats, dns_tcp);
     resolver_target(t, f, &target);
     if (t->dns_tcp_count >= DNS_TCP_MAX || p->tot_len < 12 || target.atyp == 0)
         goto drop;
     if (!t2s_mem_admit()) {
-        T2S_STAT_INC(&t->stats, mem_refused);
+        T2S_STAT_INC(&t->ctx.stats, mem_refused);
         goto drop;
     }
     q = t2s_mem_calloc(1, sizeof(*q));
     if (q == NULL) {
-        T2S_STAT_INC(&t->stats, err_resource);
+        T2S_STAT_INC(&t->ctx.stats, err_resource);
         goto drop;
     }
     q->buf = t2s_mem_alloc(2 + (size_t)p->tot_len);
@@ -230,8 +230,8 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
                 : -1;
     if (q->fd < 0) {
         /* out of memory or descriptors (EMFILE) */
-        T2S_STAT_INC(&t->stats, err_resource);
-        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+        T2S_STAT_INC(&t->ctx.stats, err_resource);
+        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                         "DNS over TCP: dropping a query: %s", strerror(errno));
         t2s_mem_free(q->buf);
         t2s_upstream_free(q->up);
@@ -249,10 +249,10 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
                       t->cfg.socks_pipeline, &want);
     ev_io_init(&q->io, on_io, q->fd, want);
     q->io.data = q;
-    ev_io_start(t->loop, &q->io);
+    ev_io_start(t->ctx.loop, &q->io);
     ev_timer_init(&q->timer, on_timeout, t->cfg.dns_timeout_ms / 1000.0, 0.);
     q->timer.data = q;
-    ev_timer_start(t->loop, &q->timer);
+    ev_timer_start(t->ctx.loop, &q->timer);
     q->next = t->dns_tcp_list;
     if (q->next != NULL)
         q->next->prev = q;
@@ -260,7 +260,7 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
     t->dns_tcp_count++;
     return;
 drop:
-    T2S_STAT_INC(&t->stats, dns_tcp_failed);
+    T2S_STAT_INC(&t->ctx.stats, dns_tcp_failed);
     pbuf_free(p);
 }
 

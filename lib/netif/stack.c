@@ -25,6 +25,7 @@
 #include "core/fault.h"
 #include "core/mem.h"
 #include "netif/stack.h"
+#include "session/session.h"
 #include "tcp/tcp_session.h"
 #include "codec/vnet.h"
 #include "udp/udp_assoc.h"
@@ -94,8 +95,8 @@ tun_write(struct netif *netif, struct pbuf *p)
     if (t->tun_vnet_len > 0) {
         memset(&hdr, 0, sizeof(hdr));
         if (t2s_vnet_tcp_csum(p->payload, p->len, p->tot_len, &hdr.h) < 0) {
-            T2S_STAT_INC(&t->stats, tun_tx_dropped);
-            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+            T2S_STAT_INC(&t->ctx.stats, tun_tx_dropped);
+            t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                             "TUN write: unexpected TCP segment layout");
             return ERR_OK;
         }
@@ -121,13 +122,13 @@ tun_write(struct netif *netif, struct pbuf *p)
     if (w < 0 || (size_t)w != want) {
         /* Dropped: TCP retransmits. An error here would leave the segment
          * stuck in lwIP, so report success. */
-        T2S_STAT_INC(&t->stats, tun_tx_dropped);
-        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+        T2S_STAT_INC(&t->ctx.stats, tun_tx_dropped);
+        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                         "TUN write of %u bytes failed: %s", p->tot_len,
                         w < 0 ? strerror(errno) : "short write");
         return ERR_OK;
     }
-    T2S_STAT_INC(&t->stats, tun_tx_packets);
+    T2S_STAT_INC(&t->ctx.stats, tun_tx_packets);
     return ERR_OK;
 }
 
@@ -221,12 +222,12 @@ read_packet(struct t2s_instance *t, struct pbuf **out)
                 n == 0 ? "end of file" : strerror(errno));
         return -1;
     }
-    T2S_STAT_INC(&t->stats, tun_rx_packets);
+    T2S_STAT_INC(&t->ctx.stats, tun_rx_packets);
     n -= t->tun_vnet_len;
     if (n <= 0)
         return 1;
     if (t2s_mem_over() && carries_data(dst, (size_t)n)) {
-        T2S_STAT_INC(&t->stats, mem_shed);
+        T2S_STAT_INC(&t->ctx.stats, mem_shed);
         return 1;
     }
     if (big != NULL && n >= TUN_ZEROCOPY_MIN) {
@@ -237,7 +238,7 @@ read_packet(struct t2s_instance *t, struct pbuf **out)
     }
     p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
     if (p == NULL) {
-        T2S_STAT_INC(&t->stats, err_resource);
+        T2S_STAT_INC(&t->ctx.stats, err_resource);
         return 1;
     }
     memcpy(p->payload, dst, (size_t)n);
@@ -286,6 +287,7 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     t2s_tcp_flush(t);
     t2s_tcp_reap(t);
     t2s_udp_assoc_reap(t);
+    t2s_session_reap(&t->ctx);
     sleep_ms = sys_timeouts_sleeptime();
     ev_timer_stop(loop, &t->lwip_timer);
     if (sleep_ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
@@ -362,20 +364,20 @@ t2s_stack_init(struct t2s_instance *t, char *err, size_t errlen)
     }
     ev_io_init(&t->tun_watcher, on_tun_readable, t->tun_fd, EV_READ);
     t->tun_watcher.data = t;
-    ev_io_start(t->loop, &t->tun_watcher);
+    ev_io_start(t->ctx.loop, &t->tun_watcher);
     ev_init(&t->lwip_timer, on_lwip_timer);
     ev_prepare_init(&t->prepare, on_prepare);
     t->prepare.data = t;
-    ev_prepare_start(t->loop, &t->prepare);
+    ev_prepare_start(t->ctx.loop, &t->prepare);
     return 0;
 }
 
 void
 t2s_stack_shutdown(struct t2s_instance *t)
 {
-    ev_io_stop(t->loop, &t->tun_watcher);
-    ev_timer_stop(t->loop, &t->lwip_timer);
-    ev_prepare_stop(t->loop, &t->prepare);
+    ev_io_stop(t->ctx.loop, &t->tun_watcher);
+    ev_timer_stop(t->ctx.loop, &t->lwip_timer);
+    ev_prepare_stop(t->ctx.loop, &t->prepare);
     if (t->listener != NULL) {
         tcp_arg(t->listener, NULL);
         tcp_accept(t->listener, NULL);

@@ -116,7 +116,7 @@ describe_pcb(const struct tcp_pcb *pcb, char *buf, size_t len)
 static void
 io_update(struct t2s_tcp_session *s, int events)
 {
-    struct ev_loop *loop = s->t->loop;
+    struct ev_loop *loop = s->t->ctx.loop;
 
     if (events == s->io_events || s->fd < 0)
         return;
@@ -155,7 +155,7 @@ mark_dirty(struct t2s_tcp_session *s)
 static void
 touch(struct t2s_tcp_session *s)
 {
-    s->last_active = ev_now(s->t->loop);
+    s->last_active = ev_now(s->t->ctx.loop);
 }
 
 /* ---- finishing ---- */
@@ -193,7 +193,7 @@ acknowledge_app(struct t2s_tcp_session *s, size_t n)
 {
     int was_closed = s->pcb != NULL && s->pcb->rcv_ann_wnd == 0;
 
-    T2S_STAT_ADD(&s->t->stats, bytes_up, n);
+    T2S_STAT_ADD(&s->t->ctx.stats, bytes_up, n);
     while (n > 0 && s->pcb != NULL) {
         u16_t chunk = n > 0xffff ? 0xffff : (u16_t)n;
         tcp_recved(s->pcb, chunk);
@@ -258,7 +258,7 @@ let_go_after_both_fins(struct t2s_tcp_session *s)
     if (pcb == NULL || (pcb->state != TIME_WAIT && pcb->state != CLOSING))
         return 0;
     if (copy_referenced(pcb, &s->to_app) < 0) {
-        T2S_STAT_INC(&s->t->stats, err_resource);
+        T2S_STAT_INC(&s->t->ctx.stats, err_resource);
         session_close(s, CLOSE_ABORT, "out of memory");
         return -1;
     }
@@ -296,7 +296,7 @@ on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     t2s_pbq_push(&s->to_proxy, p);
     /* Behind a backlog the socket is full: EV_WRITE flushes it. */
     if (was_empty && flush_to_proxy(s) < 0) {
-        T2S_STAT_INC(&s->t->stats, err_reset_proxy);
+        T2S_STAT_INC(&s->t->ctx.stats, err_reset_proxy);
         session_close(s, CLOSE_ABORT, "proxy connection failed");
         return ERR_ABRT;
     }
@@ -454,7 +454,7 @@ read_from_proxy(struct t2s_tcp_session *s)
             room = T2S_SCRATCH_SIZE;
         n = recv_to_app(s, room);
         if (n == -2) {
-            T2S_STAT_INC(&t->stats, err_resource);
+            T2S_STAT_INC(&t->ctx.stats, err_resource);
             session_close(s, CLOSE_ABORT, "out of memory");
             return;
         }
@@ -466,11 +466,11 @@ read_from_proxy(struct t2s_tcp_session *s)
         if (n < 0) {
             if (!socket_error_is_fatal(n))
                 break;
-            T2S_STAT_INC(&t->stats, err_reset_proxy);
+            T2S_STAT_INC(&t->ctx.stats, err_reset_proxy);
             session_close(s, CLOSE_ABORT, "proxy connection reset");
             return;
         }
-        T2S_STAT_ADD(&t->stats, bytes_down, n);
+        T2S_STAT_ADD(&t->ctx.stats, bytes_down, n);
         touch(s);
         if ((size_t)n < room)
             break;
@@ -515,7 +515,7 @@ on_pcb_err(void *arg, err_t err)
         return;
     }
     if (err == ERR_RST)
-        T2S_STAT_INC(&s->t->stats, err_reset_app);
+        T2S_STAT_INC(&s->t->ctx.stats, err_reset_app);
     session_close(s, CLOSE_ABORT, err == ERR_RST ? "app reset" : "aborted");
 }
 
@@ -530,8 +530,8 @@ on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)revents;
     if (!s->relaying) {
-        T2S_STAT_INC(&s->t->stats, err_timeout_connect);
-        t2s_log_limited(&s->t->err_limit, T2S_LOG_WARN,
+        T2S_STAT_INC(&s->t->ctx.stats, err_timeout_connect);
+        t2s_log_limited(&s->t->ctx.err_limit, T2S_LOG_WARN,
                         "#%llu: timed out connecting to the proxy",
                         (unsigned long long)s->id);
         session_close(s, CLOSE_ABORT, NULL);
@@ -545,7 +545,7 @@ on_timer(struct ev_loop *loop, ev_timer *w, int revents)
         ev_timer_again(loop, w);
         return;
     }
-    T2S_STAT_INC(&s->t->stats, err_timeout_idle);
+    T2S_STAT_INC(&s->t->ctx.stats, err_timeout_idle);
     session_close(s, CLOSE_ABORT, "idle timeout");
 }
 
@@ -555,7 +555,7 @@ start_connect_timer(struct t2s_tcp_session *s)
     ev_init(&s->timer, on_timer);
     s->timer.data = s;
     s->timer.repeat = s->t->cfg.connect_timeout_ms / 1000.0;
-    ev_timer_again(s->t->loop, &s->timer);
+    ev_timer_again(s->t->ctx.loop, &s->timer);
 }
 
 /* From here on the timer fires at most once per idle period and re-arms
@@ -565,9 +565,9 @@ start_idle_timer(struct t2s_tcp_session *s)
 {
     s->timer.repeat = s->t->cfg.idle_timeout_ms / 1000.0;
     if (s->timer.repeat > 0)
-        ev_timer_again(s->t->loop, &s->timer);
+        ev_timer_again(s->t->ctx.loop, &s->timer);
     else
-        ev_timer_stop(s->t->loop, &s->timer);
+        ev_timer_stop(s->t->ctx.loop, &s->timer);
 }
 
 /* ---- handshake ---- */
@@ -575,7 +575,7 @@ start_idle_timer(struct t2s_tcp_session *s)
 static void
 handshake_failed(struct t2s_tcp_session *s)
 {
-    struct t2s_stats *st = &s->t->stats;
+    struct t2s_stats *st = &s->t->ctx.stats;
     char why[256], who[2 * T2S_ENDPOINT_STRLEN + 8];
 
     t2s_upstream_describe(s->up, why, sizeof(why));
@@ -596,7 +596,7 @@ handshake_failed(struct t2s_tcp_session *s)
     who[0] = '\0';
     if (s->pcb != NULL)
         describe_pcb(s->pcb, who, sizeof(who));
-    t2s_log_limited(&s->t->err_limit, T2S_LOG_WARN, "#%llu %s: %s",
+    t2s_log_limited(&s->t->ctx.err_limit, T2S_LOG_WARN, "#%llu %s: %s",
                     (unsigned long long)s->id, who, why);
     session_close(s, CLOSE_ABORT, NULL);
 }
@@ -613,11 +613,11 @@ handshake_done(struct t2s_tcp_session *s)
     /* payload the server sent right behind its reply */
     if (rc == ERR_OK && up->in_len > 0) {
         rc = write_to_app(s, up->in, up->in_len, TCP_WRITE_FLAG_COPY);
-        T2S_STAT_ADD(&s->t->stats, bytes_down, up->in_len);
+        T2S_STAT_ADD(&s->t->ctx.stats, bytes_down, up->in_len);
     }
     t2s_upstream_free(up);
     if (rc != ERR_OK) {
-        T2S_STAT_INC(&s->t->stats, err_resource);
+        T2S_STAT_INC(&s->t->ctx.stats, err_resource);
         session_close(s, CLOSE_ABORT, "out of memory");
         return;
     }
@@ -645,7 +645,7 @@ on_sock_io(struct ev_loop *loop, ev_io *w, int revents)
         return;
     }
     if ((revents & EV_WRITE) && flush_to_proxy(s) < 0) {
-        T2S_STAT_INC(&s->t->stats, err_reset_proxy);
+        T2S_STAT_INC(&s->t->ctx.stats, err_reset_proxy);
         session_close(s, CLOSE_ABORT, "proxy connection failed");
         return;
     }
@@ -668,8 +668,8 @@ registry_add(struct t2s_instance *t, struct t2s_tcp_session *s)
     if (t->sessions != NULL)
         t->sessions->prev = s;
     t->sessions = s;
-    T2S_STAT_INC(&t->stats, tcp_active);
-    T2S_STAT_INC(&t->stats, tcp_total);
+    T2S_STAT_INC(&t->ctx.stats, tcp_active);
+    T2S_STAT_INC(&t->ctx.stats, tcp_total);
 }
 
 static void
@@ -682,7 +682,7 @@ registry_remove(struct t2s_instance *t, struct t2s_tcp_session *s)
     if (s->next != NULL)
         s->next->prev = s->prev;
     s->prev = s->next = NULL;
-    T2S_STAT_DEC(&t->stats, tcp_active);
+    T2S_STAT_DEC(&t->ctx.stats, tcp_active);
 }
 
 static struct t2s_tcp_session *
@@ -704,7 +704,7 @@ session_new(struct t2s_instance *t, struct tcp_pcb *npcb,
         return NULL;
     }
     s->t = t;
-    s->id = ++t->next_id;
+    s->id = ++t->ctx.next_id;
     s->pcb = npcb;
     s->fake_entry = fake_entry;
     if (fake_entry >= 0)
@@ -730,28 +730,28 @@ t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
         return 0;
     fake_entry = t2s_target_from_ip(t, &npcb->local_ip, npcb->local_port, &dst);
     if (fake_entry == -2) {
-        T2S_STAT_INC(&t->stats, err_proxy_reply);
+        T2S_STAT_INC(&t->ctx.stats, err_proxy_reply);
         describe_pcb(npcb, who, sizeof(who));
-        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                         "refusing %s: fake address with no name (stale DNS "
                         "answer from an earlier run?)",
                         who);
-    } else if (t->stopping ||
-               t->stats.tcp_active + t->stats.tcp_orphans >= t->max_conns) {
-        T2S_STAT_INC(&t->stats, tcp_refused_limit);
+    } else if (t->ctx.stopping ||
+               t->ctx.stats.tcp_active + t->ctx.stats.tcp_orphans >= t->max_conns) {
+        T2S_STAT_INC(&t->ctx.stats, tcp_refused_limit);
         describe_pcb(npcb, who, sizeof(who));
-        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                         "refusing %s: connection limit %u reached", who,
                         t->max_conns);
     } else if (!t2s_mem_admit()) {
-        T2S_STAT_INC(&t->stats, mem_refused);
+        T2S_STAT_INC(&t->ctx.stats, mem_refused);
         describe_pcb(npcb, who, sizeof(who));
-        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                         "refusing %s: memory budget of %zu bytes nearly spent",
                         who, t2s_mem_limit());
     } else if ((s = session_new(t, npcb, &dst, fake_entry)) == NULL) {
-        T2S_STAT_INC(&t->stats, err_resource);
-        t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+        T2S_STAT_INC(&t->ctx.stats, err_resource);
+        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                         "refusing a connection: %s", strerror(errno));
     }
     if (s == NULL) {
@@ -875,7 +875,7 @@ session_close(struct t2s_tcp_session *s, int kind, const char *why)
     else
         t2s_debug("#%llu closed", (unsigned long long)s->id);
     io_update(s, 0);
-    ev_timer_stop(t->loop, &s->timer);
+    ev_timer_stop(t->ctx.loop, &s->timer);
     if (s->pcb != NULL)
         abort_pcb(s);
     /* lwIP holds no reference into the blocks now */
@@ -922,12 +922,12 @@ resume_mem_waiters(struct t2s_instance *t)
 static void
 check_orphans(struct t2s_instance *t)
 {
-    ev_tstamp now = ev_now(t->loop);
+    ev_tstamp now = ev_now(t->ctx.loop);
 
     if (now < t->orphan_check_at)
         return;
     t->orphan_check_at = now + 1.0;
-    T2S_STAT_SET(&t->stats, tcp_orphans, t2s_tcp_ext_orphans(t2s_mem_over()));
+    T2S_STAT_SET(&t->ctx.stats, tcp_orphans, t2s_tcp_ext_orphans(t2s_mem_over()));
 }
 
 void

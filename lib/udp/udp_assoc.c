@@ -132,7 +132,7 @@ unlink_assoc(struct t2s_instance *t, struct t2s_udp_assoc *a)
     if (a->next != NULL)
         a->next->prev = a->prev;
     t->udp_count--;
-    T2S_STAT_DEC(&t->stats, udp_active);
+    T2S_STAT_DEC(&t->ctx.stats, udp_active);
 }
 
 static void
@@ -164,7 +164,7 @@ timeout_s(const struct t2s_udp_assoc *a)
 static void
 touch(struct t2s_udp_assoc *a)
 {
-    a->last_active = ev_now(a->t->loop);
+    a->last_active = ev_now(a->t->ctx.loop);
 }
 
 /* ---- app -> relay ---- */
@@ -236,7 +236,7 @@ send_to_relay(struct t2s_udp_assoc *a, const ip_addr_t *dst, uint16_t port,
 
     entry = t2s_target_from_ip(t, dst, port, &target);
     if (entry == -2) {
-        T2S_STAT_INC(&t->stats, udp_dropped); /* stale fake address */
+        T2S_STAT_INC(&t->ctx.stats, udp_dropped); /* stale fake address */
         return;
     }
     if (entry >= 0)
@@ -263,11 +263,11 @@ send_to_relay(struct t2s_udp_assoc *a, const ip_addr_t *dst, uint16_t port,
     msg.msg_iovlen = (size_t)n;
     if (sendmsg(a->udp_fd, &msg, MSG_DONTWAIT) !=
         (ssize_t)(hlen + p->tot_len)) {
-        T2S_STAT_INC(&t->stats, udp_dropped);
+        T2S_STAT_INC(&t->ctx.stats, udp_dropped);
         return;
     }
-    T2S_STAT_INC(&t->stats, udp_pkts_up);
-    T2S_STAT_ADD(&t->stats, udp_bytes_up, p->tot_len);
+    T2S_STAT_INC(&t->ctx.stats, udp_pkts_up);
+    T2S_STAT_ADD(&t->ctx.stats, udp_bytes_up, p->tot_len);
 }
 
 /* ---- relay -> app ---- */
@@ -380,25 +380,25 @@ on_relay_readable(struct ev_loop *loop, ev_io *w, int revents)
             return; /* EAGAIN, or an ICMP error we ignore */
         if (t2s_s5_decode_udp_header(t->scratch, (size_t)n, &frag, &from,
                                      &hlen) != T2S_S5_OK) {
-            T2S_STAT_INC(&t->stats, udp_bad);
+            T2S_STAT_INC(&t->ctx.stats, udp_bad);
             continue;
         }
         if (frag != 0) {
-            T2S_STAT_INC(&t->stats, udp_frag_dropped);
+            T2S_STAT_INC(&t->ctx.stats, udp_frag_dropped);
             continue;
         }
         rc = reply_source(a, &from, &src);
         if (rc < 0) {
             if (rc == -2)
-                T2S_STAT_INC(&t->stats, udp_ambiguous);
+                T2S_STAT_INC(&t->ctx.stats, udp_ambiguous);
             else
-                T2S_STAT_INC(&t->stats, udp_bad);
+                T2S_STAT_INC(&t->ctx.stats, udp_bad);
             continue;
         }
         a->replied = 1;
         touch(a);
-        T2S_STAT_INC(&t->stats, udp_pkts_down);
-        T2S_STAT_ADD(&t->stats, udp_bytes_down, (size_t)n - hlen);
+        T2S_STAT_INC(&t->ctx.stats, udp_pkts_down);
+        T2S_STAT_ADD(&t->ctx.stats, udp_bytes_down, (size_t)n - hlen);
         t2s_udp_to_app(t, &a->app, a->app_port, &src, from.port,
                        t->scratch + hlen, (size_t)n - hlen);
     }
@@ -428,8 +428,8 @@ on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)revents;
     if (!a->ready) {
-        T2S_STAT_INC(&a->t->stats, err_udp_assoc);
-        T2S_STAT_ADD(&a->t->stats, udp_dropped, a->qn);
+        T2S_STAT_INC(&a->t->ctx.stats, err_udp_assoc);
+        T2S_STAT_ADD(&a->t->ctx.stats, udp_dropped, a->qn);
         assoc_close(a, "UDP ASSOCIATE timed out");
         return;
     }
@@ -476,9 +476,9 @@ divert_queue(struct t2s_udp_assoc *a, int unsupported)
             t2s_dns_tcp_query(a->t, &f, q->p);
         } else {
             if (unsupported)
-                T2S_STAT_INC(&a->t->stats, udp_unsupported);
+                T2S_STAT_INC(&a->t->ctx.stats, udp_unsupported);
             else
-                T2S_STAT_INC(&a->t->stats, udp_dropped);
+                T2S_STAT_INC(&a->t->ctx.stats, udp_dropped);
             pbuf_free(q->p);
         }
         q->p = NULL;
@@ -494,7 +494,7 @@ handshake_failed(struct t2s_udp_assoc *a)
     char why[256];
     int unsupported;
 
-    T2S_STAT_INC(&t->stats, err_udp_assoc);
+    T2S_STAT_INC(&t->ctx.stats, err_udp_assoc);
     t2s_upstream_describe(up, why, sizeof(why));
     /* Only "command not supported" says the proxy has no UDP: anything
      * else fails this association alone. */
@@ -505,15 +505,15 @@ handshake_failed(struct t2s_udp_assoc *a)
                      "goes over TCP, other UDP is dropped",
                      why);
         t->udp_unsupported = 1;
-        t->udp_unsupported_at = ev_now(t->loop);
+        t->udp_unsupported_at = ev_now(t->ctx.loop);
     } else {
-        t2s_log_limited(&t->err_limit, T2S_LOG_WARN, "UDP association: %s",
+        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN, "UDP association: %s",
                         why);
     }
     if (unsupported || up->fail_kind == T2S_UP_FAIL_PROTO) {
         divert_queue(a, unsupported);
     } else {
-        T2S_STAT_ADD(&t->stats, udp_dropped, a->qn);
+        T2S_STAT_ADD(&t->ctx.stats, udp_dropped, a->qn);
     }
     assoc_close(a, why);
 }
@@ -552,10 +552,10 @@ handshake_done(struct t2s_udp_assoc *a)
     if (open_relay(a) < 0) {
         snprintf(why, sizeof(why), "cannot use the UDP relay: %s",
                  strerror(errno));
-        t2s_log_limited(&t->err_limit, T2S_LOG_WARN, "UDP association: %s",
+        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN, "UDP association: %s",
                         why);
-        T2S_STAT_INC(&t->stats, err_udp_assoc);
-        T2S_STAT_ADD(&t->stats, udp_dropped, a->qn);
+        T2S_STAT_INC(&t->ctx.stats, err_udp_assoc);
+        T2S_STAT_ADD(&t->ctx.stats, udp_dropped, a->qn);
         assoc_close(a, why);
         return;
     }
@@ -563,16 +563,16 @@ handshake_done(struct t2s_udp_assoc *a)
     a->up = NULL;
     a->ready = 1;
     t->udp_unsupported = 0;
-    ev_io_stop(t->loop, &a->ctl_io);
+    ev_io_stop(t->ctx.loop, &a->ctl_io);
     ev_io_set(&a->ctl_io, a->ctl_fd, EV_READ);
-    ev_io_start(t->loop, &a->ctl_io);
+    ev_io_start(t->ctx.loop, &a->ctl_io);
     ev_io_init(&a->udp_io, on_relay_readable, a->udp_fd, EV_READ);
     a->udp_io.data = a;
-    ev_io_start(t->loop, &a->udp_io);
+    ev_io_start(t->ctx.loop, &a->udp_io);
     touch(a);
-    ev_timer_stop(t->loop, &a->timer);
+    ev_timer_stop(t->ctx.loop, &a->timer);
     ev_timer_set(&a->timer, timeout_s(a), 0.);
-    ev_timer_start(t->loop, &a->timer);
+    ev_timer_start(t->ctx.loop, &a->timer);
     flush_queue(a);
 }
 
@@ -620,7 +620,7 @@ assoc_new(struct t2s_instance *t, const struct t2s_udp_flow *f)
         return NULL;
     }
     a->t = t;
-    a->id = ++t->next_id;
+    a->id = ++t->ctx.next_id;
     a->udp_fd = -1;
     a->dns_only = 1;
     ip_addr_copy(a->app, f->app);
@@ -633,10 +633,10 @@ assoc_new(struct t2s_instance *t, const struct t2s_udp_flow *f)
                       t->cfg.socks_pipeline, &want);
     ev_io_init(&a->ctl_io, on_ctl_handshake, a->ctl_fd, want);
     a->ctl_io.data = a;
-    ev_io_start(t->loop, &a->ctl_io);
+    ev_io_start(t->ctx.loop, &a->ctl_io);
     ev_timer_init(&a->timer, on_timer, t->cfg.connect_timeout_ms / 1000.0, 0.);
     a->timer.data = a;
-    ev_timer_start(t->loop, &a->timer);
+    ev_timer_start(t->ctx.loop, &a->timer);
     h = hash_flow(&a->app, a->app_port);
     a->hnext = t->udp_table[h];
     t->udp_table[h] = a;
@@ -645,8 +645,8 @@ assoc_new(struct t2s_instance *t, const struct t2s_udp_flow *f)
         a->next->prev = a;
     t->udp_list = a;
     t->udp_count++;
-    T2S_STAT_INC(&t->stats, udp_active);
-    T2S_STAT_INC(&t->stats, udp_total);
+    T2S_STAT_INC(&t->ctx.stats, udp_active);
+    T2S_STAT_INC(&t->ctx.stats, udp_total);
     return a;
 }
 
@@ -665,9 +665,9 @@ assoc_close(struct t2s_udp_assoc *a, const char *why)
         t2s_debug("udp #%llu %s closed: %s", (unsigned long long)a->id, who,
                   why);
     }
-    ev_io_stop(t->loop, &a->ctl_io);
-    ev_io_stop(t->loop, &a->udp_io);
-    ev_timer_stop(t->loop, &a->timer);
+    ev_io_stop(t->ctx.loop, &a->ctl_io);
+    ev_io_stop(t->ctx.loop, &a->udp_io);
+    ev_timer_stop(t->ctx.loop, &a->timer);
     close(a->ctl_fd);
     if (a->udp_fd >= 0)
         close(a->udp_fd);
@@ -692,16 +692,16 @@ t2s_udp_assoc_input(struct t2s_instance *t, const struct t2s_udp_flow *f,
 
     if (a == NULL) {
         if (t->udp_count >= t->max_udp) {
-            T2S_STAT_INC(&t->stats, udp_dropped);
-            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+            T2S_STAT_INC(&t->ctx.stats, udp_dropped);
+            t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                             "UDP association limit %u reached: dropping",
                             t->max_udp);
             pbuf_free(p);
             return;
         }
         if (!t2s_mem_admit()) {
-            T2S_STAT_INC(&t->stats, mem_refused);
-            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+            T2S_STAT_INC(&t->ctx.stats, mem_refused);
+            t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                             "no new UDP association: memory budget of %zu "
                             "bytes nearly spent",
                             t2s_mem_limit());
@@ -714,10 +714,10 @@ t2s_udp_assoc_input(struct t2s_instance *t, const struct t2s_udp_flow *f,
 
             /* out of memory or descriptors (EMFILE): the datagram is
              * lost, the next one tries again */
-            T2S_STAT_INC(&t->stats, err_resource);
-            T2S_STAT_INC(&t->stats, udp_dropped);
+            T2S_STAT_INC(&t->ctx.stats, err_resource);
+            T2S_STAT_INC(&t->ctx.stats, udp_dropped);
             describe_app(&f->app, f->app_port, who, sizeof(who));
-            t2s_log_limited(&t->err_limit, T2S_LOG_WARN,
+            t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
                             "no UDP association for %s: %s", who,
                             strerror(errno));
             pbuf_free(p);
@@ -740,7 +740,7 @@ t2s_udp_assoc_input(struct t2s_instance *t, const struct t2s_udp_flow *f,
         return;
     }
     if (a->qn == ASSOC_QUEUE_MAX) {
-        T2S_STAT_INC(&t->stats, udp_dropped);
+        T2S_STAT_INC(&t->ctx.stats, udp_dropped);
         pbuf_free(p);
         return;
     }

@@ -24,7 +24,7 @@ static int
 proxy_has_udp(struct t2s_instance *t)
 {
     if (t->udp_unsupported &&
-        ev_now(t->loop) - t->udp_unsupported_at > UDP_UNSUPPORTED_RETRY_S)
+        ev_now(t->ctx.loop) - t->udp_unsupported_at > UDP_UNSUPPORTED_RETRY_S)
         t->udp_unsupported = 0;
     return !t->udp_unsupported;
 }
@@ -44,7 +44,7 @@ on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
     f.app_port = port;
     ip_addr_copy(f.dst, *ip_current_dest_addr());
     f.dst_port = lwip_ntohs(h->dest);
-    if (t->stopping || f.app_port == 0 || f.dst_port == 0) {
+    if (t->ctx.stopping || f.app_port == 0 || f.dst_port == 0) {
         pbuf_free(p);
         return;
     }
@@ -58,7 +58,7 @@ on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
             return;
         }
     } else if (!proxy_has_udp(t)) {
-        T2S_STAT_INC(&t->stats, udp_unsupported);
+        T2S_STAT_INC(&t->ctx.stats, udp_unsupported);
         pbuf_free(p);
         return;
     }
@@ -73,12 +73,12 @@ t2s_udp_to_app(struct t2s_instance *t, const ip_addr_t *app, uint16_t app_port,
     struct pbuf *p;
 
     if (len > 0xffff - 8 || sport == 0) {
-        T2S_STAT_INC(&t->stats, udp_dropped);
+        T2S_STAT_INC(&t->ctx.stats, udp_dropped);
         return;
     }
     p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
     if (p == NULL) {
-        T2S_STAT_INC(&t->stats, udp_dropped);
+        T2S_STAT_INC(&t->ctx.stats, udp_dropped);
         return;
     }
     memcpy(p->payload, data, len);
@@ -86,7 +86,7 @@ t2s_udp_to_app(struct t2s_instance *t, const ip_addr_t *app, uint16_t app_port,
     t->udp_tx->local_port = sport;
     if (udp_sendto_if_src(t->udp_tx, p, app, app_port, &t->netif, src) !=
         ERR_OK)
-        T2S_STAT_INC(&t->stats, udp_dropped);
+        T2S_STAT_INC(&t->ctx.stats, udp_dropped);
     pbuf_free(p);
 }
 

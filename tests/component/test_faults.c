@@ -989,9 +989,9 @@ test_create_while_nth_allocation_fails(void **state)
         cfg.mtu = 1500;
         cfg.loglevel = 0;
         cfg_faults(&cfg);
-        assert_int_equal(
-            t2s_config_parse_proxy_url(url, &cfg.proxy, err, sizeof(err)), 0);
-        assert_int_equal(t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)),
+        assert_int_equal(t2s_proxy_url_parse(url, &cfg.proxy, err, sizeof(err)),
+                         0);
+        assert_int_equal(t2s_proxy_addr_resolve(&cfg.proxy, err, sizeof(err)),
                          0);
         err[0] = '\0';
         t2s_fault_alloc_fail_after(n);

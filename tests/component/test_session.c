@@ -213,8 +213,7 @@ fwd_start(struct fwd *f, const struct proxy *px, unsigned max_conns)
     cfg.max_conns = max_conns;
     cfg.loglevel = 1;
     snprintf(url, sizeof(url), "socks5://127.0.0.1:%u", px->port);
-    assert_int_equal(
-        t2s_config_parse_proxy_url(url, &cfg.proxy, err, sizeof(err)), 0);
+    assert_int_equal(t2s_proxy_url_parse(url, &cfg.proxy, err, sizeof(err)), 0);
     f->t = t2s_create(&cfg, err, sizeof(err));
     if (f->t == NULL)
         fail_msg("t2s_create: %s", err);

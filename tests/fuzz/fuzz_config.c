@@ -3,8 +3,11 @@
  * string) is parsed as a proxy URL; an accepted URL must re-encode to a URL
  * that parses to the same fields. The raw bytes are also loaded as a config
  * file through a memfd, and split at newlines into a command line. None of
- * it may crash, and every error is one non-empty line.
+ * it may crash, and every error is one non-empty line. An accepted command
+ * line (without blanks in its values, which a config file trims) written
+ * out by --print-config and read back as a config file prints the same.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +15,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "config/config.h"
+#include "opts.h"
+#include "print_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -78,7 +84,7 @@ check_roundtrip(const struct t2s_proxy *p)
                           p->host, (unsigned)p->port);
     check(n < sizeof(buf));
     memset(&q, 0, sizeof(q));
-    if (t2s_config_parse_proxy_url(buf, &q, err, sizeof(err)) != 0)
+    if (t2s_proxy_url_parse(buf, &q, err, sizeof(err)) != 0)
         abort();
     check(strcmp(p->host, q.host) == 0 && p->port == q.port);
     check(p->user_len == q.user_len &&
@@ -96,7 +102,7 @@ fuzz_url(const char *s)
 
     memset(&p, 0, sizeof(p));
     err[0] = '\0';
-    if (t2s_config_parse_proxy_url(s, &p, err, sizeof(err)) == 0)
+    if (t2s_proxy_url_parse(s, &p, err, sizeof(err)) == 0)
         check_roundtrip(&p);
     else
         check_err(err);
@@ -121,6 +127,60 @@ fuzz_file(const uint8_t *data, size_t size)
     close(fd);
 }
 
+/* The --print-config text of c and o (malloc'd), after its two comment
+ * lines (proxy-auth differs: credentials are not printed). */
+static char *
+print_config(const struct t2s_config *c, const struct t2s_opts *o,
+             const char **body)
+{
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+
+    check(f != NULL);
+    check(t2s_print_config_write(f, c, o) == 0);
+    fclose(f);
+    *body = strchr(text, '\n');
+    check(*body != NULL);
+    *body = strchr(*body + 1, '\n');
+    check(*body != NULL);
+    return text;
+}
+
+static void
+check_print_roundtrip(const struct t2s_config *c, const struct t2s_opts *o)
+{
+    struct t2s_config c2;
+    struct t2s_opts o2;
+    const char *body, *body2;
+    char *text = print_config(c, o, &body), *text2;
+    char err[512], path[64];
+    int fd = memfd_create("t2s-fuzz-print", MFD_CLOEXEC);
+
+    check(fd >= 0);
+    check(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    t2s_config_init(&c2);
+    t2s_opts_init(&o2);
+    if (t2s_config_file_read(&c2, path, t2s_opts_file_key, &o2, err,
+                             sizeof(err)) != 0)
+        abort();
+    close(fd);
+    text2 = print_config(&c2, &o2, &body2);
+    check(strcmp(body, body2) == 0);
+    free(text);
+    free(text2);
+}
+
+static int
+has_blank(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if (isspace((unsigned char)*s))
+            return 1;
+    return 0;
+}
+
 /*
  * Newline-separated arguments. Inputs that could name --config or
  * --proxy-auth-file are skipped, so no file (such as /dev/stdin) is opened.
@@ -129,9 +189,10 @@ static void
 fuzz_args(char *s)
 {
     struct t2s_config c;
+    struct t2s_opts o;
     char argv0[] = "tun2socks";
     char *argv[MAX_ARGS + 1], err[512];
-    int argc = 0, rc;
+    int argc = 0, rc, blanks = 0;
 
     if (strstr(s, "config") != NULL || strstr(s, "auth-file") != NULL)
         return;
@@ -142,22 +203,26 @@ fuzz_args(char *s)
         if (nl != NULL)
             *nl = '\0';
         argv[argc++] = tok;
+        blanks |= has_blank(tok);
         tok = nl != NULL ? nl + 1 : NULL;
     }
     argv[argc] = NULL;
     t2s_config_init(&c);
+    t2s_opts_init(&o);
     err[0] = '\0';
-    rc = t2s_config_from_args(&c, argc, argv, err, sizeof(err));
-    check(rc == T2S_CONFIG_OK || rc == T2S_CONFIG_HELP ||
-          rc == T2S_CONFIG_VERSION || rc == T2S_CONFIG_ERR);
-    if (rc == T2S_CONFIG_ERR) {
+    rc = t2s_args_parse(&c, &o, argc, argv, err, sizeof(err));
+    check(rc == T2S_ARGS_OK || rc == T2S_ARGS_HELP || rc == T2S_ARGS_VERSION ||
+          rc == T2S_ARGS_ERR);
+    if (rc == T2S_ARGS_ERR) {
         check_err(err);
         return;
     }
-    if (rc == T2S_CONFIG_OK) {
+    if (rc == T2S_ARGS_OK) {
         check((c.tun_name[0] != '\0') != (c.tun_fd >= 0));
         check(c.proxy_given && c.proxy.port != 0);
         check(c.mtu >= 576 && c.mtu <= 65535);
+        if (!blanks)
+            check_print_roundtrip(&c, &o);
     }
 }
 

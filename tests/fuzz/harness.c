@@ -167,8 +167,8 @@ vtimers_fire(void)
             ev_timer *w = vtimers[i].w;
 
             vtimers[i] = vtimers[--nvtimers];
-            __real_ev_timer_stop(fz.t->loop, w);
-            ev_feed_event(fz.t->loop, w, EV_TIMER);
+            __real_ev_timer_stop(fz.t->ctx.loop, w);
+            ev_feed_event(fz.t->ctx.loop, w, EV_TIMER);
         } else {
             i++;
         }
@@ -372,7 +372,7 @@ fz_pump(void)
     for (int i = 0; i < FZ_PUMP_MAX && quiet < 2; i++) {
         size_t moved = 0;
 
-        ev_run(fz.t->loop, EVRUN_NOWAIT);
+        ev_run(fz.t->ctx.loop, EVRUN_NOWAIT);
         for (unsigned k = 0; k < fz.nconns; k++)
             moved += service(&fz.conns[k]);
         moved += tun_drain();
@@ -511,11 +511,10 @@ fz_begin(const struct fz_opts *o, fz_packet_fn on_packet)
     cfg.socks_pipeline = o->pipeline;
     cfg.max_conns = o->max_conns;
     cfg.max_udp = o->max_udp;
-    if (t2s_config_parse_proxy_url(o->auth
-                                       ? "socks5://user:secret@127.0.0.1:1080"
-                                       : "socks5://127.0.0.1:1080",
-                                   &cfg.proxy, err, sizeof(err)) != 0 ||
-        t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) != 0) {
+    if (t2s_proxy_url_parse(o->auth ? "socks5://user:secret@127.0.0.1:1080"
+                                    : "socks5://127.0.0.1:1080",
+                            &cfg.proxy, err, sizeof(err)) != 0 ||
+        t2s_proxy_addr_resolve(&cfg.proxy, err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz harness: proxy: %s\n", err);
         abort();
     }

@@ -48,9 +48,9 @@ fwd_start(struct fwd *f, const struct fake_proxy *px, const struct fwd_opts *o)
     cfg.memory_limit = o->memory_limit;
     cfg.socks_pipeline = o->pipeline;
     fp_url(px, o->userinfo, url, sizeof(url));
-    if (t2s_config_parse_proxy_url(url, &cfg.proxy, err, sizeof(err)) != 0)
+    if (t2s_proxy_url_parse(url, &cfg.proxy, err, sizeof(err)) != 0)
         fail_msg("proxy URL %s: %s", url, err);
-    if (t2s_config_resolve_proxy(&cfg.proxy, err, sizeof(err)) != 0)
+    if (t2s_proxy_addr_resolve(&cfg.proxy, err, sizeof(err)) != 0)
         fail_msg("resolve %s: %s", url, err);
     if (o->config != NULL)
         o->config(&cfg);

@@ -1,0 +1,355 @@
+/*
+ * The library's option table (TUN, proxy, limits; the UDP and DNS options
+ * are in options_dns.c): how each key is read and written back. Defaults
+ * are in t2s_config_init(), nowhere else.
+ */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "config/options.h"
+#include "config/value.h"
+#include "core/log.h"
+
+#define MTU_MIN 576
+#define MTU_MAX 65535
+#define IDLE_TIMEOUT_MAX_S 2592000u /* 30 days; fits the ms field */
+
+static int
+set_tun(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n >= T2S_IFNAMSIZ || strchr(v, '/') != NULL ||
+        strchr(v, ' ') != NULL)
+        return t2s_value_err(err, errlen,
+                             "bad TUN name '%.32s' (1..15 characters)", v);
+    memcpy(c->tun_name, v, n + 1);
+    return 0;
+}
+
+static int
+set_tun_fd(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (t2s_value_ulong(v, 10, 0, INT_MAX, &n) < 0)
+        return t2s_value_err(err, errlen, "bad --tun-fd '%.32s'", v);
+    c->tun_fd = (int)n;
+    return 0;
+}
+
+static int
+set_mtu(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (t2s_value_ulong(v, 10, MTU_MIN, MTU_MAX, &n) < 0)
+        return t2s_value_err(err, errlen, "bad MTU '%.32s' (%d..%d)", v,
+                             MTU_MIN, MTU_MAX);
+    c->mtu = (int)n;
+    return 0;
+}
+
+static int
+parse_prefix(const char *v, int family, char *err, size_t errlen)
+{
+    uint8_t bin[16];
+    unsigned plen = 0;
+
+    return t2s_value_prefix(v, family, bin, &plen, err, errlen);
+}
+
+static int
+set_tun_ipv4(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (parse_prefix(v, AF_INET, err, errlen) < 0)
+        return -1;
+    snprintf(c->tun_ipv4, sizeof(c->tun_ipv4), "%s", v);
+    return 0;
+}
+
+static int
+set_tun_ipv6(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (parse_prefix(v, AF_INET6, err, errlen) < 0)
+        return -1;
+    snprintf(c->tun_ipv6, sizeof(c->tun_ipv6), "%s", v);
+    return 0;
+}
+
+static int
+set_proxy(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (t2s_proxy_url_parse(v, &c->proxy, err, errlen) < 0)
+        return -1;
+    c->proxy_given = 1;
+    return 0;
+}
+
+static int
+set_auth_file(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (*v == '\0' || strlen(v) >= sizeof(c->auth_file))
+        return t2s_value_err(err, errlen, "bad --proxy-auth-file path");
+    snprintf(c->auth_file, sizeof(c->auth_file), "%s", v);
+    return 0;
+}
+
+static int
+set_loglevel(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    int l = t2s_log_parse_level(v);
+
+    if (l < 0)
+        return t2s_value_err(
+            err, errlen, "bad log level '%.32s' (error, warn, info, debug)", v);
+    c->loglevel = l;
+    return 0;
+}
+
+static int
+set_connect_timeout(struct t2s_config *c, const char *v, char *err,
+                    size_t errlen)
+{
+    return t2s_value_seconds("--connect-timeout", 1, T2S_OPTIONS_TIMEOUT_MAX_S,
+                             v, &c->connect_timeout_ms, err, errlen);
+}
+
+static int
+set_idle_timeout(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    return t2s_value_seconds("--idle-timeout", 0, IDLE_TIMEOUT_MAX_S, v,
+                             &c->idle_timeout_ms, err, errlen);
+}
+
+static int
+set_max_conns(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (t2s_value_ulong(v, 10, 0, 10000000, &n) < 0)
+        return t2s_value_err(err, errlen, "bad --max-conns '%.32s'", v);
+    c->max_conns = (unsigned)n;
+    return 0;
+}
+
+/* Bytes, or a number with K, M or G (powers of 1024). */
+static int
+set_memory_limit(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (v == NULL || *v == '\0' || strlen(v) >= 32)
+        return t2s_value_err(err, errlen, "bad --memory-limit '%.32s'",
+                             v ? v : "");
+    if (t2s_value_size(v, &c->memory_limit) < 0)
+        return t2s_value_err(err, errlen,
+                             "bad --memory-limit '%.32s' (bytes, or a number "
+                             "with K, M or G; at least 1M)",
+                             v);
+    return 0;
+}
+
+static int
+set_fwmark(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (t2s_value_ulong(v, 0, 0, UINT32_MAX, &n) < 0)
+        return t2s_value_err(err, errlen, "bad --fwmark '%.32s'", v);
+    c->fwmark = (uint32_t)n;
+    return 0;
+}
+
+static int
+set_interface(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n >= T2S_IFNAMSIZ)
+        return t2s_value_err(err, errlen, "bad --interface '%.32s'", v);
+    memcpy(c->bind_iface, v, n + 1);
+    return 0;
+}
+
+static int
+set_pipeline(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (t2s_value_bool(v, &c->socks_pipeline) < 0)
+        return t2s_value_err(err, errlen,
+                             "bad --socks-pipeline '%.32s' (yes/no)", v);
+    return 0;
+}
+
+int
+t2s_options_put(char *out, size_t outlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(out, outlen, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+/* ---- getters: the value as the setter reads it back ------------------- */
+
+T2S_OPTIONS_GETTER(get_tun)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->tun_name);
+}
+
+T2S_OPTIONS_GETTER(get_tun_fd)
+{
+    if (c->tun_fd < 0)
+        return i == 0 && t2s_options_put(out, outlen, "%s", "");
+    return i == 0 && t2s_options_put(out, outlen, "%d", c->tun_fd);
+}
+
+T2S_OPTIONS_GETTER(get_tun_ipv4)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->tun_ipv4);
+}
+
+T2S_OPTIONS_GETTER(get_tun_ipv6)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->tun_ipv6);
+}
+
+T2S_OPTIONS_GETTER(get_mtu)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%d", c->mtu);
+}
+
+/* Never the credentials: --print-config says only whether there are. */
+T2S_OPTIONS_GETTER(get_proxy)
+{
+    if (i != 0)
+        return 0;
+    out[0] = '\0';
+    if (c->proxy_given)
+        t2s_proxy_url_format(&c->proxy, out, outlen);
+    return 1;
+}
+
+T2S_OPTIONS_GETTER(get_auth_file)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->auth_file);
+}
+
+T2S_OPTIONS_GETTER(get_loglevel)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+
+    return i == 0 && c->loglevel >= 0 && c->loglevel <= 3 &&
+           t2s_options_put(out, outlen, "%s", names[c->loglevel]);
+}
+
+T2S_OPTIONS_GETTER(get_connect_timeout)
+{
+    return i == 0 &&
+           t2s_options_put(out, outlen, "%u", c->connect_timeout_ms / 1000u);
+}
+
+T2S_OPTIONS_GETTER(get_idle_timeout)
+{
+    return i == 0 &&
+           t2s_options_put(out, outlen, "%u", c->idle_timeout_ms / 1000u);
+}
+
+T2S_OPTIONS_GETTER(get_max_conns)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%u", c->max_conns);
+}
+
+T2S_OPTIONS_GETTER(get_memory_limit)
+{
+    if (i != 0)
+        return 0;
+    out[0] = '\0';
+    if (c->memory_limit != 0)
+        t2s_value_size_format(c->memory_limit, out, outlen);
+    return 1;
+}
+
+T2S_OPTIONS_GETTER(get_fwmark)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%#x", (unsigned)c->fwmark);
+}
+
+T2S_OPTIONS_GETTER(get_interface)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->bind_iface);
+}
+
+T2S_OPTIONS_GETTER(get_pipeline)
+{
+    return i == 0 &&
+           t2s_options_put(out, outlen, "%s", c->socks_pipeline ? "yes" : "no");
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+static const struct t2s_option options[] = {
+    {"tun", "NAME", "create or attach to TUN device NAME", set_tun, get_tun,
+     T2S_OPTIONS_RESET(tun_name, tun_name)},
+    {"tun-fd", "FD",
+     "use an already open TUN descriptor (VPN service) instead of --tun",
+     set_tun_fd, get_tun_fd, T2S_OPTIONS_RESET(tun_fd, tun_fd)},
+    {"tun-ipv4", "ADDR/LEN", "assign this IPv4 address to --tun", set_tun_ipv4,
+     get_tun_ipv4, T2S_OPTIONS_RESET(tun_ipv4, tun_ipv4)},
+    {"tun-ipv6", "ADDR/LEN", "assign this IPv6 address to --tun", set_tun_ipv6,
+     get_tun_ipv6, T2S_OPTIONS_RESET(tun_ipv6, tun_ipv6)},
+    {"mtu", "N", "TUN MTU", set_mtu, get_mtu, T2S_OPTIONS_REQUIRED},
+    {"proxy", "URL", "socks5://[user[:pass]@]host:port (IPv6 in [])", set_proxy,
+     get_proxy, T2S_OPTIONS_RESET(proxy, proxy_given)},
+    {"proxy-auth-file", "FILE", "read proxy credentials 'user:pass' from FILE",
+     set_auth_file, get_auth_file, T2S_OPTIONS_RESET(auth_file, auth_file)},
+    {"connect-timeout", "SEC", "proxy connect + handshake timeout",
+     set_connect_timeout, get_connect_timeout, T2S_OPTIONS_REQUIRED},
+    {"idle-timeout", "SEC",
+     "close idle TCP sessions, 0 = never; by default as long as the "
+     "kernel's conntrack keeps an idle TCP flow",
+     set_idle_timeout, get_idle_timeout, T2S_OPTIONS_REQUIRED},
+    {"max-conns", "N", "maximum TCP sessions, 0 = from the descriptor limit",
+     set_max_conns, get_max_conns, T2S_OPTIONS_REQUIRED},
+    {"memory-limit", "SIZE",
+     "memory budget for queues, sessions and lwIP, e.g. 256M (default: an "
+     "eighth of RAM or of the cgroup's limit, 32M to 1G); new work is "
+     "refused and data shed above it",
+     set_memory_limit, get_memory_limit,
+     T2S_OPTIONS_RESET(memory_limit, memory_limit)},
+    {"fwmark", "MARK", "SO_MARK for sockets to the proxy, 0 = none", set_fwmark,
+     get_fwmark, T2S_OPTIONS_REQUIRED},
+    {"interface", "IF", "bind sockets to the proxy to interface IF",
+     set_interface, get_interface, T2S_OPTIONS_RESET(bind_iface, bind_iface)},
+    {"socks-pipeline", NULL,
+     "send greeting, auth and CONNECT without waiting (proxy must support it)",
+     set_pipeline, get_pipeline, T2S_OPTIONS_REQUIRED},
+    {"loglevel", "LEVEL", "error, warn, info or debug", set_loglevel,
+     get_loglevel, T2S_OPTIONS_REQUIRED},
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+const struct t2s_option *
+t2s_options_at(size_t i)
+{
+    if (i < N_OPTIONS)
+        return &options[i];
+    i -= N_OPTIONS;
+    return i < t2s_options_dns_count ? &t2s_options_dns[i] : NULL;
+}
+
+const struct t2s_option *
+t2s_options_find(const char *name, size_t n)
+{
+    const struct t2s_option *o;
+
+    for (size_t i = 0; (o = t2s_options_at(i)) != NULL; i++)
+        if (strlen(o->name) == n && strncmp(o->name, name, n) == 0)
+            return o;
+    return NULL;
+}

@@ -1,0 +1,163 @@
+/* The one session life cycle (session.h). */
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "session/session.h"
+
+static void
+on_session_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct t2s_session *s = w->data;
+    int want = 0, rc;
+
+    (void)loop;
+    if (s->up == NULL) {
+        s->ops->on_io(s, revents);
+        return;
+    }
+    rc = t2s_upstream_io(s->up, s->fd, &want);
+    if (rc == T2S_UP_AGAIN) {
+        t2s_session_want(s, want);
+        return;
+    }
+    s->ops->on_handshake(s, rc);
+    /* closed or not, the handshake's bytes go now */
+    t2s_upstream_free(s->up);
+    s->up = NULL;
+}
+
+static void
+on_session_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct t2s_session *s = w->data;
+
+    (void)loop;
+    (void)revents;
+    s->ops->on_timer(s);
+}
+
+int
+t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
+                  const struct t2s_session_ops *ops, struct t2s_list *live,
+                  uint8_t cmd, const struct t2s_s5_addr *dst, double timeout_s)
+{
+    const struct t2s_config *c = ctx->cfg;
+    int want;
+
+    s->fd = -1;
+    s->up = t2s_mem_alloc(sizeof(*s->up));
+    if (s->up == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    s->fd = t2s_upstream_socket(&c->proxy, c->fwmark, c->bind_iface);
+    if (s->fd < 0) {
+        int e = errno;
+
+        t2s_upstream_free(s->up);
+        s->up = NULL;
+        errno = e;
+        return -1;
+    }
+    s->ops = ops;
+    s->ctx = ctx;
+    s->id = t2s_ctx_next_id(ctx);
+    t2s_upstream_init(s->up, &c->proxy, cmd, dst, c->socks_pipeline, &want);
+    ev_init(&s->io, on_session_io);
+    s->io.data = s;
+    ev_init(&s->timer, on_session_timer);
+    s->timer.data = s;
+    t2s_session_want(s, want);
+    t2s_session_arm(s, timeout_s);
+    t2s_session_touch(s);
+    t2s_list_add(live, &s->link);
+    return 0;
+}
+
+void
+t2s_session_want(struct t2s_session *s, int events)
+{
+    if (events == s->io_events)
+        return;
+    ev_io_stop(s->ctx->loop, &s->io);
+    s->io_events = events;
+    if (events == 0)
+        return;
+    ev_io_set(&s->io, s->fd, events);
+    ev_io_start(s->ctx->loop, &s->io);
+}
+
+void
+t2s_session_arm(struct t2s_session *s, double seconds)
+{
+    s->timer.repeat = seconds > 0 ? seconds : 0.;
+    if (s->timer.repeat > 0)
+        ev_timer_again(s->ctx->loop, &s->timer);
+    else
+        ev_timer_stop(s->ctx->loop, &s->timer);
+}
+
+void
+t2s_session_touch(struct t2s_session *s)
+{
+    s->last_active = ev_now(s->ctx->loop);
+}
+
+int
+t2s_session_idle_expired(struct t2s_session *s, double idle_s)
+{
+    double left = s->last_active + idle_s - ev_now(s->ctx->loop);
+
+    if (left > 0.001) {
+        t2s_session_arm(s, left);
+        return 0;
+    }
+    return 1;
+}
+
+void
+t2s_session_close(struct t2s_session *s, int how, const char *why)
+{
+    if (s->closed)
+        return;
+    s->closed = 1;
+    t2s_session_want(s, 0);
+    ev_timer_stop(s->ctx->loop, &s->timer);
+    s->ops->release(s, how, why);
+    if (s->fd >= 0) {
+        if (how == T2S_SESSION_ABORT) {
+            /* RST to the proxy so the server side sees the reset too */
+            struct linger lg = {.l_onoff = 1, .l_linger = 0};
+            setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        }
+        close(s->fd);
+        s->fd = -1;
+    }
+    t2s_upstream_free(s->up);
+    s->up = NULL;
+    t2s_list_del(&s->link);
+    t2s_list_add(&s->ctx->dead, &s->link);
+}
+
+void
+t2s_session_close_all(struct t2s_list *live, int how, const char *why)
+{
+    struct t2s_list *n;
+
+    while ((n = t2s_list_first(live)) != NULL)
+        t2s_session_close(t2s_session_of(n), how, why);
+}
+
+void
+t2s_session_reap(struct t2s_ctx *ctx)
+{
+    struct t2s_list *n;
+
+    while ((n = t2s_list_first(&ctx->dead)) != NULL) {
+        t2s_list_del(n);
+        /* the session is the first member of its kind's struct */
+        t2s_mem_free(t2s_session_of(n));
+    }
+}

@@ -1,0 +1,169 @@
+/* The command line; see args.h. */
+#include <string.h>
+
+#include "args.h"
+#include "config/options.h"
+#include "config/value.h"
+#include "env.h"
+
+/* One option of either table (library first). */
+struct flag {
+    const struct t2s_option *lib;
+    const struct t2s_opts_entry *prog;
+    const char *name;
+    const char *arg; /* NULL: a yes/no flag */
+};
+
+/* Splits "--name[=value]"; 0 when neither table has a settable name. */
+static int
+lookup_flag(const char *a, struct flag *f, const char **inline_val)
+{
+    const char *name = a + 2;
+    const char *eq = strchr(name, '=');
+    size_t n = eq != NULL ? (size_t)(eq - name) : strlen(name);
+
+    *inline_val = eq != NULL ? eq + 1 : NULL;
+    memset(f, 0, sizeof(*f));
+    f->lib = t2s_options_find(name, n);
+    if (f->lib != NULL) {
+        f->name = f->lib->name;
+        f->arg = f->lib->arg;
+        return 1;
+    }
+    f->prog = t2s_opts_find(name, n);
+    if (f->prog == NULL || f->prog->set == NULL)
+        return 0; /* --help=x and the like: unknown, as always */
+    f->name = f->prog->name;
+    f->arg = f->prog->arg;
+    return 1;
+}
+
+int
+t2s_args_takes_value(const char *flag)
+{
+    struct flag f;
+    const char *val;
+
+    if (strcmp(flag, "--config") == 0)
+        return 1;
+    return strncmp(flag, "--", 2) == 0 && strchr(flag, '=') == NULL &&
+           lookup_flag(flag, &f, &val) && f.arg != NULL;
+}
+
+static int
+is_flag(const char *a, const char *longname, const char *shortname)
+{
+    return strcmp(a, longname) == 0 ||
+           (shortname != NULL && strcmp(a, shortname) == 0);
+}
+
+/* --config FILE / --config=FILE, all of them, before any other flag. */
+static int
+load_config_files(struct t2s_config *c, struct t2s_opts *o, int argc,
+                  char **argv, char *err, size_t errlen)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *path = NULL;
+
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc)
+                return t2s_value_err(err, errlen, "--config needs a value");
+            path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            path = argv[i] + 9;
+        }
+        if (path != NULL && t2s_config_file_read(c, path, t2s_opts_file_key, o,
+                                                 err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The flag at argv[*i] (and its value); advances *i past a value. */
+static int
+apply_flag(struct t2s_config *c, struct t2s_opts *o, int argc, char **argv,
+           int *i, char *err, size_t errlen)
+{
+    const char *a = argv[*i], *val;
+    char sub[400];
+    struct flag f;
+    int rc;
+
+    if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
+        /* not echoed: it may be a URL with a password */
+        return t2s_value_err(err, errlen,
+                             "unexpected argument #%d (options start with "
+                             "--; the proxy URL goes after --proxy)",
+                             *i);
+    if (!lookup_flag(a, &f, &val)) {
+        const char *eq = strchr(a, '=');
+
+        return t2s_value_err(err, errlen, "unknown option '%.*s'",
+                             (int)(eq != NULL ? eq - a : 64), a);
+    }
+    if (val == NULL && f.arg == NULL) {
+        val = "yes";
+    } else if (val == NULL) {
+        if (*i + 1 >= argc)
+            return t2s_value_err(err, errlen, "--%s needs a value", f.name);
+        val = argv[++*i];
+    }
+    rc = f.lib != NULL ? f.lib->set(c, val, sub, sizeof(sub))
+                       : f.prog->set(o, val, sub, sizeof(sub));
+    return rc < 0 ? t2s_value_err(err, errlen, "%s", sub) : 0;
+}
+
+/* What no single option can check. */
+static int
+check_combination(const struct t2s_config *c, const struct t2s_opts *o,
+                  char *err, size_t errlen)
+{
+    if (c->tun_name[0] != '\0' && c->tun_fd >= 0)
+        return t2s_value_err(err, errlen,
+                             "give either --tun or --tun-fd, not both");
+    if (c->tun_name[0] == '\0' && c->tun_fd < 0)
+        return t2s_value_err(err, errlen,
+                             "no TUN device: give --tun NAME or --tun-fd N");
+    if (!c->proxy_given)
+        return t2s_value_err(err, errlen,
+                             "no proxy: give --proxy socks5://host:port or "
+                             "set TUN2SOCKS_PROXY");
+    if (o->route && c->tun_fd >= 0)
+        return t2s_value_err(err, errlen,
+                             "--route needs --tun (with --tun-fd the owner "
+                             "of the descriptor does the routing)");
+    if (c->tun_fd >= 0 && (c->tun_ipv4[0] != '\0' || c->tun_ipv6[0] != '\0'))
+        return t2s_value_err(err, errlen,
+                             "--tun-ipv4/--tun-ipv6 apply only to --tun (the "
+                             "owner of a --tun-fd configures it)");
+    return 0;
+}
+
+int
+t2s_args_parse(struct t2s_config *c, struct t2s_opts *o, int argc, char **argv,
+               char *err, size_t errlen)
+{
+    int i;
+
+    /* --help/--version win over everything; --config goes first. */
+    for (i = 1; i < argc; i++) {
+        if (is_flag(argv[i], "--help", "-h"))
+            return T2S_ARGS_HELP;
+        if (is_flag(argv[i], "--version", "-V"))
+            return T2S_ARGS_VERSION;
+    }
+    if (load_config_files(c, o, argc, argv, err, errlen) < 0)
+        return T2S_ARGS_ERR;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0)
+            i++;
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            continue;
+        else if (apply_flag(c, o, argc, argv, &i, err, errlen) < 0)
+            return T2S_ARGS_ERR;
+    }
+    if (t2s_env_apply(c, err, errlen) < 0 ||
+        check_combination(c, o, err, errlen) < 0)
+        return T2S_ARGS_ERR;
+    return T2S_ARGS_OK;
+}
