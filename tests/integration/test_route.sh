@@ -76,7 +76,7 @@ route_cleanup() {
 
 # The script, run on MACH, with its state (/run and persistent) under $WORK.
 route() {
-    in_mach env TUN2SOCKS_ROUTE_STATE_DIR="$WORK/state" TUN2SOCKS_BIN="$ROUTE_BIN" \
+    in_mach env TUN2SOCKS_ROUTE_STATE_DIR="$WORK/state" TUN2SOCKS_BIN="$T2S_BIN" \
         TUN2SOCKS_ROUTE_PERSIST_DIR="$WORK/persist" \
         SSH_CONNECTION="${FAKE_SSH:-}" "$ROUTE" "$@"
 }
@@ -192,64 +192,6 @@ expect_direct() { # WHAT
 WORK=$(mktemp -d /tmp/t2s-route.XXXXXX)
 trap route_cleanup EXIT
 
-# The script takes tun2socks's settings and defaults from 'tun2socks
-# --print-config'. Until the binary has that option, a stand-in prints
-# them (reading a config file as tun2socks does: '#' starts a comment
-# only at the start of a line, 'key = value' split at the first '=') and
-# runs the real binary for everything else.
-ROUTE_BIN=$T2S_BIN
-if ! "$T2S_BIN" --help 2>&1 | grep -q -- --print-config; then
-    ROUTE_BIN=$WORK/bin/tun2socks
-    mkdir -p "$WORK/bin"
-    sed "s|@REAL@|$T2S_BIN|" >"$ROUTE_BIN" <<'EOS'
-#!/usr/bin/env bash
-set -euo pipefail
-case " $* " in *" --print-config "*) ;; *) exec "@REAL@" "$@" ;; esac
-declare -A v=([tun]= [tun-ipv4]= [tun-ipv6]= [mtu]=65535 [fwmark]=0 [dns]=relay [dns-resolver]=)
-dns4=198.18.0.2 dns6=fd00:18::2 route=0 url=${TUN2SOCKS_PROXY:-}
-trim() { local x=$1; x=${x#"${x%%[![:space:]]*}"}; printf '%s' "${x%"${x##*[![:space:]]}"}"; }
-set_opt() {
-    case $1 in
-    dns-addr) if [[ $2 == *:* ]]; then dns6=$2; else dns4=$2; fi ;;
-    proxy) url=$2 ;;
-    *) v[$1]=$2 ;;
-    esac
-}
-while [ $# -gt 0 ]; do
-    case $1 in
-    --config)
-        while IFS= read -r line || [ -n "$line" ]; do
-            line=$(trim "$line")
-            { [ -z "$line" ] || [[ $line == '#'* ]]; } && continue
-            set_opt "$(trim "${line%%=*}")" "$(trim "${line#*=}")"
-        done <"$2"
-        shift
-        ;;
-    --route) route=1 ;;
-    --print-config) ;;
-    --*) set_opt "${1#--}" "$2"; shift ;;
-    esac
-    shift
-done
-if [ "$route" -eq 1 ]; then
-    [ "${v[fwmark]}" != 0 ] || v[fwmark]=0x7331
-    if [ -z "${v[tun-ipv4]}${v[tun-ipv6]}" ]; then
-        v[tun-ipv4]=198.18.0.1/30
-        v[tun-ipv6]=fd00:18::1/64
-    fi
-fi
-auth=no
-u=${url#*://}
-if [[ $u == *@* ]]; then auth=yes; u=${u##*@}; fi
-for k in tun tun-ipv4 tun-ipv6 mtu fwmark dns dns-resolver; do echo "$k = ${v[$k]}"; done
-echo "proxy = ${url:+socks5://$u}"
-echo "# proxy-auth = $auth"
-echo "dns-addr = $dns4"
-echo "dns-addr = $dns6"
-EOS
-    chmod 755 "$ROUTE_BIN"
-    log "tun2socks has no --print-config yet: the script gets a stand-in for it"
-fi
 # Under tun2socks --route the script must never run tun2socks: it gets
 # every setting on its command line (calls go one way).
 printf '#!/bin/sh\necho "$*" >>"%s"\n' "$WORK/callback.log" >"$WORK/callback"
@@ -517,7 +459,7 @@ same_as_before "after a refused link-local --dns-resolver ($(tail -n 1 <<<"$out"
 printf '# tun2socks.conf\ntun = tun0 \nproxy = socks5://alice:pa#ss w=rd@198.18.3.1:1080\n' >"$WORK/hash.conf"
 printf 'dns = fake-ip\n' >>"$WORK/hash.conf"
 chmod 600 "$WORK/hash.conf"
-printed=$(in_mach "$ROUTE_BIN" --config "$WORK/hash.conf" --print-config) ||
+printed=$(in_mach "$T2S_BIN" --config "$WORK/hash.conf" --print-config) ||
     fail "tun2socks --config --print-config failed"
 grep -qx 'proxy *= *socks5://198\.18\.3\.1:1080' <<<"$printed" ||
     fail "tun2socks reads another proxy: $(grep '^proxy' <<<"$printed" | head -n 1)"
