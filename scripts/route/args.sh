@@ -6,6 +6,8 @@
 # Depends on common.sh.
 # shellcheck disable=SC2034  # the globals are read by the other modules
 
+DEFAULT_TUN=tun0
+
 # The help text: one heredoc, hence longer than a function should be.
 usage() {
     cat <<'EOF_USAGE'
@@ -190,7 +192,7 @@ args_parse() { # ARGS...
 
 # The TUN and the directories of its state, once the TUN is known.
 args_tun() {
-    TUN=${TUN:-tun0}
+    TUN=${TUN:-$DEFAULT_TUN}
     [[ $TUN =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || usage_error "bad --tun '$TUN'"
     STATE=$STATE_BASE/$TUN
     PERSIST=$PERSIST_BASE/$TUN

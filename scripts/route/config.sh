@@ -31,16 +31,17 @@ find_bin() {
 
 # Runs tun2socks ARGS... --print-config, with PROXY (if any) as its
 # TUN2SOCKS_PROXY, and fills the associative array NAME: key -> value,
-# values of a repeated key joined by newlines. As tun2socks reads its config file: a line that starts
-# with '#' is a comment, any other is split at its first '=' and trimmed.
-config_print() { # NAME PROXY ARGS...
+# values of a repeated key joined by newlines. As tun2socks reads its
+# config file: a line that starts with '#' is a comment, any other is
+# split at its first '=' and trimmed. Returns 1, changing nothing, when
+# tun2socks refuses the settings (its message on stderr).
+config_try() { # NAME PROXY ARGS...
     local -n into=$1
     local proxy=$2 out line key val
     shift 2
     find_bin
     out=$(env -u TUN2SOCKS_PROXY ${proxy:+TUN2SOCKS_PROXY="$proxy"} \
-        "$BIN" "$@" --print-config </dev/null) ||
-        usage_error "'$BIN $* --print-config' failed (its message is above)"
+        "$BIN" "$@" --print-config </dev/null) || return 1
     while IFS= read -r line; do
         line=${line#"${line%%[![:space:]]*}"}
         [[ $line == *=* && $line != '#'* ]] || continue
@@ -57,6 +58,11 @@ config_print() { # NAME PROXY ARGS...
     done <<<"$out"
 }
 
+# As config_try; a refusal is a usage error.
+config_print() { # NAME PROXY ARGS...
+    config_try "$@" || usage_error "'$BIN ${*:3} --print-config' failed (its message is above)"
+}
+
 # The value the config file gives KEY: empty when it leaves the default
 # (tun2socks prints an unset fwmark as 0: no mark).
 cfg_file() { # KEY
@@ -69,7 +75,7 @@ cfg_file() { # KEY
 # tun2socks prints its settings only for a command line it would start
 # with, which names a proxy; the defaults do not depend on which. Without
 # a URL (--no-start --proxy-addr ADDR), one for the proxy's address.
-defaults_proxy() {
+given_proxy() {
     local a=${PROXY_ADDRS[0]:-}
     if [ -n "$PROXY_URL" ]; then
         printf '%s\n' "$PROXY_URL"
@@ -89,22 +95,24 @@ url_hostport() {
 
 # --config FILE: the TUN and the proxy (flags and environment win for the
 # TUN; for the proxy the file wins, as in tun2socks: it prints the URL of
-# --proxy or TUN2SOCKS_PROXY only when the file has none).
+# --proxy or TUN2SOCKS_PROXY only when the file has none). tun2socks
+# prints only settings it could start with, which name a TUN: a file
+# without one is read again with the script's default TUN.
 config_from_file() {
-    local p
+    local p given
     [ -n "$CONFIG" ] || return 0
     [ -r "$CONFIG" ] || usage_error "cannot read --config $CONFIG"
+    given=$(given_proxy)
     if [ -n "$TUN" ]; then
-        config_print CFG_FILE "$PROXY_URL" --config "$CONFIG" --tun "$TUN"
-    else
-        config_print CFG_FILE "$PROXY_URL" --config "$CONFIG"
+        config_print CFG_FILE "$given" --config "$CONFIG" --tun "$TUN"
+    elif ! config_try CFG_FILE "$given" --config "$CONFIG" 2>/dev/null; then
+        config_print CFG_FILE "$given" --config "$CONFIG" --tun "$DEFAULT_TUN"
     fi
     CFG_FILE_READ=1
     [ -n "$TUN" ] || TUN=${CFG_FILE[tun]:-}
     p=${CFG_FILE[proxy]:-}
     [ -n "$p" ] || return 0
-    [ -z "$PROXY_URL" ] || [ "$(url_hostport "$PROXY_URL")" != "$(url_hostport "$p")" ] ||
-        return 0
+    [ -z "$given" ] || [ "$(url_hostport "$given")" != "$(url_hostport "$p")" ] || return 0
     if [ "$PROXY_FROM" = flag ]; then
         usage_error "--proxy differs from 'proxy' in $CONFIG (tun2socks would use the file's)"
     fi
@@ -118,7 +126,9 @@ config_fill() {
     if [ "$CFG_FILE_READ" -eq 1 ] || [ -z "$FWMARK" ] ||
         { [ "$NO_START" -eq 0 ] && { [ -z "$TUN4" ] || [ -z "$TUN6" ]; }; } ||
         { [ -n "$DNS_MODE" ] && [ ${#DNS_ADDRS[@]} -eq 0 ]; }; then
-        config_print CFG_DEF "$(defaults_proxy)" --route --tun "$TUN"
+        [ -n "$(given_proxy)" ] ||
+            usage_error "no proxy: give --proxy URL (or TUN2SOCKS_PROXY, or --proxy-addr)"
+        config_print CFG_DEF "$(given_proxy)" --route --tun "$TUN"
     fi
     [ -n "$TUN4" ] || TUN4=$(cfg_file tun-ipv4)
     [ -n "$TUN6" ] || TUN6=$(cfg_file tun-ipv6)
