@@ -30,8 +30,9 @@
 # dig through tun2socks is checked when the binary has DNS forwarding.
 # up --config with a proxy password holding '#', '=' and a space keeps
 # the proxy tun2socks reads direct (the script reads the file through
-# tun2socks --print-config); under tun2socks --route the script never
-# runs tun2socks.
+# tun2socks --print-config), also as the systemd drop-in runs it (up
+# --no-start --config, down --config: the TUN from the file); under
+# tun2socks --route the script never runs tun2socks.
 #
 # ip netns exec bind-mounts /etc/netns/MACH/resolv.conf over
 # /etc/resolv.conf, so the script edits that copy; the host's
@@ -475,6 +476,27 @@ client_seen "$WORK/web4.log" 198.18.3.1 || fail "--config: the request did not g
 route down || fail "down (--config round) failed"
 same_as_before "down (--config round)"
 log "ok: a proxy password with '#', '=' and a space in the config file: tun2socks and the script both use 198.18.3.1"
+# As under the systemd drop-in: tun2socks runs on a config file, the
+# script only routes (up --no-start --replace --config FILE --pid) and
+# takes the TUN (tun1 here) from the file, for down too.
+sed 's/^tun = tun0/tun = tun1/' "$WORK/hash.conf" >"$WORK/hash1.conf"
+chmod 600 "$WORK/hash1.conf"
+spawn "$MACH" "$WORK/t2s-cn.log" "$T2S_BIN" --config "$WORK/hash1.conf" --tun-ipv4 198.18.0.5/30 \
+    --tun-ipv6 fd00:18:1::1/64 --fwmark 0x7331
+NOSTART_PID=$LAST_PID
+route up --no-start --replace --config "$WORK/hash1.conf" --pid "$NOSTART_PID" ||
+    fail "up --no-start --config failed"
+grep -qx 'proxy4 198.18.3.1' "$WORK/state/tun1/settings" ||
+    fail "up --no-start --config keeps another proxy direct: $(grep proxy "$WORK/state/tun1/settings" 2>&1)"
+[ "$(dev_of 198.18.3.1 mark 0x7331)" = veth0 ] || fail "--no-start --config: marked proxy traffic not via veth0"
+[ "$(dev_of 198.19.0.20)" = tun1 ] || fail "--no-start --config: 198.19.0.20 not routed into tun1"
+[ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "--no-start --config: curl through tun1 failed"
+SERVICE_RESULT=success route down --keep-if-failed --config "$WORK/hash1.conf" ||
+    fail "down --keep-if-failed --config failed"
+kill "$NOSTART_PID"
+wait_for 100 bash -c "! kill -0 $NOSTART_PID 2>/dev/null" || fail "tun2socks did not stop"
+NOSTART_PID=""
+same_as_before "down --keep-if-failed --config (TUN from the file), tun2socks stopped"
 
 # ------------------------------------------------------------ reboot
 # A reboot wipes the processes, the TUN, the rules and routes and /run
