@@ -6,11 +6,12 @@
 #   rules       one per line: FAMILY PRIORITY|ADD-ARGS|SHOWN-LINE
 #   routes      one per line: FAMILY|ADD-ARGS|SHOWN-LINE
 #
-# Rules (base priority P, table T, mark M):
+# Rules (base priority P, default 7300; table T, default 7331; mark M):
 #   P    fwmark M lookup main              sockets of tun2socks to the proxy
 #   P+1  to PROXY lookup main              the proxy's address(es)
 #   P+2  to NET lookup main                --exclude networks, SSH clients
-#   P+3  lookup main suppress_prefixlength 0   local networks
+#   P+3  lookup main suppress_prefixlength 0   local networks (every route
+#                                          of the main table but the default)
 #   P+4  lookup T                          everything else: default dev TUN
 # Table T: default dev TUN, and the kill switch: 'unreachable default' of
 # the highest metric, which takes over when the TUN goes.
