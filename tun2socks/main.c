@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "core/instance.h"
 #include "privsep.h"
 #include "route.h"
 #include "t2s.h"
@@ -18,6 +19,16 @@
 #define EXIT_USAGE 2
 
 static struct t2s_instance *instance;
+
+/* The library logs through this sink only: one line to stderr (the journal
+ * under systemd), one write per line so concurrent writers never
+ * interleave. */
+static void
+log_to_stderr(int level, const char *line, void *user)
+{
+    (void)user;
+    fprintf(stderr, "tun2socks: %s: %s\n", t2s_log_level_name(level), line);
+}
 
 static void
 on_signal(int sig)
@@ -82,7 +93,7 @@ parse_config(struct t2s_config *cfg, int argc, char **argv)
         return 0;
     }
     if (rc == T2S_CONFIG_VERSION) {
-        printf("tun2socks %s\n", T2S_VERSION);
+        printf("tun2socks %s\n", t2s_version());
         return 0;
     }
     if (rc != T2S_CONFIG_OK) {
@@ -164,6 +175,8 @@ main(int argc, char **argv)
     rc = parse_config(&cfg, argc, argv);
     if (rc >= 0)
         return rc;
+    /* the program's own lines (route.c) go the same way as the library's */
+    t2s_log_attach(log_to_stderr, NULL, cfg.loglevel);
     /* planned again after --route filled in its --fwmark */
     if (t2s_privsep_plan(&cfg, &priv, err, sizeof(err)) < 0 ||
         (cfg.route &&
@@ -174,6 +187,7 @@ main(int argc, char **argv)
         fprintf(stderr, "tun2socks: %s\n", err);
         return EXIT_USAGE;
     }
+    t2s_config_set_log(&cfg, log_to_stderr, NULL);
     instance = t2s_create(&cfg, err, sizeof(err));
     explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
     if (instance == NULL) {

@@ -1302,3 +1302,38 @@ t2s_config_usage(FILE *out, const char *argv0)
             "--config FILE", "read options from FILE first", "--help",
             "this text", "--version", "print the version");
 }
+
+/* ---- the embedding API's config object (t2s.h) ---- */
+
+struct t2s_config *
+t2s_config_new(void)
+{
+    struct t2s_config *c = malloc(sizeof(*c));
+
+    if (c != NULL)
+        t2s_config_init(c);
+    return c;
+}
+
+void
+t2s_config_free(struct t2s_config *c)
+{
+    if (c == NULL)
+        return;
+    explicit_bzero(c, sizeof(*c)); /* the proxy credentials */
+    free(c);
+}
+
+void
+t2s_config_set_log(struct t2s_config *c, t2s_log_fn fn, void *user)
+{
+    c->log_fn = fn;
+    c->log_user = fn != NULL ? user : NULL;
+}
+
+void
+t2s_config_set_socket_hook(struct t2s_config *c, t2s_socket_fn fn, void *user)
+{
+    c->socket_fn = fn;
+    c->socket_user = fn != NULL ? user : NULL;
+}

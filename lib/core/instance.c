@@ -1,5 +1,6 @@
 /* The embedding API: instance setup, the loop, stop and counters. */
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,11 @@
 #include <netdb.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/instance.h"
 #include "core/mem.h"
+#include "lwip/pbuf.h"
+#include "lwip_guard.h"
 #include "netif/stack.h"
 #include "t2s.h"
 #include "tcp/tcp_session.h"
@@ -17,8 +21,39 @@
 #include "udp/udp_assoc.h"
 #include "udp/udp_io.h"
 
-/* lwIP is global: one instance at a time. */
+/* lwIP is global: one instance at a time. Set by t2s_create(), cleared by
+ * t2s_destroy() of that instance. */
 static struct t2s_instance *the_instance;
+
+#ifdef T2S_FAULT_INJECTION
+static int fault_lwip_assert; /* the next stats request trips an assertion */
+
+void
+t2s_fault_lwip_assert(void)
+{
+    __atomic_store_n(&fault_lwip_assert, 1, __ATOMIC_RELAXED);
+}
+
+/* A real LWIP_ASSERT inside lwIP, in the loop: pbuf_free(NULL) asserts
+ * "p != NULL". */
+static void
+fault_lwip_assert_hit(void)
+{
+    if (__atomic_exchange_n(&fault_lwip_assert, 0, __ATOMIC_RELAXED))
+        pbuf_free(NULL);
+}
+#else
+static void
+fault_lwip_assert_hit(void)
+{
+}
+#endif
+
+const char *
+t2s_version(void)
+{
+    return T2S_VERSION;
+}
 
 /* Descriptors kept for the TUN, logs and the loop when deriving the cap. */
 #define FD_RESERVE 64
@@ -87,6 +122,7 @@ on_stats(struct ev_loop *loop, ev_async *w, int revents)
 
     (void)loop;
     (void)revents;
+    fault_lwip_assert_hit();
     T2S_STAT_SET(&t->stats, mem_used, t2s_mem_used());
     T2S_STAT_SET(&t->stats, mem_peak, t2s_mem_peak());
     t2s_stats_log(&t->stats);
@@ -122,13 +158,39 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
     return 0;
 }
 
+/* init_instance() with lwIP's assertions returning here (lwip_guard.h). */
+static int
+init_guarded(struct t2s_instance *t, char *err, size_t errlen)
+{
+    jmp_buf jb;
+    int rc;
+
+    if (setjmp(jb) != 0) {
+        t->broken = 1;
+        snprintf(err, errlen, "internal error in lwIP (see the log)");
+        return -1;
+    }
+    t2s_lwip_guard_arm(&jb);
+    rc = init_instance(t, err, errlen);
+    t2s_lwip_guard_disarm();
+    return rc;
+}
+
 struct t2s_instance *
 t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
 {
     struct t2s_instance *t;
 
     if (the_instance != NULL) {
-        snprintf(err, errlen, "only one tun2socks instance per process");
+        snprintf(err, errlen,
+                 "only one tun2socks instance per process: lwIP's state is "
+                 "global (destroy the other one first)");
+        return NULL;
+    }
+    if (t2s_lwip_guard_broken()) {
+        snprintf(err, errlen,
+                 "lwIP failed an internal check earlier in this process; "
+                 "restart the process to create an instance");
         return NULL;
     }
     t = calloc(1, sizeof(*t));
@@ -138,9 +200,9 @@ t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
     }
     t->cfg = *cfg;
     t->tun_fd = -1;
-    t2s_log_threshold = cfg->loglevel;
     the_instance = t;
-    if (init_instance(t, err, errlen) < 0) {
+    t2s_log_attach(cfg->log_fn, cfg->log_user, cfg->loglevel);
+    if (init_guarded(t, err, errlen) < 0) {
         t2s_destroy(t);
         return NULL;
     }
@@ -155,12 +217,31 @@ dns_mode_name(int mode)
                                     : "relay";
 }
 
+/* The loop, with lwIP's assertions returning here (lwip_guard.h). */
+static int
+run_guarded(struct t2s_instance *t)
+{
+    jmp_buf jb;
+
+    if (setjmp(jb) != 0) {
+        t->broken = 1;
+        return T2S_RUN_ERR_INTERNAL;
+    }
+    t2s_lwip_guard_arm(&jb);
+    ev_run(t->loop, 0);
+    t2s_lwip_guard_disarm();
+    return t->fatal ? T2S_RUN_ERR_TUN : T2S_RUN_STOPPED;
+}
+
 int
 t2s_run(struct t2s_instance *t)
 {
     char proxy[T2S_ENDPOINT_STRLEN];
     const struct sockaddr_storage *a = &t->cfg.proxy.addr;
     const char *offload = t->tun_vnet_len > 0 ? ", checksum offload" : "";
+
+    if (t->broken)
+        return T2S_RUN_ERR_INTERNAL;
 
     if (a->ss_family == AF_INET6)
         t2s_fmt_endpoint(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr,
@@ -178,8 +259,7 @@ t2s_run(struct t2s_instance *t)
                  "TCP connections and %u UDP associations",
                  t->cfg.tun_name, t->cfg.mtu, offload, proxy,
                  dns_mode_name(t->cfg.dns_mode), t->max_conns, t->max_udp);
-    ev_run(t->loop, 0);
-    return t->fatal ? -1 : 0;
+    return run_guarded(t);
 }
 
 void
@@ -218,20 +298,47 @@ t2s_clear_secrets(struct t2s_instance *t)
     t->cfg.proxy.user_len = t->cfg.proxy.pass_len = 0;
 }
 
+/* Every session, the UDP side and the stack: all of lwIP's state that t
+ * holds. */
+static void
+shutdown_lwip(struct t2s_instance *t)
+{
+    t->stopping = 1;
+    t2s_tcp_close_all(t);
+    t2s_tcp_flush(t);
+    t2s_tcp_reap(t);
+    t2s_udp_shutdown(t);
+    ev_async_stop(t->loop, &t->stop_async);
+    ev_async_stop(t->loop, &t->stats_async);
+    t2s_stack_shutdown(t);
+}
+
+/* shutdown_lwip() unless lwIP is broken: then the sessions, their
+ * descriptors and lwIP's memory are left as they are (freeing them means
+ * calling into lwIP), and only what follows in t2s_destroy() is freed. */
+static void
+shutdown_guarded(struct t2s_instance *t)
+{
+    jmp_buf jb;
+
+    if (t->broken || t2s_lwip_guard_broken())
+        return;
+    if (setjmp(jb) != 0) {
+        t->broken = 1;
+        return;
+    }
+    t2s_lwip_guard_arm(&jb);
+    shutdown_lwip(t);
+    t2s_lwip_guard_disarm();
+}
+
 void
 t2s_destroy(struct t2s_instance *t)
 {
     if (t == NULL)
         return;
     if (t->loop != NULL) {
-        t->stopping = 1;
-        t2s_tcp_close_all(t);
-        t2s_tcp_flush(t);
-        t2s_tcp_reap(t);
-        t2s_udp_shutdown(t);
-        ev_async_stop(t->loop, &t->stop_async);
-        ev_async_stop(t->loop, &t->stats_async);
-        t2s_stack_shutdown(t);
+        shutdown_guarded(t);
         ev_loop_destroy(t->loop);
     }
     if (t->tun_owned && t->tun_fd >= 0)
@@ -242,6 +349,7 @@ t2s_destroy(struct t2s_instance *t)
     if (the_instance == t) {
         the_instance = NULL;
         t2s_mem_set_limit(0);
+        t2s_log_detach();
     }
     t2s_clear_secrets(t);
     free(t);

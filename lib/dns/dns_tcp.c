@@ -224,10 +224,7 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
     }
     q->buf = t2s_mem_alloc(2 + (size_t)p->tot_len);
     q->up = t2s_mem_alloc(sizeof(*q->up));
-    q->fd = (q->buf && q->up)
-                ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
-                                      t->cfg.bind_iface)
-                : -1;
+    q->fd = (q->buf && q->up) ? t2s_upstream_socket(&t->cfg, &t->stats) : -1;
     if (q->fd < 0) {
         /* out of memory or descriptors (EMFILE) */
         T2S_STAT_INC(&t->stats, err_resource);

@@ -695,9 +695,7 @@ session_new(struct t2s_instance *t, struct tcp_pcb *npcb,
     if (s == NULL)
         return NULL;
     s->up = t2s_mem_alloc(sizeof(*s->up));
-    s->fd = s->up ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
-                                        t->cfg.bind_iface)
-                  : -1;
+    s->fd = s->up ? t2s_upstream_socket(&t->cfg, &t->stats) : -1;
     if (s->fd < 0) {
         t2s_upstream_free(s->up);
         t2s_mem_free(s);
