@@ -313,15 +313,16 @@ shutdown_lwip(struct t2s_instance *t)
     t2s_stack_shutdown(t);
 }
 
-/* shutdown_lwip() unless lwIP is broken: then the sessions, their
- * descriptors and lwIP's memory are left as they are (freeing them means
- * calling into lwIP), and only what follows in t2s_destroy() is freed. */
+/* shutdown_lwip() unless lwIP is broken (then t->broken is set on
+ * return). */
 static void
 shutdown_guarded(struct t2s_instance *t)
 {
     jmp_buf jb;
 
-    if (t->broken || t2s_lwip_guard_broken())
+    if (t2s_lwip_guard_broken())
+        t->broken = 1;
+    if (t->broken)
         return;
     if (setjmp(jb) != 0) {
         t->broken = 1;
@@ -332,6 +333,15 @@ shutdown_guarded(struct t2s_instance *t)
     t2s_lwip_guard_disarm();
 }
 
+/*
+ * An instance whose lwIP failed an assertion: its sessions, their sockets,
+ * the proxy blocks lwIP may still point to and lwIP's own memory stay as
+ * they are, since freeing them means calling into lwIP. The struct is kept
+ * here, reachable, rather than freed under lwIP's feet; the process is
+ * expected to restart (t2s_create() refuses from now on).
+ */
+static struct t2s_instance *broken_instance;
+
 void
 t2s_destroy(struct t2s_instance *t)
 {
@@ -339,18 +349,26 @@ t2s_destroy(struct t2s_instance *t)
         return;
     if (t->loop != NULL) {
         shutdown_guarded(t);
-        ev_loop_destroy(t->loop);
+        ev_loop_destroy(t->loop); /* libev's own: safe even when broken */
+        t->loop = NULL;
     }
     if (t->tun_owned && t->tun_fd >= 0)
         close(t->tun_fd);
-    t2s_mem_free(t->scratch);
-    t2s_blkpool_destroy(&t->blkpool);
+    t->tun_fd = -1;
+    t2s_mem_free(t->scratch); /* copied from, never referenced by lwIP */
+    t->scratch = NULL;
     t2s_mem_free(t->tun_buf);
+    t->tun_buf = NULL;
+    t2s_clear_secrets(t);
     if (the_instance == t) {
         the_instance = NULL;
         t2s_mem_set_limit(0);
         t2s_log_detach();
     }
-    t2s_clear_secrets(t);
+    if (t->broken) {
+        broken_instance = t;
+        return;
+    }
+    t2s_blkpool_destroy(&t->blkpool);
     free(t);
 }
