@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `cmake --install` into a temporary prefix, then examples/embed.c is
 # compiled against what was installed, with the flags of its t2s.pc only:
-# once with libt2s.so, once with libt2s.a (Libs.private), and both run.
+# once with libt2s.so, once with libt2s.a (Libs.private), and both run;
+# and a C++ program includes t2s.h and links.
 #   test_pkgconfig.sh BUILD_DIR SOURCE_DIR [EXTRA_CFLAGS]
 set -euo pipefail
 
@@ -43,5 +44,14 @@ LD_LIBRARY_PATH=$libdir ldd "$prefix/embed_shared" | grep -q "$libdir/libt2s.so"
 if ldd "$prefix/embed_static" | grep -q libt2s; then
     echo "embed_static loads libt2s.so" >&2
     exit 1
+fi
+# the header is C++ too (extern "C"): a C++ program links against it
+if command -v c++ >/dev/null; then
+    printf '%s\n' '#include <t2s.h>' \
+        'int main() { t2s_config *c = t2s_config_new();' \
+        '  t2s_config_free(c); return t2s_version()[0] ? 0 : 1; }' \
+        >"$prefix/cxx.cc"
+    c++ "${cflags[@]}" -o "$prefix/cxx" "$prefix/cxx.cc" "${libs[@]}"
+    LD_LIBRARY_PATH=$libdir "$prefix/cxx"
 fi
 echo "test_pkgconfig: ok"
