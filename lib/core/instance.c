@@ -93,6 +93,11 @@ open_tun(struct t2s_instance *t, char *err, size_t errlen)
         }
         return 0;
     }
+    if (c->tun_name[0] == '\0') {
+        /* an empty name would make the kernel pick one: never silently */
+        snprintf(err, errlen, "no TUN: set \"tun\" or \"tun-fd\"");
+        return -1;
+    }
     t->tun_fd = t2s_tun_open(c->tun_name, &t->tun_vnet_len, err, errlen);
     if (t->tun_fd < 0)
         return -1;

@@ -122,6 +122,10 @@ test_config_errors(void **state)
     assert_int_equal(
         t2s_config_load_file(cfg, "/nonexistent/t2s.conf", err, sizeof(err)),
         -1);
+    /* neither "tun" nor "tun-fd": refused, no device is created */
+    set(cfg, "proxy", "socks5://127.0.0.1:9");
+    assert_null(t2s_create(cfg, err, sizeof(err)));
+    assert_string_equal(err, "no TUN: set \"tun\" or \"tun-fd\"");
     t2s_config_free(cfg);
     t2s_config_free(NULL);
 }
