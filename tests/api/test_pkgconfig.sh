@@ -34,14 +34,21 @@ libdir=$(pkg-config --variable=libdir t2s)
 "$cc" "${cflags[@]}" -o "$prefix/embed_shared" "$src/examples/embed.c" \
     "${libs[@]}" -pthread
 LD_LIBRARY_PATH=$libdir "$prefix/embed_shared" --version
-# ldd names the installed library, not the build tree's
-LD_LIBRARY_PATH=$libdir ldd "$prefix/embed_shared" | grep -q "$libdir/libt2s.so"
+# ldd names the installed library, not the build tree's (its output read
+# whole: grep -q closing the pipe early would fail ldd under pipefail)
+deps=$(LD_LIBRARY_PATH=$libdir ldd "$prefix/embed_shared")
+if ! grep -q "$libdir/libt2s.so" <<<"$deps"; then
+    echo "embed_shared does not load $libdir/libt2s.so:" >&2
+    echo "$deps" >&2
+    exit 1
+fi
 
 # static: the same flags with the archive chosen over the shared library
 "$cc" "${cflags[@]}" -o "$prefix/embed_static" "$src/examples/embed.c" \
     "${static_libs[@]}" -pthread
 "$prefix/embed_static" --version
-if ldd "$prefix/embed_static" | grep -q libt2s; then
+deps=$(ldd "$prefix/embed_static")
+if grep -q libt2s <<<"$deps"; then
     echo "embed_static loads libt2s.so" >&2
     exit 1
 fi
