@@ -12,6 +12,7 @@
 
 #include "args.h"
 #include "config/config.h"
+#include "core/instance.h"
 #include "print_config.h"
 #include "privsep.h"
 #include "route.h"
@@ -23,6 +24,16 @@
 #define EXIT_USAGE 2
 
 static struct t2s_instance *instance;
+
+/* The library logs through this sink only: one line to stderr (the journal
+ * under systemd), one write per line so concurrent writers never
+ * interleave. */
+static void
+log_to_stderr(int level, const char *line, void *user)
+{
+    (void)user;
+    fprintf(stderr, "tun2socks: %s: %s\n", t2s_log_level_name(level), line);
+}
 
 static void
 on_signal(int sig)
@@ -89,7 +100,7 @@ parse_config(struct t2s_config *cfg, struct t2s_opts *opts, int argc,
         return 0;
     }
     if (rc == T2S_ARGS_VERSION) {
-        printf("tun2socks %s\n", T2S_VERSION);
+        printf("tun2socks %s\n", t2s_version());
         return 0;
     }
     if (rc != T2S_ARGS_OK) {
@@ -213,11 +224,14 @@ main(int argc, char **argv)
         return rc;
     if (opts.print_config)
         return print_config(&cfg, &opts);
+    /* the program's own lines (route.c) go the same way as the library's */
+    t2s_log_attach(log_to_stderr, NULL, cfg.loglevel);
     if (prepare(&cfg, &opts, &priv, err, sizeof(err)) < 0) {
         explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
         fprintf(stderr, "tun2socks: %s\n", err);
         return EXIT_USAGE;
     }
+    t2s_config_set_log(&cfg, log_to_stderr, NULL);
     instance = t2s_create(&cfg, err, sizeof(err));
     explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
     if (instance == NULL) {

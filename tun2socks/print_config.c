@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "config/options.h"
+#include "t2s.h" /* T2S_VERSION */
 #include "print_config.h"
 
 #define VALUE_MAX 600 /* the longest value: a path of 511 bytes */

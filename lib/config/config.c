@@ -106,3 +106,19 @@ t2s_config_reset(struct t2s_config *c, const char *key, char *err,
            o->reset_len);
     return 0;
 }
+
+/* The embedding API's hooks on a config (t2s.h). */
+
+void
+t2s_config_set_log(struct t2s_config *c, t2s_log_fn fn, void *user)
+{
+    c->log_fn = fn;
+    c->log_user = fn != NULL ? user : NULL;
+}
+
+void
+t2s_config_set_socket_hook(struct t2s_config *c, t2s_socket_fn fn, void *user)
+{
+    c->socket_fn = fn;
+    c->socket_user = fn != NULL ? user : NULL;
+}

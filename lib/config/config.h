@@ -17,6 +17,8 @@
 #include "config/proxy_addr.h"
 #include "config/proxy_url.h"
 
+#include "t2s.h" /* t2s_log_fn, t2s_socket_fn */
+
 #define T2S_IFNAMSIZ 16
 
 struct t2s_config {
@@ -55,6 +57,12 @@ struct t2s_config {
     unsigned udp_timeout_ms; /* --udp-timeout SECONDS */
     unsigned dns_timeout_ms; /* --dns-timeout SECONDS (port 53 flows) */
     unsigned max_udp;        /* --max-udp associations; 0: auto */
+
+    /* Embedding only (t2s.h), no flag: t2s_config_set_log/_socket_hook */
+    t2s_log_fn log_fn;       /* NULL: nothing is logged */
+    void *log_user;          /* passed back to log_fn */
+    t2s_socket_fn socket_fn; /* NULL: no hook */
+    void *socket_user;       /* passed back to socket_fn */
 };
 
 enum t2s_dns_mode {

@@ -11,6 +11,7 @@
  *                to fail: the Nth one from now, or all of them for a while;
  *   TUN writes   stack.c's tun_write() fails with a chosen errno (EAGAIN,
  *                ENOBUFS) for the next K packets, as a full TUN queue would.
+ * and one trigger: the loop trips a real LWIP_ASSERT (lwip_guard.h).
  */
 #ifndef T2S_FAULT_H
 #define T2S_FAULT_H
@@ -28,6 +29,11 @@ long t2s_fault_alloc_failed(void);
 
 /* The next k TUN writes fail with errno err (k = 0 disarms). */
 void t2s_fault_tun_write_fail(int err, long k);
+
+/* The loop's next stats request (t2s_request_stats_log) makes lwIP fail an
+ * assertion (pbuf_free(NULL)): t2s_run() then returns T2S_RUN_ERR_INTERNAL
+ * and lwIP stays unusable for the rest of the process. */
+void t2s_fault_lwip_assert(void);
 
 /* For the hooks: nonzero if this allocation must fail / the errno this
  * TUN write must fail with (0: write normally). Loop thread. */

@@ -1,5 +1,6 @@
 /* The embedding API: instance setup, the loop, stop and counters. */
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,11 @@
 #include <netdb.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/instance.h"
 #include "core/mem.h"
+#include "lwip/pbuf.h"
+#include "lwip_guard.h"
 #include "netif/stack.h"
 #include "session/session.h"
 #include "t2s.h"
@@ -18,8 +22,39 @@
 #include "udp/udp_assoc.h"
 #include "udp/udp_io.h"
 
-/* lwIP is global: one instance at a time. */
+/* lwIP is global: one instance at a time. Set by t2s_create(), cleared by
+ * t2s_destroy() of that instance. */
 static struct t2s_instance *the_instance;
+
+#ifdef T2S_FAULT_INJECTION
+static int fault_lwip_assert; /* the next stats request trips an assertion */
+
+void
+t2s_fault_lwip_assert(void)
+{
+    __atomic_store_n(&fault_lwip_assert, 1, __ATOMIC_RELAXED);
+}
+
+/* A real LWIP_ASSERT inside lwIP, in the loop: pbuf_free(NULL) asserts
+ * "p != NULL". */
+static void
+fault_lwip_assert_hit(void)
+{
+    if (__atomic_exchange_n(&fault_lwip_assert, 0, __ATOMIC_RELAXED))
+        pbuf_free(NULL);
+}
+#else
+static void
+fault_lwip_assert_hit(void)
+{
+}
+#endif
+
+const char *
+t2s_version(void)
+{
+    return T2S_VERSION;
+}
 
 /* Descriptors kept for the TUN, logs and the loop when deriving the cap. */
 #define FD_RESERVE 64
@@ -59,6 +94,11 @@ open_tun(struct t2s_instance *t, char *err, size_t errlen)
         }
         return 0;
     }
+    if (c->tun_name[0] == '\0') {
+        /* an empty name would make the kernel pick one: never silently */
+        snprintf(err, errlen, "no TUN: set \"tun\" or \"tun-fd\"");
+        return -1;
+    }
     t->tun_fd = t2s_tun_open(c->tun_name, &t->tun_vnet_len, err, errlen);
     if (t->tun_fd < 0)
         return -1;
@@ -88,6 +128,7 @@ on_stats(struct ev_loop *loop, ev_async *w, int revents)
 
     (void)loop;
     (void)revents;
+    fault_lwip_assert_hit();
     T2S_STAT_SET(&t->ctx.stats, mem_used, t2s_mem_used());
     T2S_STAT_SET(&t->ctx.stats, mem_peak, t2s_mem_peak());
     t2s_stats_log(&t->ctx.stats);
@@ -123,13 +164,39 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
     return 0;
 }
 
+/* init_instance() with lwIP's assertions returning here (lwip_guard.h). */
+static int
+init_guarded(struct t2s_instance *t, char *err, size_t errlen)
+{
+    jmp_buf jb;
+    int rc;
+
+    if (setjmp(jb) != 0) {
+        t->broken = 1;
+        snprintf(err, errlen, "internal error in lwIP (see the log)");
+        return -1;
+    }
+    t2s_lwip_guard_arm(&jb);
+    rc = init_instance(t, err, errlen);
+    t2s_lwip_guard_disarm();
+    return rc;
+}
+
 struct t2s_instance *
 t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
 {
     struct t2s_instance *t;
 
     if (the_instance != NULL) {
-        snprintf(err, errlen, "only one tun2socks instance per process");
+        snprintf(err, errlen,
+                 "only one tun2socks instance per process: lwIP's state is "
+                 "global (destroy the other one first)");
+        return NULL;
+    }
+    if (t2s_lwip_guard_broken()) {
+        snprintf(err, errlen,
+                 "lwIP failed an internal check earlier in this process; "
+                 "restart the process to create an instance");
         return NULL;
     }
     t = calloc(1, sizeof(*t));
@@ -141,9 +208,9 @@ t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
     t->tun_fd = -1;
     t->ctx.cfg = &t->cfg;
     t2s_list_init(&t->ctx.dead);
-    t2s_log_threshold = cfg->loglevel;
     the_instance = t;
-    if (init_instance(t, err, errlen) < 0) {
+    t2s_log_attach(cfg->log_fn, cfg->log_user, cfg->loglevel);
+    if (init_guarded(t, err, errlen) < 0) {
         t2s_destroy(t);
         return NULL;
     }
@@ -158,12 +225,31 @@ dns_mode_name(int mode)
                                     : "relay";
 }
 
+/* The loop, with lwIP's assertions returning here (lwip_guard.h). */
+static int
+run_guarded(struct t2s_instance *t)
+{
+    jmp_buf jb;
+
+    if (setjmp(jb) != 0) {
+        t->broken = 1;
+        return T2S_RUN_ERR_INTERNAL;
+    }
+    t2s_lwip_guard_arm(&jb);
+    ev_run(t->ctx.loop, 0);
+    t2s_lwip_guard_disarm();
+    return t->fatal ? T2S_RUN_ERR_TUN : T2S_RUN_STOPPED;
+}
+
 int
 t2s_run(struct t2s_instance *t)
 {
     char proxy[T2S_ENDPOINT_STRLEN];
     const struct sockaddr_storage *a = &t->cfg.proxy.addr;
     const char *offload = t->tun_vnet_len > 0 ? ", checksum offload" : "";
+
+    if (t->broken)
+        return T2S_RUN_ERR_INTERNAL;
 
     if (a->ss_family == AF_INET6)
         t2s_fmt_endpoint(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr,
@@ -181,8 +267,7 @@ t2s_run(struct t2s_instance *t)
                  "TCP connections and %u UDP associations",
                  t->cfg.tun_name, t->cfg.mtu, offload, proxy,
                  dns_mode_name(t->cfg.dns_mode), t->max_conns, t->max_udp);
-    ev_run(t->ctx.loop, 0);
-    return t->fatal ? -1 : 0;
+    return run_guarded(t);
 }
 
 void
@@ -221,32 +306,78 @@ t2s_clear_secrets(struct t2s_instance *t)
     t->cfg.proxy.user_len = t->cfg.proxy.pass_len = 0;
 }
 
+/* Every session, the UDP side and the stack: all of lwIP's state that t
+ * holds. */
+static void
+shutdown_lwip(struct t2s_instance *t)
+{
+    t->ctx.stopping = 1;
+    t2s_tcp_close_all(t);
+    t2s_tcp_flush(t);
+    t2s_tcp_reap(t);
+    t2s_udp_shutdown(t);
+    t2s_session_reap(&t->ctx);
+    ev_async_stop(t->ctx.loop, &t->stop_async);
+    ev_async_stop(t->ctx.loop, &t->stats_async);
+    t2s_stack_shutdown(t);
+}
+
+/* shutdown_lwip() unless lwIP is broken (then t->broken is set on
+ * return). */
+static void
+shutdown_guarded(struct t2s_instance *t)
+{
+    jmp_buf jb;
+
+    if (t2s_lwip_guard_broken())
+        t->broken = 1;
+    if (t->broken)
+        return;
+    if (setjmp(jb) != 0) {
+        t->broken = 1;
+        return;
+    }
+    t2s_lwip_guard_arm(&jb);
+    shutdown_lwip(t);
+    t2s_lwip_guard_disarm();
+}
+
+/*
+ * An instance whose lwIP failed an assertion: its sessions, their sockets,
+ * the proxy blocks lwIP may still point to and lwIP's own memory stay as
+ * they are, since freeing them means calling into lwIP. The struct is kept
+ * here, reachable, rather than freed under lwIP's feet; the process is
+ * expected to restart (t2s_create() refuses from now on).
+ */
+static struct t2s_instance *broken_instance;
+
 void
 t2s_destroy(struct t2s_instance *t)
 {
     if (t == NULL)
         return;
     if (t->ctx.loop != NULL) {
-        t->ctx.stopping = 1;
-        t2s_tcp_close_all(t);
-        t2s_tcp_flush(t);
-        t2s_tcp_reap(t);
-        t2s_udp_shutdown(t);
-        t2s_session_reap(&t->ctx);
-        ev_async_stop(t->ctx.loop, &t->stop_async);
-        ev_async_stop(t->ctx.loop, &t->stats_async);
-        t2s_stack_shutdown(t);
-        ev_loop_destroy(t->ctx.loop);
+        shutdown_guarded(t);
+        ev_loop_destroy(t->ctx.loop); /* libev's own: safe even when broken */
+        t->ctx.loop = NULL;
     }
     if (t->tun_owned && t->tun_fd >= 0)
         close(t->tun_fd);
-    t2s_mem_free(t->scratch);
-    t2s_blkpool_destroy(&t->blkpool);
+    t->tun_fd = -1;
+    t2s_mem_free(t->scratch); /* copied from, never referenced by lwIP */
+    t->scratch = NULL;
     t2s_mem_free(t->tun_buf);
+    t->tun_buf = NULL;
+    t2s_clear_secrets(t);
     if (the_instance == t) {
         the_instance = NULL;
         t2s_mem_set_limit(0);
+        t2s_log_detach();
     }
-    t2s_clear_secrets(t);
+    if (t->broken) {
+        broken_instance = t;
+        return;
+    }
+    t2s_blkpool_destroy(&t->blkpool);
     free(t);
 }

@@ -49,6 +49,7 @@ struct t2s_instance {
     ev_async stop_async;              /* t2s_stop() */
     ev_async stats_async;             /* t2s_request_stats_log() */
     int fatal;                        /* t2s_run() returns -1 */
+    int broken;                       /* lwIP assertion: destroy only */
     unsigned max_conns;               /* effective connection cap */
     struct t2s_tcp_session *sessions; /* registry: every live session */
     struct t2s_tcp_session *dirty;    /* sessions with output to flush */
@@ -74,5 +75,17 @@ struct t2s_instance {
     int udp_unsupported;          /* proxy refused UDP ASSOCIATE */
     ev_tstamp udp_unsupported_at; /* when we learnt it (retry later) */
 };
+
+/*
+ * For the program only (tun2socks/), not in the public API:
+ *
+ * In a child of fork() that will run t: gives it its own loop backend
+ * (libev's ev_loop_fork). The parent must not use t afterwards, except
+ * t2s_clear_secrets().
+ */
+void t2s_after_fork(struct t2s_instance *t);
+
+/* Zeroes the proxy credentials held by t (a process that will not run it). */
+void t2s_clear_secrets(struct t2s_instance *t);
 
 #endif

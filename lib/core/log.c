@@ -1,4 +1,4 @@
-/* Logging: one line per message to stderr with a level tag. */
+/* Logging: one line per message to the live instance's sink. */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,9 +8,33 @@
 
 #include "core/log.h"
 
-int t2s_log_threshold = T2S_LOG_INFO;
+int t2s_log_threshold = -1;
+
+/* The live instance's sink (one instance at a time: see log.h). */
+static t2s_log_fn sink_fn;
+static void *sink_user;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+void
+t2s_log_attach(t2s_log_fn fn, void *user, int level)
+{
+    sink_fn = fn;
+    sink_user = user;
+    t2s_log_threshold = fn != NULL ? level : -1;
+}
+
+void
+t2s_log_detach(void)
+{
+    t2s_log_attach(NULL, NULL, -1);
+}
+
+const char *
+t2s_log_level_name(int level)
+{
+    return level >= 0 && level <= T2S_LOG_DEBUG ? level_names[level] : "?";
+}
 
 int
 t2s_log_parse_level(const char *name)
@@ -28,12 +52,12 @@ static void
 log_line(int level, const char *fmt, va_list ap)
 {
     char line[1024];
-    int n;
+    t2s_log_fn fn = sink_fn;
 
-    n = snprintf(line, sizeof(line), "tun2socks: %s: ", level_names[level]);
-    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    /* one write per line so concurrent writers never interleave */
-    fprintf(stderr, "%s\n", line);
+    if (fn == NULL)
+        return;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    fn(level, line, sink_user);
 }
 
 void

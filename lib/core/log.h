@@ -1,19 +1,29 @@
 /*
- * Logging to stderr (the journal under systemd). One line per call.
- * Never pass credentials to these functions.
+ * Logging: one line per call, to the log sink of the live instance
+ * (t2s_config_set_log() in t2s.h), or nowhere. The library itself never
+ * writes to stderr or stdout; the program's sink writes the lines to
+ * stderr (the journal under systemd). Never pass credentials to these
+ * functions.
+ *
+ * The routing is process-wide, as lwIP is: one instance at a time owns it,
+ * from t2s_log_attach() in t2s_create() to t2s_log_detach() in
+ * t2s_destroy(). lwIP's diagnostics (lwip-port/arch/cc.h) take the same way.
  */
 #ifndef T2S_LOG_H
 #define T2S_LOG_H
 
-enum t2s_log_level {
-    T2S_LOG_ERROR = 0,
-    T2S_LOG_WARN = 1,
-    T2S_LOG_INFO = 2,
-    T2S_LOG_DEBUG = 3,
-};
+#include "t2s.h" /* enum t2s_log_level, t2s_log_fn */
 
-/* Current threshold; messages above it are discarded. Default INFO. */
+/* The live instance's level; -1 (nothing) while no sink is attached. Read
+ * it to skip building a debug message; set it through t2s_log_attach(). */
 extern int t2s_log_threshold;
+
+/* Routes lines at or below level to fn(level, line, user); fn NULL: none.
+ * Loop-owning thread only (t2s_create). */
+void t2s_log_attach(t2s_log_fn fn, void *user, int level);
+
+/* Back to no sink (t2s_destroy). */
+void t2s_log_detach(void);
 
 /* Parse "error", "warn", "info", "debug"; returns the level or -1. */
 int t2s_log_parse_level(const char *name);

@@ -1,12 +1,16 @@
 /*
- * Counters. Written only by the loop thread (plain relaxed stores, no
+ * Counters (struct t2s_stats is public, in t2s.h). Written only by the loop
+ * thread (plain relaxed stores, no
  * read-modify-write cost), read from any thread with t2s_stats_snapshot().
  * One list drives the struct and the log line.
  */
 #ifndef T2S_STATS_H
 #define T2S_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "t2s.h"
 
 /* X(field, log name, meaning) */
 #define T2S_STATS_FIELDS(X)                                                    \
@@ -49,13 +53,25 @@
     X(mem_peak, "mem_peak", "most bytes ever counted")                         \
     X(mem_refused, "mem_refused", "new sessions refused: memory budget")       \
     X(mem_shed, "mem_shed", "TUN packets with data dropped: memory budget")    \
-    X(tcp_orphans, "tcp_orphans", "closing pcbs no session owns now")
+    X(tcp_orphans, "tcp_orphans", "closing pcbs no session owns now")          \
+    X(socket_hook_refused, "socket_hook_refused",                              \
+      "proxy sockets the socket hook refused")
 
-struct t2s_stats {
-#define T2S_STATS_MEMBER(f, name, help) uint64_t f;
-    T2S_STATS_FIELDS(T2S_STATS_MEMBER)
-#undef T2S_STATS_MEMBER
+/* The list and the public struct name the same fields in the same order. */
+enum t2s_stats_index {
+#define T2S_STATS_INDEX(f, name, help) T2S_STATS_INDEX_##f,
+    T2S_STATS_FIELDS(T2S_STATS_INDEX)
+#undef T2S_STATS_INDEX
+        T2S_STATS_COUNT
 };
+#define T2S_STATS_CHECK(f, name, help)                                         \
+    _Static_assert(offsetof(struct t2s_stats, f) ==                            \
+                       T2S_STATS_INDEX_##f * sizeof(uint64_t),                 \
+                   "t2s.h and T2S_STATS_FIELDS disagree on " #f);
+T2S_STATS_FIELDS(T2S_STATS_CHECK)
+#undef T2S_STATS_CHECK
+_Static_assert(sizeof(struct t2s_stats) == T2S_STATS_COUNT * sizeof(uint64_t),
+               "t2s.h has a counter T2S_STATS_FIELDS lacks");
 
 #define T2S_STAT_ADD(st, field, n)                                             \
     __atomic_store_n(&(st)->field, (st)->field + (uint64_t)(n),                \

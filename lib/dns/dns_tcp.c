@@ -134,8 +134,8 @@ on_io(struct ev_loop *loop, ev_io *w, int revents)
             char why[256];
 
             t2s_upstream_describe(q->up, why, sizeof(why));
-            t2s_log_limited(&q->t->ctx.err_limit, T2S_LOG_WARN, "DNS over TCP: %s",
-                            why);
+            t2s_log_limited(&q->t->ctx.err_limit, T2S_LOG_WARN,
+                            "DNS over TCP: %s", why);
             query_free(q, 1);
             return;
         }
@@ -224,10 +224,8 @@ t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
     }
     q->buf = t2s_mem_alloc(2 + (size_t)p->tot_len);
     q->up = t2s_mem_alloc(sizeof(*q->up));
-    q->fd = (q->buf && q->up)
-                ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
-                                      t->cfg.bind_iface)
-                : -1;
+    q->fd =
+        (q->buf && q->up) ? t2s_upstream_socket(&t->cfg, &t->ctx.stats) : -1;
     if (q->fd < 0) {
         /* out of memory or descriptors (EMFILE) */
         T2S_STAT_INC(&t->ctx.stats, err_resource);

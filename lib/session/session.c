@@ -52,7 +52,7 @@ t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
         errno = ENOMEM;
         return -1;
     }
-    s->fd = t2s_upstream_socket(&c->proxy, c->fwmark, c->bind_iface);
+    s->fd = t2s_upstream_socket(c, &ctx->stats);
     if (s->fd < 0) {
         int e = errno;
 

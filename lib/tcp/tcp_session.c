@@ -695,9 +695,7 @@ session_new(struct t2s_instance *t, struct tcp_pcb *npcb,
     if (s == NULL)
         return NULL;
     s->up = t2s_mem_alloc(sizeof(*s->up));
-    s->fd = s->up ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
-                                        t->cfg.bind_iface)
-                  : -1;
+    s->fd = s->up ? t2s_upstream_socket(&t->cfg, &t->ctx.stats) : -1;
     if (s->fd < 0) {
         t2s_upstream_free(s->up);
         t2s_mem_free(s);
@@ -737,7 +735,8 @@ t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
                         "answer from an earlier run?)",
                         who);
     } else if (t->ctx.stopping ||
-               t->ctx.stats.tcp_active + t->ctx.stats.tcp_orphans >= t->max_conns) {
+               t->ctx.stats.tcp_active + t->ctx.stats.tcp_orphans >=
+                   t->max_conns) {
         T2S_STAT_INC(&t->ctx.stats, tcp_refused_limit);
         describe_pcb(npcb, who, sizeof(who));
         t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
@@ -927,7 +926,8 @@ check_orphans(struct t2s_instance *t)
     if (now < t->orphan_check_at)
         return;
     t->orphan_check_at = now + 1.0;
-    T2S_STAT_SET(&t->ctx.stats, tcp_orphans, t2s_tcp_ext_orphans(t2s_mem_over()));
+    T2S_STAT_SET(&t->ctx.stats, tcp_orphans,
+                 t2s_tcp_ext_orphans(t2s_mem_over()));
 }
 
 void

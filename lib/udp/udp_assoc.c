@@ -537,7 +537,7 @@ open_relay(struct t2s_udp_assoc *a)
         return -1;
     setsockopt(a->udp_fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
     setsockopt(a->udp_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-    if (t2s_upstream_policy(a->udp_fd, t->cfg.fwmark, t->cfg.bind_iface) < 0 ||
+    if (t2s_upstream_prepare(a->udp_fd, &t->cfg, &t->ctx.stats) < 0 ||
         connect(a->udp_fd, (struct sockaddr *)&ss, len) < 0)
         return -1;
     return 0;
@@ -610,10 +610,8 @@ assoc_new(struct t2s_instance *t, const struct t2s_udp_flow *f)
     if (a == NULL)
         return NULL;
     a->up = t2s_mem_alloc(sizeof(*a->up));
-    a->ctl_fd = a->up != NULL
-                    ? t2s_upstream_socket(&t->cfg.proxy, t->cfg.fwmark,
-                                          t->cfg.bind_iface)
-                    : -1;
+    a->ctl_fd =
+        a->up != NULL ? t2s_upstream_socket(&t->cfg, &t->ctx.stats) : -1;
     if (a->ctl_fd < 0) {
         t2s_upstream_free(a->up);
         t2s_mem_free(a);

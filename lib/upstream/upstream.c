@@ -12,22 +12,29 @@
 #include "upstream/upstream.h"
 
 int
-t2s_upstream_policy(int fd, uint32_t fwmark, const char *iface)
+t2s_upstream_prepare(int fd, const struct t2s_config *c, struct t2s_stats *st)
 {
-    if (fwmark != 0 &&
-        setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
+    uint32_t mark = c->fwmark;
+
+    if (mark != 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
         return -1;
-    if (iface != NULL && iface[0] != '\0' &&
-        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface,
-                   (socklen_t)strlen(iface)) < 0)
+    if (c->bind_iface[0] != '\0' &&
+        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, c->bind_iface,
+                   (socklen_t)strlen(c->bind_iface)) < 0)
         return -1;
+    if (c->socket_fn != NULL && c->socket_fn(fd, c->socket_user) != 0) {
+        T2S_STAT_INC(st, socket_hook_refused);
+        errno = EPERM;
+        return -1;
+    }
     return 0;
 }
 
 int
-t2s_upstream_socket(const struct t2s_proxy *proxy, uint32_t fwmark,
-                    const char *iface)
+t2s_upstream_socket(const struct t2s_config *c, struct t2s_stats *st)
 {
+    const struct t2s_proxy *proxy = &c->proxy;
     int one = 1, e;
     int fd = socket(proxy->addr.ss_family,
                     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -36,7 +43,7 @@ t2s_upstream_socket(const struct t2s_proxy *proxy, uint32_t fwmark,
         return -1;
     /* Small requests must not wait for Nagle. */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (t2s_upstream_policy(fd, fwmark, iface) < 0)
+    if (t2s_upstream_prepare(fd, c, st) < 0)
         goto fail;
     if (connect(fd, (const struct sockaddr *)&proxy->addr, proxy->addr_len) <
             0 &&

@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "codec/socks5.h"
+#include "core/stats.h"
 
 enum t2s_up_result {
     T2S_UP_AGAIN = 0, /* wait for *want, call again */
@@ -59,15 +60,22 @@ struct t2s_upstream {
 };
 
 /*
- * Creates the non-blocking proxy socket and starts connect(). fwmark and
- * iface (may be 0/"") mark or bind it for policy routing. Returns the fd or
- * -1 with errno set.
+ * Creates the non-blocking TCP socket to c->proxy, readies it with
+ * t2s_upstream_prepare() and starts connect(). Returns the fd or -1 with
+ * errno set (EPERM: the socket hook refused it).
  */
-int t2s_upstream_socket(const struct t2s_proxy *proxy, uint32_t fwmark,
-                        const char *iface);
+int t2s_upstream_socket(const struct t2s_config *c, struct t2s_stats *st);
 
-/* SO_MARK / SO_BINDTODEVICE on any socket to the proxy (0/"" skip). */
-int t2s_upstream_policy(int fd, uint32_t fwmark, const char *iface);
+/*
+ * What every socket to the proxy (TCP, and the UDP relay sockets) gets
+ * before its connect(): SO_MARK from c->fwmark, SO_BINDTODEVICE from
+ * c->bind_iface (0/"" skip), then the embedder's socket hook
+ * (t2s_config_set_socket_hook). 0, or -1 with errno set; a refusal by the
+ * hook is counted in st->socket_hook_refused and sets EPERM (the caller
+ * logs and fails that one connection). fd stays the caller's.
+ */
+int t2s_upstream_prepare(int fd, const struct t2s_config *c,
+                         struct t2s_stats *st);
 
 /* Prepares a handshake for (cmd, dst); *want is EV_WRITE. */
 void t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,

@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "config/config.h"
+#include "core/log.h"
 #include "t2s.h"
 
 #define F_FIN 0x01

@@ -450,6 +450,14 @@ fz_refuse_connects(int on)
     fz.o.refuse_connects = on;
 }
 
+/* The program's log sink (tun2socks/main.c): lines to stderr. */
+static void
+fz_log(int level, const char *line, void *user)
+{
+    (void)user;
+    fprintf(stderr, "tun2socks: %s: %s\n", t2s_log_level_name(level), line);
+}
+
 /* ---- stdout: the library (lwIP included) must never write there ---- */
 
 static void
@@ -505,6 +513,7 @@ fz_begin(const struct fz_opts *o, fz_packet_fn on_packet)
     /* Errors only (a failed lwIP assertion is one); T2S_FUZZ_LOGLEVEL=3
      * shows everything while reproducing a finding. */
     cfg.loglevel = lvl != NULL ? atoi(lvl) : 0;
+    t2s_config_set_log(&cfg, fz_log, NULL);
     if (o->idle_timeout_ms != 0)
         cfg.idle_timeout_ms = o->idle_timeout_ms;
     cfg.dns_mode = o->dns_mode;

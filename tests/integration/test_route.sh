@@ -28,6 +28,11 @@
 # TUN or the recorded state is inconsistent; --no-start (tun2socks already
 # running) works. DNS: up --dns points MACH's resolv.conf at the TUN side;
 # dig through tun2socks is checked when the binary has DNS forwarding.
+# up --config with a proxy password holding '#', '=' and a space keeps
+# the proxy tun2socks reads direct (the script reads the file through
+# tun2socks --print-config), also as the systemd drop-in runs it (up
+# --no-start --config, down --config: the TUN from the file); under
+# tun2socks --route the script never runs tun2socks.
 #
 # ip netns exec bind-mounts /etc/netns/MACH/resolv.conf over
 # /etc/resolv.conf, so the script edits that copy; the host's
@@ -187,6 +192,11 @@ expect_direct() { # WHAT
 # ------------------------------------------------------------ topology
 WORK=$(mktemp -d /tmp/t2s-route.XXXXXX)
 trap route_cleanup EXIT
+
+# Under tun2socks --route the script must never run tun2socks: it gets
+# every setting on its command line (calls go one way).
+printf '#!/bin/sh\necho "$*" >>"%s"\n' "$WORK/callback.log" >"$WORK/callback"
+chmod 755 "$WORK/callback"
 HOST_RESOLV_SUM=$(sha256sum </etc/resolv.conf)
 
 [ -d /etc/netns ] || MADE_ETC_NETNS=1
@@ -441,6 +451,53 @@ out=$(route up --proxy socks5://198.18.3.1:1080 --dns tcp --dns-resolver fe80::1
     fail "up with a link-local --dns-resolver succeeded"
 same_as_before "after a refused link-local --dns-resolver ($(tail -n 1 <<<"$out"))"
 
+# ------------------------------------------------------------ --config
+# A tun2socks config file whose proxy password holds '#', '=' and a
+# space: tun2socks reads it whole (a '#' starts a comment only at the
+# start of a line), and so must the script, which takes it from
+# 'tun2socks --print-config' (its own parser of before cut the line at
+# the '#' and refused: "cannot resolve the proxy host 'alice'").
+printf '# tun2socks.conf\ntun = tun0 \nproxy = socks5://alice:pa#ss w=rd@198.18.3.1:1080\n' >"$WORK/hash.conf"
+printf 'dns = fake-ip\n' >>"$WORK/hash.conf"
+chmod 600 "$WORK/hash.conf"
+printed=$(in_mach "$T2S_BIN" --config "$WORK/hash.conf" --print-config) ||
+    fail "tun2socks --config --print-config failed"
+grep -qx 'proxy *= *socks5://198\.18\.3\.1:1080' <<<"$printed" ||
+    fail "tun2socks reads another proxy: $(grep '^proxy' <<<"$printed" | head -n 1)"
+! grep -q 'pa#ss' <<<"$printed" || fail "--print-config printed the password"
+route up --config "$WORK/hash.conf" --log "$WORK/t2s-c.log" ||
+    fail "up --config with a proxy password holding '#' failed"
+grep -qx 'proxy4 198.18.3.1' "$WORK/state/tun0/settings" ||
+    fail "the script keeps another proxy direct: $(grep proxy "$WORK/state/tun0/settings")"
+[ "$(dev_of 198.18.3.1)" = veth0 ] || fail "--config: the proxy is not routed via veth0"
+: >"$WORK/web4.log"
+[ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "--config: curl through tun0 failed"
+client_seen "$WORK/web4.log" 198.18.3.1 || fail "--config: the request did not go through danted"
+route down || fail "down (--config round) failed"
+same_as_before "down (--config round)"
+log "ok: a proxy password with '#', '=' and a space in the config file: tun2socks and the script both use 198.18.3.1"
+# As under the systemd drop-in: tun2socks runs on a config file, the
+# script only routes (up --no-start --replace --config FILE --pid) and
+# takes the TUN (tun1 here) from the file, for down too.
+sed 's/^tun = tun0/tun = tun1/' "$WORK/hash.conf" >"$WORK/hash1.conf"
+chmod 600 "$WORK/hash1.conf"
+spawn "$MACH" "$WORK/t2s-cn.log" "$T2S_BIN" --config "$WORK/hash1.conf" --tun-ipv4 198.18.0.5/30 \
+    --tun-ipv6 fd00:18:1::1/64 --fwmark 0x7331
+NOSTART_PID=$LAST_PID
+route up --no-start --replace --config "$WORK/hash1.conf" --pid "$NOSTART_PID" ||
+    fail "up --no-start --config failed"
+grep -qx 'proxy4 198.18.3.1' "$WORK/state/tun1/settings" ||
+    fail "up --no-start --config keeps another proxy direct: $(grep proxy "$WORK/state/tun1/settings" 2>&1)"
+[ "$(dev_of 198.18.3.1 mark 0x7331)" = veth0 ] || fail "--no-start --config: marked proxy traffic not via veth0"
+[ "$(dev_of 198.19.0.20)" = tun1 ] || fail "--no-start --config: 198.19.0.20 not routed into tun1"
+[ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "--no-start --config: curl through tun1 failed"
+SERVICE_RESULT=success route down --keep-if-failed --config "$WORK/hash1.conf" ||
+    fail "down --keep-if-failed --config failed"
+kill "$NOSTART_PID"
+wait_for 100 bash -c "! kill -0 $NOSTART_PID 2>/dev/null" || fail "tun2socks did not stop"
+NOSTART_PID=""
+same_as_before "down --keep-if-failed --config (TUN from the file), tun2socks stopped"
+
 # ------------------------------------------------------------ reboot
 # A reboot wipes the processes, the TUN, the rules and routes and /run
 # (the state directory), but not /etc/resolv.conf: down must restore it
@@ -565,7 +622,7 @@ route_prog() { # LOG args...
     shift
     spawn "$MACH" "$logf" env TUN2SOCKS_ROUTE_STATE_DIR="$WORK/state" \
         TUN2SOCKS_ROUTE_PERSIST_DIR="$WORK/persist" \
-        TUN2SOCKS_ROUTE_SCRIPT="$ROUTE" SSH_CONNECTION= \
+        TUN2SOCKS_ROUTE_SCRIPT="$ROUTE" SSH_CONNECTION= TUN2SOCKS_BIN="$WORK/callback" \
         "$T2S_BIN" --route --tun tun0 --proxy socks5://198.18.3.1:1080 "$@"
     ROUTE_PID=$LAST_PID
     wait_for 100 grep -q "tun0: up" "$logf" || fail "tun2socks --route did not set up routing"
@@ -603,6 +660,9 @@ wait_for 100 bash -c "! kill -0 $ROUTE_PID 2>/dev/null" || fail "tun2socks --rou
 wait "$ROUTE_PID" 2>/dev/null || true
 same_as_before "tun2socks --route after SIGTERM"
 expect_direct "tun2socks --route after SIGTERM"
+[ ! -s "$WORK/callback.log" ] ||
+    fail "under tun2socks --route the script ran tun2socks: $(head -n 3 "$WORK/callback.log")"
+log "ok: under tun2socks --route the script never ran tun2socks"
 
 [ "$(sha256sum </etc/resolv.conf)" = "$HOST_RESOLV_SUM" ] || fail "the host's /etc/resolv.conf changed"
 log "ok: the host's /etc/resolv.conf is unchanged"

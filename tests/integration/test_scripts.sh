@@ -89,6 +89,7 @@ ls -la /etc/apt/sources.list.d >"$WORK/apt.before" 2>&1 || true
 n=0
 bad=0
 for script in "$TREE"/scripts/*; do
+    [ -f "$script" ] || continue # scripts/route/: tun2socks-route's modules
     name=$(basename "$script")
     ok=1
     for flag in --help -h; do
@@ -105,6 +106,20 @@ for script in "$TREE"/scripts/*; do
 done
 [ "$bad" -eq 0 ] || fail "$bad of $n --help/-h runs misbehaved (BAD lines above)"
 [ "$n" -ge 16 ] || fail "only $n --help runs: scripts/ is missing programs?"
+
+# tun2socks-route finds its modules (route/*.sh) next to the file itself:
+# installed elsewhere (as in /usr/libexec/tun2socks/) and run through a
+# symlink from another directory, status and --help still work.
+mkdir -p "$WORK/inst/libexec/tun2socks" "$WORK/inst/bin"
+cp -a "$T2S_ROOT/scripts/tun2socks-route" "$T2S_ROOT/scripts/route" "$WORK/inst/libexec/tun2socks/"
+ln -s ../libexec/tun2socks/tun2socks-route "$WORK/inst/bin/tun2socks-route"
+(cd / && "$WORK/inst/bin/tun2socks-route" --help) | grep -q '^usage:' ||
+    fail "tun2socks-route through a symlink: no usage (modules not found?)"
+rc=0
+(cd / && "$WORK/inst/bin/tun2socks-route" status --tun t2sx --state-dir "$WORK/inst/run" \
+    --persist-dir "$WORK/inst/lib") >"$WORK/inst.out" 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "tun2socks-route status through a symlink: exit $rc, want 3: $(cat "$WORK/inst.out")"
+log "ok: tun2socks-route installed elsewhere, run through a symlink: --help, status (exit 3)"
 
 # ------------------------------------------------------------ signals
 # Start SCRIPT in its own process group (a background job of a script

@@ -14,6 +14,14 @@
 
 #include "fwd.h"
 
+/* As the program's sink (tun2socks/main.c): tests read the log on stderr. */
+static void
+fwd_log(int level, const char *line, void *user)
+{
+    (void)user;
+    fprintf(stderr, "tun2socks: %s: %s\n", t2s_log_level_name(level), line);
+}
+
 static void *
 fwd_main(void *arg)
 {
@@ -52,6 +60,7 @@ fwd_start(struct fwd *f, const struct fake_proxy *px, const struct fwd_opts *o)
         fail_msg("proxy URL %s: %s", url, err);
     if (t2s_proxy_addr_resolve(&cfg.proxy, err, sizeof(err)) != 0)
         fail_msg("resolve %s: %s", url, err);
+    t2s_config_set_log(&cfg, fwd_log, NULL);
     if (o->config != NULL)
         o->config(&cfg);
     f->t = t2s_create(&cfg, err, sizeof(err));

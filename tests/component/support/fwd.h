@@ -9,6 +9,8 @@
 
 #include "fake_proxy.h"
 #include "pkt.h"
+#include "config/config.h"
+#include "core/log.h"
 #include "t2s.h"
 
 struct fwd_opts {
