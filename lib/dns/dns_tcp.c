@@ -186,7 +186,7 @@ resolver_target(struct t2s_instance *t, const struct t2s_udp_flow *f,
     const struct t2s_config *c = &t->cfg;
 
     if (c->resolver_family == 0) {
-        if (t2s_target_from_ip(t, &f->dst, f->dst_port, a) == -2)
+        if (t2s_target_from_ip(t->fakeip, &f->dst, f->dst_port, a) == -2)
             a->atyp = 0; /* stale fake address: nowhere to go */
         return;
     }

@@ -234,7 +234,7 @@ send_to_relay(struct t2s_udp_assoc *a, const ip_addr_t *dst, uint16_t port,
     long entry;
     int n = 1;
 
-    entry = t2s_target_from_ip(t, dst, port, &target);
+    entry = t2s_target_from_ip(t->fakeip, dst, port, &target);
     if (entry == -2) {
         T2S_STAT_INC(&t->ctx.stats, udp_dropped); /* stale fake address */
         return;
@@ -343,7 +343,7 @@ reply_source(struct t2s_udp_assoc *a, const struct t2s_s5_addr *from,
 
     if (a->t->fakeip == NULL || from->atyp == T2S_S5_ATYP_DOMAIN ||
         a->nfakes == 0)
-        return t2s_target_to_ip(a->t, from, v6, src);
+        return t2s_target_to_ip(a->t->fakeip, from, v6, src);
     /* fake-ip: the proxy resolved the name and answers with the real
      * address; the app expects the fake one it sent to. */
     s5_to_ip(from, &ip);
@@ -351,13 +351,13 @@ reply_source(struct t2s_udp_assoc *a, const struct t2s_s5_addr *from,
     if (i == -2)
         return -2;
     if (i < 0)
-        return t2s_target_to_ip(a->t, from, v6, src);
+        return t2s_target_to_ip(a->t->fakeip, from, v6, src);
     s = t2s_fakeip_name(a->t->fakeip, a->fakes[i].entry, &n);
     if (s == NULL)
         return -1;
     name.name_len = (uint8_t)n;
     memcpy(name.u.name, s, n);
-    return t2s_target_to_ip(a->t, &name, v6, src);
+    return t2s_target_to_ip(a->t->fakeip, &name, v6, src);
 }
 
 static void
