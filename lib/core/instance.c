@@ -12,6 +12,8 @@
 #include "core/fault.h"
 #include "core/instance.h"
 #include "core/mem.h"
+#include "dns/dns_local.h"
+#include "dns/fakeip.h"
 #include "lwip/pbuf.h"
 #include "lwip_guard.h"
 #include "netif/stack.h"
@@ -19,8 +21,6 @@
 #include "t2s.h"
 #include "tcp/tcp_session.h"
 #include "tun/tun.h"
-#include "udp/udp_assoc.h"
-#include "udp/udp_io.h"
 
 /* lwIP is global: one instance at a time. Set by t2s_create(), cleared by
  * t2s_destroy() of that instance. */
@@ -117,7 +117,7 @@ on_stop(struct ev_loop *loop, ev_async *w, int revents)
     t->ctx.stopping = 1;
     t2s_tcp_close_all(t);
     t2s_tcp_flush(t);
-    t2s_udp_shutdown(t);
+    t2s_udp_relay_shutdown(&t->udp);
     ev_break(loop, EVBREAK_ALL);
 }
 
@@ -152,8 +152,14 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (t->cfg.dns_mode == T2S_DNS_FAKEIP &&
+        (t->fakeip = t2s_dns_local_pool_new(&t->cfg)) == NULL) {
+        snprintf(err, errlen, "cannot set up the fake-ip pool");
+        return -1;
+    }
     if (open_tun(t, err, errlen) < 0 || t2s_stack_init(t, err, errlen) < 0 ||
-        t2s_udp_init(t, err, errlen) < 0)
+        t2s_udp_relay_init(&t->udp, &t->ctx, &t->netif, t->fakeip, t->max_conns,
+                           err, errlen) < 0)
         return -1;
     ev_async_init(&t->stop_async, on_stop);
     t->stop_async.data = t;
@@ -261,12 +267,13 @@ t2s_run(struct t2s_instance *t)
         t2s_info("TUN fd %d%s -> socks5 proxy %s, DNS %s, at most %u TCP "
                  "connections and %u UDP associations",
                  t->tun_fd, offload, proxy, dns_mode_name(t->cfg.dns_mode),
-                 t->max_conns, t->max_udp);
+                 t->max_conns, t->udp.assocs.max);
     else
         t2s_info("TUN %s (MTU %d%s) -> socks5 proxy %s, DNS %s, at most %u "
                  "TCP connections and %u UDP associations",
                  t->cfg.tun_name, t->cfg.mtu, offload, proxy,
-                 dns_mode_name(t->cfg.dns_mode), t->max_conns, t->max_udp);
+                 dns_mode_name(t->cfg.dns_mode), t->max_conns,
+                 t->udp.assocs.max);
     return run_guarded(t);
 }
 
@@ -315,7 +322,7 @@ shutdown_lwip(struct t2s_instance *t)
     t2s_tcp_close_all(t);
     t2s_tcp_flush(t);
     t2s_tcp_reap(t);
-    t2s_udp_shutdown(t);
+    t2s_udp_relay_shutdown(&t->udp);
     t2s_session_reap(&t->ctx);
     ev_async_stop(t->ctx.loop, &t->stop_async);
     ev_async_stop(t->ctx.loop, &t->stats_async);
@@ -379,5 +386,6 @@ t2s_destroy(struct t2s_instance *t)
         return;
     }
     t2s_blkpool_destroy(&t->blkpool);
+    t2s_fakeip_free(t->fakeip);
     free(t);
 }

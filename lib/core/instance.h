@@ -16,12 +16,10 @@
 #include "core/log.h"
 #include "core/stats.h"
 #include "tun/tun.h"
+#include "udp/udp_relay.h"
 
 struct t2s_tcp_session;
-struct t2s_udp_assoc;
-struct t2s_dns_tcp;
 struct t2s_fakeip;
-struct udp_pcb;
 struct pbuf;
 
 /* Proxy -> app reads go through this buffer when the block pool's budget
@@ -61,19 +59,9 @@ struct t2s_instance {
     uint8_t *tun_buf;                    /* one packet: T2S_TUN_BUF_SIZE */
     struct pbuf *rx_spare;               /* next TUN read goes here (stack.c) */
 
-    /* UDP and DNS (udp_io.c, udp_assoc.c, dns_tcp.c, dns_local.c) */
-    struct udp_pcb *udp_rx;           /* receives every datagram */
-    struct udp_pcb *udp_tx;           /* sends replies "from" anywhere */
-    struct t2s_udp_assoc **udp_table; /* by app address and port */
-    struct t2s_udp_assoc *udp_list;   /* every live association */
-    struct t2s_udp_assoc *udp_dead;   /* closed, freed after iteration */
-    unsigned udp_count;               /* live associations */
-    unsigned max_udp;                 /* effective association cap */
-    struct t2s_dns_tcp *dns_tcp_list; /* DNS-over-TCP queries in flight */
-    unsigned dns_tcp_count;
-    struct t2s_fakeip *fakeip;    /* fake-ip mode only */
-    int udp_unsupported;          /* proxy refused UDP ASSOCIATE */
-    ev_tstamp udp_unsupported_at; /* when we learnt it (retry later) */
+    struct t2s_udp_relay udp;  /* UDP and DNS (udp/, dns/) */
+    struct t2s_fakeip *fakeip; /* fake-ip mode only: created here,
+                                  lent to the relays and target.c */
 };
 
 /*

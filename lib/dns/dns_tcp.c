@@ -2,75 +2,64 @@
  * One DNS-over-TCP exchange per query: SOCKS5 CONNECT to the resolver,
  * write the 2-byte length and the query, read one framed answer, send it
  * to the app as a datagram from the address it queried. Bounded: at most
- * DNS_TCP_MAX queries in flight, each with a timeout.
+ * DNS_TCP_MAX queries in flight, each with a timeout. A query ends only
+ * through query_end() (t2s_session_close); its memory goes in the reaper.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include "dns/dns_tcp.h"
 #include "core/mem.h"
+#include "dns/dns_tcp.h"
+#include "session/session.h"
 #include "upstream/target.h"
-#include "upstream/upstream.h"
 
 #define DNS_TCP_MAX 256
 
-enum phase { PH_HANDSHAKE, PH_SEND, PH_RECV };
-
-struct t2s_dns_tcp {
-    struct t2s_instance *t;
-    struct t2s_dns_tcp *prev;
-    struct t2s_dns_tcp *next;
+struct dns_tcp_query {
+    struct t2s_session s; /* first: the session life cycle */
+    struct t2s_dns_tcp *d;
     struct t2s_udp_flow f;
-    int fd;
-    int phase;
-    ev_io io;
-    ev_timer timer;
-    struct t2s_upstream *up;
-    uint8_t *buf; /* query out (framed), then answer in (framed) */
-    size_t len;   /* bytes valid / expected in buf */
-    size_t off;   /* bytes sent / received */
+    uint8_t *buf;         /* query out (framed), then answer in (framed) */
+    size_t len;           /* bytes valid / expected in buf */
+    size_t off;           /* bytes sent / received */
+    unsigned sending : 1; /* the query is being written */
+    unsigned failed : 1;  /* counted as dns_tcp_failed on release */
 };
 
-static void
-query_free(struct t2s_dns_tcp *q, int failed)
+static struct dns_tcp_query *
+query_of(struct t2s_session *s)
 {
-    struct t2s_instance *t = q->t;
-
-    if (failed)
-        T2S_STAT_INC(&t->ctx.stats, dns_tcp_failed);
-    ev_io_stop(t->ctx.loop, &q->io);
-    ev_timer_stop(t->ctx.loop, &q->timer);
-    if (q->fd >= 0)
-        close(q->fd);
-    if (q->prev != NULL)
-        q->prev->next = q->next;
-    else
-        t->dns_tcp_list = q->next;
-    if (q->next != NULL)
-        q->next->prev = q->prev;
-    t->dns_tcp_count--;
-    t2s_upstream_free(q->up);
-    t2s_mem_free(q->buf);
-    t2s_mem_free(q);
+    return (struct dns_tcp_query *)s;
 }
 
 static void
-set_events(struct t2s_dns_tcp *q, int events)
+query_end(struct dns_tcp_query *q, int failed)
 {
-    ev_io_stop(q->t->ctx.loop, &q->io);
-    ev_io_set(&q->io, q->fd, events);
-    ev_io_start(q->t->ctx.loop, &q->io);
+    q->failed = failed != 0;
+    t2s_session_close(&q->s, T2S_SESSION_GRACEFUL, NULL);
+}
+
+static void
+query_release(struct t2s_session *s, int how, const char *why)
+{
+    struct dns_tcp_query *q = query_of(s);
+
+    (void)how;
+    (void)why;
+    if (q->failed)
+        T2S_STAT_INC(&s->ctx->stats, dns_tcp_failed);
+    q->d->count--;
+    t2s_mem_free(q->buf);
+    q->buf = NULL;
 }
 
 /* Returns 1 when the whole query is written, 0 to wait, -1 on error. */
 static int
-send_query(struct t2s_dns_tcp *q)
+send_query(struct dns_tcp_query *q)
 {
     while (q->off < q->len) {
-        ssize_t n = send(q->fd, q->buf + q->off, q->len - q->off,
+        ssize_t n = send(q->s.fd, q->buf + q->off, q->len - q->off,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0)
@@ -82,10 +71,11 @@ send_query(struct t2s_dns_tcp *q)
 
 /* Returns 1 when a whole answer is in buf, 0 to wait, -1 on error/EOF. */
 static int
-recv_answer(struct t2s_dns_tcp *q)
+recv_answer(struct dns_tcp_query *q)
 {
     for (;;) {
-        ssize_t n = recv(q->fd, q->buf + q->off, q->len - q->off, MSG_DONTWAIT);
+        ssize_t n =
+            recv(q->s.fd, q->buf + q->off, q->len - q->off, MSG_DONTWAIT);
 
         if (n == 0)
             return -1;
@@ -111,82 +101,85 @@ recv_answer(struct t2s_dns_tcp *q)
     }
 }
 
+/* Writes the query, then reads the answer and hands it to the app. */
 static void
-start_recv(struct t2s_dns_tcp *q)
+query_step(struct dns_tcp_query *q)
 {
-    q->phase = PH_RECV;
-    q->off = 0;
-    q->len = 2;
-    set_events(q, EV_READ);
-}
+    int rc;
 
-static void
-on_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-    struct t2s_dns_tcp *q = w->data;
-    int want = 0, rc;
-
-    (void)loop;
-    (void)revents;
-    if (q->phase == PH_HANDSHAKE) {
-        rc = t2s_upstream_io(q->up, q->fd, &want);
-        if (rc == T2S_UP_FAIL) {
-            char why[256];
-
-            t2s_upstream_describe(q->up, why, sizeof(why));
-            t2s_log_limited(&q->t->ctx.err_limit, T2S_LOG_WARN,
-                            "DNS over TCP: %s", why);
-            query_free(q, 1);
-            return;
-        }
-        if (rc == T2S_UP_AGAIN) {
-            set_events(q, want);
-            return;
-        }
-        t2s_upstream_free(q->up);
-        q->up = NULL;
-        q->phase = PH_SEND;
-    }
-    if (q->phase == PH_SEND) {
+    if (q->sending) {
         rc = send_query(q);
         if (rc < 0) {
-            query_free(q, 1);
+            query_end(q, 1);
             return;
         }
         if (rc == 0) {
-            set_events(q, EV_WRITE);
+            t2s_session_want(&q->s, EV_WRITE);
             return;
         }
-        start_recv(q);
+        q->sending = 0;
+        q->off = 0;
+        q->len = 2;
+        t2s_session_want(&q->s, EV_READ);
     }
     rc = recv_answer(q);
     if (rc < 0) {
-        query_free(q, 1);
+        query_end(q, 1);
     } else if (rc > 0) {
-        t2s_udp_to_app(q->t, &q->f.app, q->f.app_port, &q->f.dst, q->f.dst_port,
-                       q->buf + 2, q->len - 2);
-        query_free(q, 0);
+        t2s_udp_tx_send(q->d->tx, &q->f.app, q->f.app_port, &q->f.dst,
+                        q->f.dst_port, q->buf + 2, q->len - 2);
+        query_end(q, 0);
     }
 }
 
 static void
-on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+query_on_handshake(struct t2s_session *s, int result)
 {
-    (void)loop;
-    (void)revents;
-    t2s_debug("DNS over TCP: query timed out");
-    query_free(w->data, 1);
+    struct dns_tcp_query *q = query_of(s);
+
+    if (result == T2S_UP_FAIL) {
+        char why[256];
+
+        t2s_upstream_describe(s->up, why, sizeof(why));
+        t2s_log_limited(&s->ctx->err_limit, T2S_LOG_WARN, "DNS over TCP: %s",
+                        why);
+        query_end(q, 1);
+        return;
+    }
+    q->sending = 1;
+    query_step(q);
 }
+
+static void
+query_on_io(struct t2s_session *s, int revents)
+{
+    (void)revents;
+    query_step(query_of(s));
+}
+
+static void
+query_on_timer(struct t2s_session *s)
+{
+    t2s_debug("DNS over TCP: query timed out");
+    query_end(query_of(s), 1);
+}
+
+static const struct t2s_session_ops query_ops = {
+    .on_handshake = query_on_handshake,
+    .on_io = query_on_io,
+    .on_timer = query_on_timer,
+    .release = query_release,
+};
 
 /* The resolver: --dns-resolver, else the address the app asked. */
 static void
-resolver_target(struct t2s_instance *t, const struct t2s_udp_flow *f,
+resolver_target(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
                 struct t2s_s5_addr *a)
 {
-    const struct t2s_config *c = &t->cfg;
+    const struct t2s_config *c = d->ctx->cfg;
 
     if (c->resolver_family == 0) {
-        if (t2s_target_from_ip(t, &f->dst, f->dst_port, a) == -2)
+        if (t2s_target_from_ip(d->fakeip, &f->dst, f->dst_port, a) == -2)
             a->atyp = 0; /* stale fake address: nowhere to go */
         return;
     }
@@ -201,70 +194,84 @@ resolver_target(struct t2s_instance *t, const struct t2s_udp_flow *f,
     }
 }
 
-void
-t2s_dns_tcp_query(struct t2s_instance *t, const struct t2s_udp_flow *f,
-                  struct pbuf *p)
+/* A started query holding p's bytes framed, or NULL (counted, logged). */
+static struct dns_tcp_query *
+query_new(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
+          const struct t2s_s5_addr *target, struct pbuf *p)
 {
-    struct t2s_dns_tcp *q = NULL;
-    struct t2s_s5_addr target;
-    int want;
+    struct t2s_ctx *ctx = d->ctx;
+    struct dns_tcp_query *q = t2s_mem_calloc(1, sizeof(*q));
 
-    T2S_STAT_INC(&t->ctx.stats, dns_tcp);
-    resolver_target(t, f, &target);
-    if (t->dns_tcp_count >= DNS_TCP_MAX || p->tot_len < 12 || target.atyp == 0)
-        goto drop;
-    if (!t2s_mem_admit()) {
-        T2S_STAT_INC(&t->ctx.stats, mem_refused);
-        goto drop;
-    }
-    q = t2s_mem_calloc(1, sizeof(*q));
     if (q == NULL) {
-        T2S_STAT_INC(&t->ctx.stats, err_resource);
-        goto drop;
+        T2S_STAT_INC(&ctx->stats, err_resource);
+        return NULL;
     }
     q->buf = t2s_mem_alloc(2 + (size_t)p->tot_len);
-    q->up = t2s_mem_alloc(sizeof(*q->up));
-    q->fd =
-        (q->buf && q->up) ? t2s_upstream_socket(&t->cfg, &t->ctx.stats) : -1;
-    if (q->fd < 0) {
+    if (q->buf == NULL)
+        errno = ENOMEM;
+    if (q->buf == NULL ||
+        t2s_session_start(&q->s, ctx, &query_ops, &d->live, T2S_S5_CMD_CONNECT,
+                          target, ctx->cfg->dns_timeout_ms / 1000.0) < 0) {
         /* out of memory or descriptors (EMFILE) */
-        T2S_STAT_INC(&t->ctx.stats, err_resource);
-        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
+        T2S_STAT_INC(&ctx->stats, err_resource);
+        t2s_log_limited(&ctx->err_limit, T2S_LOG_WARN,
                         "DNS over TCP: dropping a query: %s", strerror(errno));
         t2s_mem_free(q->buf);
-        t2s_upstream_free(q->up);
         t2s_mem_free(q);
-        goto drop;
+        return NULL;
     }
-    q->t = t;
+    q->d = d;
     q->f = *f;
     q->buf[0] = (uint8_t)(p->tot_len >> 8);
     q->buf[1] = (uint8_t)(p->tot_len & 0xff);
     pbuf_copy_partial(p, q->buf + 2, p->tot_len, 0);
     q->len = 2 + (size_t)p->tot_len;
+    d->count++;
+    return q;
+}
+
+void
+t2s_dns_tcp_query(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
+                  struct pbuf *p)
+{
+    struct t2s_s5_addr target;
+
+    T2S_STAT_INC(&d->ctx->stats, dns_tcp);
+    resolver_target(d, f, &target);
+    if (d->count >= DNS_TCP_MAX || p->tot_len < 12 || target.atyp == 0)
+        goto drop;
+    if (!t2s_mem_admit()) {
+        T2S_STAT_INC(&d->ctx->stats, mem_refused);
+        goto drop;
+    }
+    if (query_new(d, f, &target, p) == NULL)
+        goto drop;
     pbuf_free(p);
-    t2s_upstream_init(q->up, &t->cfg.proxy, T2S_S5_CMD_CONNECT, &target,
-                      t->cfg.socks_pipeline, &want);
-    ev_io_init(&q->io, on_io, q->fd, want);
-    q->io.data = q;
-    ev_io_start(t->ctx.loop, &q->io);
-    ev_timer_init(&q->timer, on_timeout, t->cfg.dns_timeout_ms / 1000.0, 0.);
-    q->timer.data = q;
-    ev_timer_start(t->ctx.loop, &q->timer);
-    q->next = t->dns_tcp_list;
-    if (q->next != NULL)
-        q->next->prev = q;
-    t->dns_tcp_list = q;
-    t->dns_tcp_count++;
     return;
 drop:
-    T2S_STAT_INC(&t->ctx.stats, dns_tcp_failed);
+    T2S_STAT_INC(&d->ctx->stats, dns_tcp_failed);
     pbuf_free(p);
 }
 
 void
-t2s_dns_tcp_close_all(struct t2s_instance *t)
+t2s_dns_tcp_init(struct t2s_dns_tcp *d, struct t2s_ctx *ctx,
+                 struct t2s_udp_tx *tx, struct t2s_fakeip *fakeip)
 {
-    while (t->dns_tcp_list != NULL)
-        query_free(t->dns_tcp_list, 0);
+    d->ctx = ctx;
+    d->tx = tx;
+    d->fakeip = fakeip;
+    t2s_list_init(&d->live);
+    d->count = 0;
+}
+
+void
+t2s_dns_tcp_shutdown(struct t2s_dns_tcp *d)
+{
+    struct t2s_list *n;
+
+    if (d->ctx == NULL)
+        return; /* never set up */
+    /* abandoned, not failed: nothing counted (query_end(q, 0)) */
+    while ((n = t2s_list_first(&d->live)) != NULL)
+        query_end(query_of(t2s_session_of(n)), 0);
 }

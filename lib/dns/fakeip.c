@@ -446,3 +446,9 @@ t2s_fakeip_used(const struct t2s_fakeip *f)
 {
     return f != NULL ? f->used : 0;
 }
+
+int
+t2s_fakeip_has_v6(const struct t2s_fakeip *f)
+{
+    return f->prefix6 != 0;
+}

@@ -91,5 +91,7 @@ uint32_t t2s_fakeip_refs(const struct t2s_fakeip *f, long entry);
 /* Number of entries in the pool, and in use. */
 size_t t2s_fakeip_capacity(const struct t2s_fakeip *f);
 size_t t2s_fakeip_used(const struct t2s_fakeip *f);
+/* Non-zero when the pool has an IPv6 range. */
+int t2s_fakeip_has_v6(const struct t2s_fakeip *f);
 
 #endif

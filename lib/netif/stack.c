@@ -28,7 +28,6 @@
 #include "session/session.h"
 #include "tcp/tcp_session.h"
 #include "codec/vnet.h"
-#include "udp/udp_assoc.h"
 
 /* Packets handled per TUN wakeup before other watchers get a turn. */
 #define TUN_READ_BUDGET 256
@@ -286,7 +285,6 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     sys_check_timeouts();
     t2s_tcp_flush(t);
     t2s_tcp_reap(t);
-    t2s_udp_assoc_reap(t);
     t2s_session_reap(&t->ctx);
     sleep_ms = sys_timeouts_sleeptime();
     ev_timer_stop(loop, &t->lwip_timer);

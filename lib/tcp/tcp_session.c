@@ -726,7 +726,8 @@ t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
 
     if (t == NULL)
         return 0;
-    fake_entry = t2s_target_from_ip(t, &npcb->local_ip, npcb->local_port, &dst);
+    fake_entry =
+        t2s_target_from_ip(t->fakeip, &npcb->local_ip, npcb->local_port, &dst);
     if (fake_entry == -2) {
         T2S_STAT_INC(&t->ctx.stats, err_proxy_reply);
         describe_pcb(npcb, who, sizeof(who));

@@ -6,8 +6,8 @@
 #include "upstream/target.h"
 
 long
-t2s_target_from_ip(struct t2s_instance *t, const ip_addr_t *ip, uint16_t port,
-                   struct t2s_s5_addr *a)
+t2s_target_from_ip(struct t2s_fakeip *fakeip, const ip_addr_t *ip,
+                   uint16_t port, struct t2s_s5_addr *a)
 {
     const uint8_t *bytes;
     int family;
@@ -26,15 +26,15 @@ t2s_target_from_ip(struct t2s_instance *t, const ip_addr_t *ip, uint16_t port,
         a->atyp = T2S_S5_ATYP_IPV4;
         memcpy(a->u.v4, bytes, 4);
     }
-    if (t->fakeip == NULL || !t2s_fakeip_contains(t->fakeip, family, bytes))
+    if (fakeip == NULL || !t2s_fakeip_contains(fakeip, family, bytes))
         return -1;
-    t2s_fakeip_tick(t->fakeip, t2s_fakeip_clock());
-    entry = t2s_fakeip_lookup_addr(t->fakeip, family, bytes);
+    t2s_fakeip_tick(fakeip, t2s_fakeip_clock());
+    entry = t2s_fakeip_lookup_addr(fakeip, family, bytes);
     if (entry < 0) {
         return -2;
     } else {
         size_t n;
-        const char *name = t2s_fakeip_name(t->fakeip, entry, &n);
+        const char *name = t2s_fakeip_name(fakeip, entry, &n);
 
         a->atyp = T2S_S5_ATYP_DOMAIN;
         a->name_len = (uint8_t)n;
@@ -44,7 +44,7 @@ t2s_target_from_ip(struct t2s_instance *t, const ip_addr_t *ip, uint16_t port,
 }
 
 int
-t2s_target_to_ip(struct t2s_instance *t, const struct t2s_s5_addr *a, int v6,
+t2s_target_to_ip(struct t2s_fakeip *fakeip, const struct t2s_s5_addr *a, int v6,
                  ip_addr_t *ip)
 {
     uint8_t b4[4], b6[16];
@@ -63,7 +63,7 @@ t2s_target_to_ip(struct t2s_instance *t, const struct t2s_s5_addr *a, int v6,
         memcpy(ip_2_ip6(ip)->addr, a->u.v6, 16);
         return 0;
     default:
-        if (t->fakeip == NULL || (v6 && t->cfg.fake_prefix6 == 0))
+        if (fakeip == NULL || (v6 && !t2s_fakeip_has_v6(fakeip)))
             return -1;
         {
             char name[256];
@@ -73,8 +73,8 @@ t2s_target_to_ip(struct t2s_instance *t, const struct t2s_s5_addr *a, int v6,
             for (size_t i = 0; i < a->name_len; i++)
                 if (name[i] >= 'A' && name[i] <= 'Z')
                     name[i] = (char)(name[i] - 'A' + 'a');
-            t2s_fakeip_tick(t->fakeip, t2s_fakeip_clock());
-            entry = t2s_fakeip_lookup_name(t->fakeip, name, a->name_len, b4,
+            t2s_fakeip_tick(fakeip, t2s_fakeip_clock());
+            entry = t2s_fakeip_lookup_name(fakeip, name, a->name_len, b4,
                                            v6 ? b6 : NULL);
         }
         if (entry < 0)

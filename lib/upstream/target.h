@@ -8,15 +8,18 @@
 
 #include "lwip/ip_addr.h"
 
-#include "core/instance.h"
 #include "codec/socks5.h"
 
+struct t2s_fakeip;
+
 /*
+ * fakeip: the instance's pool in fake-ip mode, else NULL.
+ *
  * Fill a for (ip, port). Returns the fake-ip entry used (>= 0, the caller
  * may t2s_fakeip_ref() it), -1 for a plain address, or -2 when ip is a
  * fake address with no name behind it (stale: refuse the flow).
  */
-long t2s_target_from_ip(struct t2s_instance *t, const ip_addr_t *ip,
+long t2s_target_from_ip(struct t2s_fakeip *fakeip, const ip_addr_t *ip,
                         uint16_t port, struct t2s_s5_addr *a);
 
 /*
@@ -25,7 +28,7 @@ long t2s_target_from_ip(struct t2s_instance *t, const ip_addr_t *ip,
  * fake address in fake-ip mode. Returns 0, or -1 when there is no such
  * address (unknown name, family mismatch).
  */
-int t2s_target_to_ip(struct t2s_instance *t, const struct t2s_s5_addr *a,
+int t2s_target_to_ip(struct t2s_fakeip *fakeip, const struct t2s_s5_addr *a,
                      int v6, ip_addr_t *ip);
 
 #endif

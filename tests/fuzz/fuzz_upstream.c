@@ -1,9 +1,9 @@
 /*
  * Fuzz target for what a proxy sends back: arbitrary byte streams into the
  * SOCKS5 handshake driver (upstream.c), and arbitrary datagrams into the
- * UDP relay path of an association (udp_assoc.c: SOCKS5 UDP header
- * decode, reply source rewriting, fake-ip names), through a whole
- * instance (harness.h).
+ * UDP relay path of an association (udp_assoc_relay.c, udp_assoc_dst.c:
+ * SOCKS5 UDP header decode, reply source rewriting, fake-ip names), through a
+ * whole instance (harness.h).
  *
  * Input: byte 0 bit 0 chooses the mode.
  *
