@@ -98,7 +98,8 @@ grep -q "/usr/local/" "$unit" "$dropin" && [ "$prefix" != /usr/local ] &&
     fail "a /usr/local path is left in the installed unit or drop-in"
 # --route's default script is the installed one (tun2socks/route.c gets
 # it from CMake; --help shows it)
-"$dest$bin" --help | grep -qF -- "else $route)" ||
+help=$("$dest$bin" --help) # captured: grep -q would cut a pipe short
+grep -qF -- "else $route)" <<<"$help" ||
     fail "$bin --help does not name $route as --route's default"
 
 # ---- man pages: filled in, clean roff, every --help option documented ----
