@@ -12,8 +12,8 @@
 #include "route.h"
 #include "route_trust.h"
 
-const char t2s_route_default_script[] =
-    "/usr/local/libexec/tun2socks/tun2socks-route";
+/* CMakeLists.txt: the installed tun2socks-route */
+const char t2s_route_default_script[] = T2S_ROUTE_SCRIPT;
 /* What --route implies when not given (--help and --print-config show
  * them from here). */
 #define DEFAULT_FWMARK "0x7331"
