@@ -45,7 +45,7 @@ open_tun(struct t2s_instance *t, char *err, size_t errlen)
 
     if (c->tun_fd >= 0) {
         t->tun_fd = c->tun_fd;
-        if (t2s_fd_nonblock(t->tun_fd) < 0) {
+        if (t2s_tun_set_nonblock(t->tun_fd) < 0) {
             snprintf(err, errlen, "--tun-fd %d: %s", c->tun_fd,
                      strerror(errno));
             return -1;
