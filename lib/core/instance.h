@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/stats.h"
 #include "tun/tun.h"
+#include "tcp_ext.h"
 
 struct t2s_tcp_session;
 struct t2s_udp_assoc;
@@ -35,16 +36,16 @@ struct pbuf;
 #define T2S_TUN_BUF_SIZE (65536 + T2S_VNET_HDR_MAX)
 
 struct t2s_instance {
-    struct t2s_ctx ctx;               /* shared with every module; the loop
-                                         is owned here */
-    struct t2s_config cfg;            /* copy of the caller's config */
-    int tun_fd;                       /* raw IP packets */
-    int tun_owned;                    /* we opened tun_fd and close it */
-    int tun_vnet_len;                 /* virtio-net header per packet, or 0 */
-    struct netif netif;               /* the lwIP side of the TUN */
-    struct tcp_pcb *listener;         /* wildcard listener, port 0 */
-    ev_io tun_watcher;                /* TUN readable */
-    ev_timer lwip_timer;              /* next lwIP timeout */
+    struct t2s_ctx ctx;    /* shared with every module; the loop
+                              is owned here */
+    struct t2s_config cfg; /* copy of the caller's config */
+    int tun_fd;            /* raw IP packets */
+    int tun_owned;         /* we opened tun_fd and close it */
+    int tun_vnet_len;      /* virtio-net header per packet, or 0 */
+    struct netif netif;    /* the lwIP side of the TUN */
+    struct t2s_tcp_ext_listener listener; /* every SYN */
+    ev_io tun_watcher;                    /* TUN readable */
+    ev_timer lwip_timer;                  /* next lwIP timeout */
     ev_prepare prepare;               /* per-iteration flush, frees, timers */
     ev_async stop_async;              /* t2s_stop() */
     ev_async stats_async;             /* t2s_request_stats_log() */

@@ -17,7 +17,6 @@
 #include "lwip/ip4_frag.h"
 #include "lwip/ip6_frag.h"
 #include "lwip/pbuf.h"
-#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
@@ -28,6 +27,7 @@
 #include "session/session.h"
 #include "tcp/tcp_session.h"
 #include "codec/vnet.h"
+#include "tcp_ext.h"
 #include "udp/udp_assoc.h"
 
 /* Packets handled per TUN wakeup before other watchers get a turn. */
@@ -329,25 +329,8 @@ add_netif(struct t2s_instance *t)
 static int
 add_listener(struct t2s_instance *t)
 {
-    struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
-    struct tcp_pcb *lpcb;
-
-    if (pcb == NULL || tcp_bind(pcb, IP_ANY_TYPE, 1) != ERR_OK) {
-        if (pcb != NULL)
-            tcp_close(pcb);
-        return -1;
-    }
-    lpcb = tcp_listen(pcb);
-    if (lpcb == NULL) {
-        tcp_close(pcb);
-        return -1;
-    }
-    /* Port 0 makes the listener a wildcard (our lwIP patch). */
-    lpcb->local_port = 0;
-    tcp_arg(lpcb, t);
-    tcp_accept(lpcb, t2s_tcp_on_accept);
-    t->listener = lpcb;
-    return 0;
+    return t2s_tcp_ext_listen_any(&t->listener, t2s_tcp_on_syn,
+                                  t2s_tcp_on_accept, t);
 }
 
 int
@@ -378,18 +361,10 @@ t2s_stack_shutdown(struct t2s_instance *t)
     ev_io_stop(t->ctx.loop, &t->tun_watcher);
     ev_timer_stop(t->ctx.loop, &t->lwip_timer);
     ev_prepare_stop(t->ctx.loop, &t->prepare);
-    if (t->listener != NULL) {
-        tcp_arg(t->listener, NULL);
-        tcp_accept(t->listener, NULL);
-        tcp_close(t->listener);
-        t->listener = NULL;
-    }
+    t2s_tcp_ext_unlisten(&t->listener);
     /* Sessions are closed and their pcbs detached; what lwIP still holds
      * (closing handshakes, TIME_WAIT) goes now. */
-    while (tcp_active_pcbs != NULL)
-        tcp_abort(tcp_active_pcbs);
-    while (tcp_tw_pcbs != NULL)
-        tcp_abort(tcp_tw_pcbs);
+    t2s_tcp_ext_abort_all();
     if (t->rx_spare != NULL) {
         pbuf_free(t->rx_spare);
         t->rx_spare = NULL;

@@ -24,11 +24,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 
 #include "core/instance.h"
-#include "t2s_lwip_hooks.h"
 #include "tcp/tcp_session.h"
 #include "dns/fakeip.h"
 #include "core/mem.h"
@@ -82,7 +80,6 @@ struct t2s_tcp_session {
 };
 
 static void session_close(struct t2s_tcp_session *s, int kind, const char *why);
-static int copy_referenced(struct tcp_pcb *pcb, const struct t2s_blkq *q);
 static void forget_pcb(struct t2s_tcp_session *s);
 
 static struct t2s_tcp_session *
@@ -191,7 +188,7 @@ maybe_shutdown_proxy(struct t2s_tcp_session *s)
 static void
 acknowledge_app(struct t2s_tcp_session *s, size_t n)
 {
-    int was_closed = s->pcb != NULL && s->pcb->rcv_ann_wnd == 0;
+    int was_closed = s->pcb != NULL && t2s_tcp_ext_window_closed(s->pcb);
 
     T2S_STAT_ADD(&s->t->ctx.stats, bytes_up, n);
     while (n > 0 && s->pcb != NULL) {
@@ -202,8 +199,8 @@ acknowledge_app(struct t2s_tcp_session *s, size_t n)
     /* lwIP announces a reopened window by itself only once it grew by
      * TCP_WND_UPDATE_THRESHOLD (256 KiB), more than the 64 KiB window of
      * an app without window scaling: tell an app that saw zero now. */
-    if (was_closed && s->pcb != NULL && s->pcb->rcv_ann_wnd > 0) {
-        tcp_ack_now(s->pcb);
+    if (was_closed && s->pcb != NULL && !t2s_tcp_ext_window_closed(s->pcb)) {
+        t2s_tcp_ext_ack_now(s->pcb);
         mark_dirty(s);
     }
 }
@@ -242,6 +239,12 @@ flush_to_proxy(struct t2s_tcp_session *s)
     return 0;
 }
 
+static int
+blkq_held(const void *q, const void *payload)
+{
+    return t2s_blkq_holds(q, payload);
+}
+
 /*
  * The app's FIN after ours: lwIP moves the pcb to TIME_WAIT now, or from
  * CLOSING once the app acknowledges our FIN, and frees a TIME_WAIT pcb
@@ -255,9 +258,10 @@ let_go_after_both_fins(struct t2s_tcp_session *s)
 {
     struct tcp_pcb *pcb = s->pcb;
 
-    if (pcb == NULL || (pcb->state != TIME_WAIT && pcb->state != CLOSING))
+    if (pcb == NULL || !t2s_tcp_ext_both_fins(pcb))
         return 0;
-    if (copy_referenced(pcb, &s->to_app) < 0) {
+    if (s->to_app.head != NULL &&
+        t2s_tcp_ext_copy_refs(pcb, blkq_held, &s->to_app) < 0) {
         T2S_STAT_INC(&s->t->ctx.stats, err_resource);
         session_close(s, CLOSE_ABORT, "out of memory");
         return -1;
@@ -307,27 +311,6 @@ on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 
 /* ---- proxy -> app ---- */
 
-/* Bytes lwIP can queue now without failing tcp_write(). */
-static size_t
-app_room(const struct tcp_pcb *pcb)
-{
-    size_t room = pcb->snd_buf;
-    size_t segs_left = TCP_SND_QUEUELEN - pcb->snd_queuelen;
-    /* tcp_write() makes segments no bigger than half the largest window
-     * the app ever offered */
-    size_t mss = LWIP_MIN(pcb->mss, pcb->snd_wnd_max / 2);
-
-    if (mss == 0)
-        mss = pcb->mss ? pcb->mss : 536;
-    /* Each segment takes a header and a data pbuf, and each tcp_write
-     * chunk may add one more to the last segment. */
-    if (segs_left < 16)
-        return 0;
-    if (2 * (room / mss) + 16 > segs_left)
-        room = (segs_left - 16) / 2 * mss;
-    return room;
-}
-
 /* flags: TCP_WRITE_FLAG_COPY, or 0 for bytes in s->to_app's blocks. */
 static int
 write_to_app(struct t2s_tcp_session *s, const uint8_t *data, size_t len,
@@ -352,7 +335,7 @@ write_to_app(struct t2s_tcp_session *s, const uint8_t *data, size_t len,
 static void
 send_fin_to_app(struct t2s_tcp_session *s)
 {
-    if (s->pcb->state == SYN_RCVD) {
+    if (t2s_tcp_ext_syn_rcvd(s->pcb)) {
         s->fin_pending = 1;
         return;
     }
@@ -379,18 +362,10 @@ wait_for_memory(struct t2s_tcp_session *s)
 static void
 release_acked(struct t2s_tcp_session *s)
 {
-    const struct tcp_pcb *pcb = s->pcb;
-    u32_t seq = pcb->snd_lbb;
-
     if (s->to_app.head == NULL)
         return;
-    if (pcb->unacked != NULL)
-        seq = lwip_ntohl(pcb->unacked->tcphdr->seqno);
-    if (pcb->unsent != NULL &&
-        (pcb->unacked == NULL ||
-         TCP_SEQ_LT(lwip_ntohl(pcb->unsent->tcphdr->seqno), seq)))
-        seq = lwip_ntohl(pcb->unsent->tcphdr->seqno);
-    t2s_blkq_release(&s->to_app, &s->t->blkpool, seq);
+    t2s_blkq_release(&s->to_app, &s->t->blkpool,
+                     t2s_tcp_ext_oldest_seq(s->pcb));
 }
 
 /* One read from the proxy socket into lwIP's send queue: into blocks that
@@ -428,7 +403,7 @@ recv_to_app(struct t2s_tcp_session *s, size_t room)
         left -= len;
     }
     t2s_blkq_commit(&s->to_app, &t->blkpool, n > 0 ? (size_t)n : 0,
-                    s->pcb->snd_lbb);
+                    t2s_tcp_ext_next_seq(s->pcb));
     errno = saved_errno;
     return rc < 0 ? -2 : n;
 }
@@ -439,7 +414,7 @@ read_from_proxy(struct t2s_tcp_session *s)
     struct t2s_instance *t = s->t;
 
     for (int i = 0; i < 8 && s->pcb != NULL; i++) {
-        size_t room = app_room(s->pcb);
+        size_t room = t2s_tcp_ext_write_room(s->pcb);
         ssize_t n;
 
         if (room > 0 && t2s_mem_over()) {
@@ -489,7 +464,7 @@ on_pcb_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
     touch(s);
     release_acked(s);
     /* Resume reading once a useful amount of send buffer is free. */
-    if (s->read_paused && app_room(pcb) >= TCP_SNDLOWAT / 2) {
+    if (s->read_paused && t2s_tcp_ext_write_room(pcb) >= TCP_SNDLOWAT / 2) {
         s->read_paused = 0;
         io_relay_update(s);
     }
@@ -609,7 +584,7 @@ handshake_done(struct t2s_tcp_session *s)
 
     s->up = NULL;
     s->relaying = 1;
-    rc = tcp_enqueue_flags(s->pcb, TCP_SYN | TCP_ACK);
+    rc = t2s_tcp_ext_send_synack(s->pcb);
     /* payload the server sent right behind its reply */
     if (rc == ERR_OK && up->in_len > 0) {
         rc = write_to_app(s, up->in, up->in_len, TCP_WRITE_FLAG_COPY);
@@ -718,16 +693,14 @@ session_new(struct t2s_instance *t, struct tcp_pcb *npcb,
 }
 
 int
-t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
+t2s_tcp_on_syn(void *arg, struct tcp_pcb *npcb)
 {
-    struct t2s_instance *t = lpcb->callback_arg;
+    struct t2s_instance *t = arg;
     struct t2s_tcp_session *s = NULL;
     char who[2 * T2S_ENDPOINT_STRLEN + 8];
     struct t2s_s5_addr dst;
     long fake_entry;
 
-    if (t == NULL)
-        return 0;
     fake_entry = t2s_target_from_ip(t, &npcb->local_ip, npcb->local_port, &dst);
     if (fake_entry == -2) {
         T2S_STAT_INC(&t->ctx.stats, err_proxy_reply);
@@ -737,7 +710,8 @@ t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
                         "answer from an earlier run?)",
                         who);
     } else if (t->ctx.stopping ||
-               t->ctx.stats.tcp_active + t->ctx.stats.tcp_orphans >= t->max_conns) {
+               t->ctx.stats.tcp_active + t->ctx.stats.tcp_orphans >=
+                   t->max_conns) {
         T2S_STAT_INC(&t->ctx.stats, tcp_refused_limit);
         describe_pcb(npcb, who, sizeof(who));
         t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
@@ -802,39 +776,6 @@ forget_pcb(struct t2s_tcp_session *s)
     tcp_sent(pcb, NULL);
     tcp_err(pcb, NULL);
     t2s_blkq_clear(&s->to_app, &s->t->blkpool);
-}
-
-/* Replaces the references lwIP's queued segments hold into q's blocks
- * with copies, so that the pcb can outlive the session. -1 when memory is
- * short. */
-static int
-copy_referenced(struct tcp_pcb *pcb, const struct t2s_blkq *q)
-{
-    struct tcp_seg *lists[2] = {pcb->unsent, pcb->unacked};
-
-    if (q->head == NULL)
-        return 0;
-    for (int i = 0; i < 2; i++) {
-        for (struct tcp_seg *seg = lists[i]; seg != NULL; seg = seg->next) {
-            /* seg->p is the header pbuf; the data follows it */
-            for (struct pbuf *prev = seg->p; prev->next != NULL;
-                 prev = prev->next) {
-                struct pbuf *ref = prev->next, *copy;
-                if (!t2s_blkq_holds(q, ref->payload))
-                    continue;
-                copy = pbuf_alloc(PBUF_RAW, ref->len, PBUF_RAM);
-                if (copy == NULL)
-                    return -1;
-                memcpy(copy->payload, ref->payload, ref->len);
-                copy->next = ref->next;
-                copy->tot_len = ref->tot_len;
-                prev->next = copy;
-                ref->next = NULL;
-                pbuf_free(ref);
-            }
-        }
-    }
-    return 0;
 }
 
 /* A session closes gracefully only once lwIP is done with its pcb
@@ -927,7 +868,8 @@ check_orphans(struct t2s_instance *t)
     if (now < t->orphan_check_at)
         return;
     t->orphan_check_at = now + 1.0;
-    T2S_STAT_SET(&t->ctx.stats, tcp_orphans, t2s_tcp_ext_orphans(t2s_mem_over()));
+    T2S_STAT_SET(&t->ctx.stats, tcp_orphans,
+                 t2s_tcp_ext_orphans(t2s_mem_over()));
 }
 
 void
@@ -946,9 +888,7 @@ t2s_tcp_flush(struct t2s_instance *t)
         s->next_dirty = NULL;
         if (!s->closed && s->pcb != NULL) {
             /* Acknowledge now rather than on lwIP's 250 ms timer. */
-            if (s->pcb->flags & TF_ACK_DELAY)
-                tcp_ack_now(s->pcb);
-            tcp_output(s->pcb);
+            t2s_tcp_ext_output(s->pcb);
         }
         s = next;
     }

@@ -11,6 +11,9 @@
 
 struct t2s_instance;
 
+/* The listener's SYN callback (t2s_tcp_ext_syn_fn): arg is the instance. */
+int t2s_tcp_on_syn(void *arg, struct tcp_pcb *npcb);
+
 /* Listener accept callback: the app completed the handshake. */
 err_t t2s_tcp_on_accept(void *arg, struct tcp_pcb *pcb, err_t err);
 
