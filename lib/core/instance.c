@@ -13,7 +13,7 @@
 #include "netif/stack.h"
 #include "session/session.h"
 #include "t2s.h"
-#include "tcp/tcp_session.h"
+#include "tcp/tcp_relay.h"
 #include "tun/tun.h"
 #include "udp/udp_assoc.h"
 #include "udp/udp_io.h"
@@ -75,8 +75,8 @@ on_stop(struct ev_loop *loop, ev_async *w, int revents)
     (void)revents;
     t2s_info("shutting down");
     t->ctx.stopping = 1;
-    t2s_tcp_close_all(t);
-    t2s_tcp_flush(t);
+    t2s_tcp_relay_close_all(&t->tcp);
+    t2s_tcp_relay_flush(&t->tcp);
     t2s_udp_shutdown(t);
     ev_break(loop, EVBREAK_ALL);
 }
@@ -105,14 +105,15 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
     t2s_mem_reset_peak();
     t->ctx.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     t->scratch = t2s_mem_alloc(T2S_SCRATCH_SIZE);
-    t2s_blkpool_init(&t->blkpool, T2S_BLK_CACHE, T2S_BLK_BUDGET);
     t->tun_buf = t2s_mem_alloc(T2S_TUN_BUF_SIZE);
     if (t->ctx.loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     if (open_tun(t, err, errlen) < 0 || t2s_stack_init(t, err, errlen) < 0 ||
-        t2s_udp_init(t, err, errlen) < 0)
+        t2s_udp_init(t, err, errlen) < 0 ||
+        t2s_tcp_relay_init(&t->tcp, &t->ctx, t, t->fakeip, t->scratch,
+                           t->max_conns, err, errlen) < 0)
         return -1;
     ev_async_init(&t->stop_async, on_stop);
     t->stop_async.data = t;
@@ -228,20 +229,19 @@ t2s_destroy(struct t2s_instance *t)
         return;
     if (t->ctx.loop != NULL) {
         t->ctx.stopping = 1;
-        t2s_tcp_close_all(t);
-        t2s_tcp_flush(t);
-        t2s_tcp_reap(t);
+        t2s_tcp_relay_close_all(&t->tcp);
+        t2s_tcp_relay_flush(&t->tcp);
         t2s_udp_shutdown(t);
         t2s_session_reap(&t->ctx);
         ev_async_stop(t->ctx.loop, &t->stop_async);
         ev_async_stop(t->ctx.loop, &t->stats_async);
+        t2s_tcp_relay_shutdown(&t->tcp);
         t2s_stack_shutdown(t);
         ev_loop_destroy(t->ctx.loop);
     }
     if (t->tun_owned && t->tun_fd >= 0)
         close(t->tun_fd);
     t2s_mem_free(t->scratch);
-    t2s_blkpool_destroy(&t->blkpool);
     t2s_mem_free(t->tun_buf);
     if (the_instance == t) {
         the_instance = NULL;

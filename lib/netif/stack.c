@@ -17,7 +17,6 @@
 #include "lwip/ip4_frag.h"
 #include "lwip/ip6_frag.h"
 #include "lwip/pbuf.h"
-#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
 #include "core/instance.h"
@@ -25,9 +24,8 @@
 #include "core/mem.h"
 #include "netif/stack.h"
 #include "session/session.h"
-#include "tcp/tcp_session.h"
+#include "tcp/tcp_relay.h"
 #include "codec/vnet.h"
-#include "tcp_ext.h"
 #include "udp/udp_assoc.h"
 
 /* Packets handled per TUN wakeup before other watchers get a turn. */
@@ -284,8 +282,7 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 
     (void)revents;
     sys_check_timeouts();
-    t2s_tcp_flush(t);
-    t2s_tcp_reap(t);
+    t2s_tcp_relay_flush(&t->tcp);
     t2s_udp_assoc_reap(t);
     t2s_session_reap(&t->ctx);
     sleep_ms = sys_timeouts_sleeptime();
@@ -326,13 +323,6 @@ add_netif(struct t2s_instance *t)
     return 0;
 }
 
-static int
-add_listener(struct t2s_instance *t)
-{
-    return t2s_tcp_ext_listen_any(&t->listener, t2s_tcp_on_syn,
-                                  t2s_tcp_on_accept, t);
-}
-
 int
 t2s_stack_init(struct t2s_instance *t, char *err, size_t errlen)
 {
@@ -340,7 +330,7 @@ t2s_stack_init(struct t2s_instance *t, char *err, size_t errlen)
         lwip_init();
         lwip_initialised = 1;
     }
-    if (add_netif(t) < 0 || add_listener(t) < 0) {
+    if (add_netif(t) < 0) {
         snprintf(err, errlen, "cannot set up the lwIP stack");
         t2s_stack_shutdown(t);
         return -1;
@@ -361,10 +351,6 @@ t2s_stack_shutdown(struct t2s_instance *t)
     ev_io_stop(t->ctx.loop, &t->tun_watcher);
     ev_timer_stop(t->ctx.loop, &t->lwip_timer);
     ev_prepare_stop(t->ctx.loop, &t->prepare);
-    t2s_tcp_ext_unlisten(&t->listener);
-    /* Sessions are closed and their pcbs detached; what lwIP still holds
-     * (closing handshakes, TIME_WAIT) goes now. */
-    t2s_tcp_ext_abort_all();
     if (t->rx_spare != NULL) {
         pbuf_free(t->rx_spare);
         t->rx_spare = NULL;

@@ -9,10 +9,10 @@
 
 struct t2s_instance;
 
-/* Initialises lwIP (once per process), the netif, listener and watchers. */
+/* Initialises lwIP (once per process), the netif and the watchers. */
 int t2s_stack_init(struct t2s_instance *t, char *err, size_t errlen);
 
-/* Stops the watchers and removes the listener and the netif. */
+/* Stops the watchers and removes the netif. */
 void t2s_stack_shutdown(struct t2s_instance *t);
 
 #endif
