@@ -105,12 +105,13 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
     t2s_mem_reset_peak();
     t->ctx.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     t->scratch = t2s_mem_alloc(T2S_SCRATCH_SIZE);
-    t->tun_buf = t2s_mem_alloc(T2S_TUN_BUF_SIZE);
-    if (t->ctx.loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
+    if (t->ctx.loop == NULL || t->scratch == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (open_tun(t, err, errlen) < 0 || t2s_stack_init(t, err, errlen) < 0 ||
+    if (open_tun(t, err, errlen) < 0 ||
+        t2s_stack_init(&t->stack, &t->ctx, t, &t->tcp, t->tun_fd,
+                       t->tun_vnet_len, err, errlen) < 0 ||
         t2s_udp_init(t, err, errlen) < 0 ||
         t2s_tcp_relay_init(&t->tcp, &t->ctx, t, t->fakeip, t->scratch,
                            t->max_conns, err, errlen) < 0)
@@ -183,7 +184,7 @@ t2s_run(struct t2s_instance *t)
                  t->cfg.tun_name, t->cfg.mtu, offload, proxy,
                  dns_mode_name(t->cfg.dns_mode), t->max_conns, t->max_udp);
     ev_run(t->ctx.loop, 0);
-    return t->fatal ? -1 : 0;
+    return t2s_stack_failed(&t->stack) ? -1 : 0;
 }
 
 void
@@ -236,13 +237,12 @@ t2s_destroy(struct t2s_instance *t)
         ev_async_stop(t->ctx.loop, &t->stop_async);
         ev_async_stop(t->ctx.loop, &t->stats_async);
         t2s_tcp_relay_shutdown(&t->tcp);
-        t2s_stack_shutdown(t);
+        t2s_stack_shutdown(&t->stack);
         ev_loop_destroy(t->ctx.loop);
     }
     if (t->tun_owned && t->tun_fd >= 0)
         close(t->tun_fd);
     t2s_mem_free(t->scratch);
-    t2s_mem_free(t->tun_buf);
     if (the_instance == t) {
         the_instance = NULL;
         t2s_mem_set_limit(0);

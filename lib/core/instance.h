@@ -1,6 +1,8 @@
 /*
- * The instance behind the embedding API, shared by the modules that run in
- * the loop thread (stack, tcp_session, upstream). Not part of the public API.
+ * The instance behind the embedding API: it owns the shared context, the
+ * stack (netif/stack.h) and the TCP relay (tcp/tcp_relay.h), which keep
+ * their own state, and the UDP and DNS state below. Not part of the
+ * public API.
  */
 #ifndef T2S_CORE_H
 #define T2S_CORE_H
@@ -8,12 +10,11 @@
 #include <ev.h>
 #include <stdint.h>
 
-#include "lwip/netif.h"
-
 #include "config/config.h"
 #include "core/ctx.h"
 #include "core/log.h"
 #include "core/stats.h"
+#include "netif/stack.h"
 #include "tcp/tcp_relay.h"
 #include "tun/tun.h"
 
@@ -23,9 +24,6 @@ struct t2s_fakeip;
 struct udp_pcb;
 struct pbuf;
 
-/* The largest packet plus the largest virtio-net header we accept. */
-#define T2S_TUN_BUF_SIZE (65536 + T2S_VNET_HDR_MAX)
-
 struct t2s_instance {
     struct t2s_ctx ctx;       /* shared with every module; the loop
                                  is owned here */
@@ -33,20 +31,14 @@ struct t2s_instance {
     int tun_fd;               /* raw IP packets */
     int tun_owned;            /* we opened tun_fd and close it */
     int tun_vnet_len;         /* virtio-net header per packet, or 0 */
-    struct netif netif;       /* the lwIP side of the TUN */
-    ev_io tun_watcher;        /* TUN readable */
-    ev_timer lwip_timer;      /* next lwIP timeout */
+    struct t2s_stack stack;   /* TUN <-> lwIP (netif/stack.h) */
     struct t2s_tcp_relay tcp; /* the TCP relay (tcp/tcp_relay.h) */
-    ev_prepare prepare;       /* per-iteration flush, frees, timers */
     ev_async stop_async;      /* t2s_stop() */
     ev_async stats_async;     /* t2s_request_stats_log() */
-    int fatal;                /* t2s_run() returns -1 */
     unsigned max_conns;       /* effective TCP connection cap (UDP's cap
                                  derives from it) */
     uint8_t *scratch;         /* T2S_SCRATCH_SIZE bytes, lent to the TCP
                                  relay and the UDP associations */
-    uint8_t *tun_buf;         /* one packet: T2S_TUN_BUF_SIZE */
-    struct pbuf *rx_spare;    /* next TUN read goes here (stack.c) */
 
     /* UDP and DNS (udp_io.c, udp_assoc.c, dns_tcp.c, dns_local.c) */
     struct udp_pcb *udp_rx;           /* receives every datagram */

@@ -84,8 +84,8 @@ t2s_udp_to_app(struct t2s_instance *t, const ip_addr_t *app, uint16_t app_port,
     memcpy(p->payload, data, len);
     /* An unbound pcb: udp_sendto_if_src() takes the source from us. */
     t->udp_tx->local_port = sport;
-    if (udp_sendto_if_src(t->udp_tx, p, app, app_port, &t->netif, src) !=
-        ERR_OK)
+    if (udp_sendto_if_src(t->udp_tx, p, app, app_port,
+                          t2s_stack_netif(&t->stack), src) != ERR_OK)
         T2S_STAT_INC(&t->ctx.stats, udp_dropped);
     pbuf_free(p);
 }
