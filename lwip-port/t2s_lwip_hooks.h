@@ -5,7 +5,9 @@
  * new connection in SYN_RCVD, before the SYN|ACK is queued. Returning
  * non-zero means the hook took npcb: it will queue the SYN|ACK itself once
  * the upstream connection is ready, or abort npcb (RST) to refuse it.
- * Returning 0 lets lwIP answer at once as usual.
+ * Returning 0 lets lwIP answer at once as usual. The hook is
+ * t2s_tcp_ext_on_syn() (tcp_ext.h), which hands npcb to the listener's
+ * owner.
  */
 #ifndef T2S_LWIP_HOOKS_H
 #define T2S_LWIP_HOOKS_H
@@ -13,8 +15,8 @@
 struct tcp_pcb;
 struct tcp_pcb_listen;
 
-int t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb);
+int t2s_tcp_ext_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb);
 
-#define LWIP_HOOK_TCP_SYN_DEFER(lpcb, npcb) t2s_lwip_on_syn((lpcb), (npcb))
+#define LWIP_HOOK_TCP_SYN_DEFER(lpcb, npcb) t2s_tcp_ext_on_syn((lpcb), (npcb))
 
 #endif

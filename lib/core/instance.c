@@ -19,7 +19,7 @@
 #include "netif/stack.h"
 #include "session/session.h"
 #include "t2s.h"
-#include "tcp/tcp_session.h"
+#include "tcp/tcp_relay.h"
 #include "tun/tun.h"
 
 /* lwIP is global: one instance at a time. Set by t2s_create(), cleared by
@@ -80,7 +80,7 @@ open_tun(struct t2s_instance *t, char *err, size_t errlen)
 
     if (c->tun_fd >= 0) {
         t->tun_fd = c->tun_fd;
-        if (t2s_fd_nonblock(t->tun_fd) < 0) {
+        if (t2s_tun_set_nonblock(t->tun_fd) < 0) {
             snprintf(err, errlen, "--tun-fd %d: %s", c->tun_fd,
                      strerror(errno));
             return -1;
@@ -115,8 +115,8 @@ on_stop(struct ev_loop *loop, ev_async *w, int revents)
     (void)revents;
     t2s_info("shutting down");
     t->ctx.stopping = 1;
-    t2s_tcp_close_all(t);
-    t2s_tcp_flush(t);
+    t2s_tcp_relay_close_all(&t->tcp);
+    t2s_tcp_relay_flush(&t->tcp);
     t2s_udp_relay_shutdown(&t->udp);
     ev_break(loop, EVBREAK_ALL);
 }
@@ -146,9 +146,7 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
     t2s_mem_reset_peak();
     t->ctx.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     t->scratch = t2s_mem_alloc(T2S_SCRATCH_SIZE);
-    t2s_blkpool_init(&t->blkpool, T2S_BLK_CACHE, T2S_BLK_BUDGET);
-    t->tun_buf = t2s_mem_alloc(T2S_TUN_BUF_SIZE);
-    if (t->ctx.loop == NULL || t->scratch == NULL || t->tun_buf == NULL) {
+    if (t->ctx.loop == NULL || t->scratch == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -157,9 +155,13 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
         snprintf(err, errlen, "cannot set up the fake-ip pool");
         return -1;
     }
-    if (open_tun(t, err, errlen) < 0 || t2s_stack_init(t, err, errlen) < 0 ||
-        t2s_udp_relay_init(&t->udp, &t->ctx, &t->netif, t->fakeip, t->max_conns,
-                           err, errlen) < 0)
+    if (open_tun(t, err, errlen) < 0 ||
+        t2s_stack_init(&t->stack, &t->ctx, &t->tcp, t->tun_fd, t->tun_vnet_len,
+                       err, errlen) < 0 ||
+        t2s_udp_relay_init(&t->udp, &t->ctx, t2s_stack_netif(&t->stack),
+                           t->fakeip, t->max_conns, err, errlen) < 0 ||
+        t2s_tcp_relay_init(&t->tcp, &t->ctx, t->fakeip, t->scratch,
+                           t->max_conns, err, errlen) < 0)
         return -1;
     ev_async_init(&t->stop_async, on_stop);
     t->stop_async.data = t;
@@ -244,7 +246,7 @@ run_guarded(struct t2s_instance *t)
     t2s_lwip_guard_arm(&jb);
     ev_run(t->ctx.loop, 0);
     t2s_lwip_guard_disarm();
-    return t->fatal ? T2S_RUN_ERR_TUN : T2S_RUN_STOPPED;
+    return t2s_stack_failed(&t->stack) ? T2S_RUN_ERR_TUN : T2S_RUN_STOPPED;
 }
 
 int
@@ -319,14 +321,14 @@ static void
 shutdown_lwip(struct t2s_instance *t)
 {
     t->ctx.stopping = 1;
-    t2s_tcp_close_all(t);
-    t2s_tcp_flush(t);
-    t2s_tcp_reap(t);
+    t2s_tcp_relay_close_all(&t->tcp);
+    t2s_tcp_relay_flush(&t->tcp);
     t2s_udp_relay_shutdown(&t->udp);
     t2s_session_reap(&t->ctx);
     ev_async_stop(t->ctx.loop, &t->stop_async);
     ev_async_stop(t->ctx.loop, &t->stats_async);
-    t2s_stack_shutdown(t);
+    t2s_tcp_relay_shutdown(&t->tcp);
+    t2s_stack_shutdown(&t->stack);
 }
 
 /* shutdown_lwip() unless lwIP is broken (then t->broken is set on
@@ -373,8 +375,6 @@ t2s_destroy(struct t2s_instance *t)
     t->tun_fd = -1;
     t2s_mem_free(t->scratch); /* copied from, never referenced by lwIP */
     t->scratch = NULL;
-    t2s_mem_free(t->tun_buf);
-    t->tun_buf = NULL;
     t2s_clear_secrets(t);
     if (the_instance == t) {
         the_instance = NULL;
@@ -385,7 +385,6 @@ t2s_destroy(struct t2s_instance *t)
         broken_instance = t;
         return;
     }
-    t2s_blkpool_destroy(&t->blkpool);
     t2s_fakeip_free(t->fakeip);
     free(t);
 }

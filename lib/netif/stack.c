@@ -17,16 +17,13 @@
 #include "lwip/ip4_frag.h"
 #include "lwip/ip6_frag.h"
 #include "lwip/pbuf.h"
-#include "lwip/priv/tcp_priv.h"
-#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
-#include "core/instance.h"
 #include "core/fault.h"
 #include "core/mem.h"
 #include "netif/stack.h"
 #include "session/session.h"
-#include "tcp/tcp_session.h"
+#include "tcp/tcp_relay.h"
 #include "codec/vnet.h"
 
 /* Packets handled per TUN wakeup before other watchers get a turn. */
@@ -80,7 +77,7 @@ tun_writev(int fd, const struct iovec *iov, int n)
 static err_t
 tun_write(struct netif *netif, struct pbuf *p)
 {
-    struct t2s_instance *t = netif->state;
+    struct t2s_stack *st = netif->state;
     struct iovec iov[TUN_IOV_MAX];
     union {
         struct virtio_net_hdr h;
@@ -91,16 +88,16 @@ tun_write(struct netif *netif, struct pbuf *p)
     size_t want = p->tot_len;
     ssize_t w;
 
-    if (t->tun_vnet_len > 0) {
+    if (st->vnet_len > 0) {
         memset(&hdr, 0, sizeof(hdr));
         if (t2s_vnet_tcp_csum(p->payload, p->len, p->tot_len, &hdr.h) < 0) {
-            T2S_STAT_INC(&t->ctx.stats, tun_tx_dropped);
-            t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
+            T2S_STAT_INC(&st->ctx->stats, tun_tx_dropped);
+            t2s_log_limited(&st->ctx->err_limit, T2S_LOG_WARN,
                             "TUN write: unexpected TCP segment layout");
             return ERR_OK;
         }
         iov[n].iov_base = &hdr;
-        iov[n].iov_len = (size_t)t->tun_vnet_len;
+        iov[n].iov_len = (size_t)st->vnet_len;
         want += iov[n++].iov_len;
     }
     first = n;
@@ -114,20 +111,20 @@ tun_write(struct netif *netif, struct pbuf *p)
          * buffer is free while lwIP processes input). Writing a prefix
          * would lose the segment on every retransmission alike. */
         n = first + 1;
-        iov[first].iov_base = t->tun_buf;
-        iov[first].iov_len = pbuf_copy_partial(p, t->tun_buf, p->tot_len, 0);
+        iov[first].iov_base = st->tun_buf;
+        iov[first].iov_len = pbuf_copy_partial(p, st->tun_buf, p->tot_len, 0);
     }
-    w = tun_writev(t->tun_fd, iov, n);
+    w = tun_writev(st->tun_fd, iov, n);
     if (w < 0 || (size_t)w != want) {
         /* Dropped: TCP retransmits. An error here would leave the segment
          * stuck in lwIP, so report success. */
-        T2S_STAT_INC(&t->ctx.stats, tun_tx_dropped);
-        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
+        T2S_STAT_INC(&st->ctx->stats, tun_tx_dropped);
+        t2s_log_limited(&st->ctx->err_limit, T2S_LOG_WARN,
                         "TUN write of %u bytes failed: %s", p->tot_len,
                         w < 0 ? strerror(errno) : "short write");
         return ERR_OK;
     }
-    T2S_STAT_INC(&t->ctx.stats, tun_tx_packets);
+    T2S_STAT_INC(&st->ctx->stats, tun_tx_packets);
     return ERR_OK;
 }
 
@@ -148,13 +145,13 @@ netif_output6(struct netif *netif, struct pbuf *p, const ip6_addr_t *dst)
 static err_t
 netif_init_cb(struct netif *netif)
 {
-    struct t2s_instance *t = netif->state;
+    struct t2s_stack *st = netif->state;
 
     netif->name[0] = 't';
     netif->name[1] = 'n';
     netif->output = netif_output4;
     netif->output_ip6 = netif_output6;
-    netif->mtu = (u16_t)t->cfg.mtu;
+    netif->mtu = (u16_t)st->ctx->cfg->mtu;
     netif->flags = NETIF_FLAG_ACCEPT_ANY;
     return ERR_OK;
 }
@@ -162,11 +159,11 @@ netif_init_cb(struct netif *netif)
 /* The pbuf the next packet is read into: a whole one, kept across reads
  * until a large packet takes it; NULL when memory is short. */
 static struct pbuf *
-rx_pbuf(struct t2s_instance *t)
+rx_pbuf(struct t2s_stack *st)
 {
-    if (t->rx_spare == NULL)
-        t->rx_spare = pbuf_alloc(PBUF_RAW, TUN_PKT_MAX, PBUF_RAM);
-    return t->rx_spare;
+    if (st->rx_spare == NULL)
+        st->rx_spare = pbuf_alloc(PBUF_RAW, TUN_PKT_MAX, PBUF_RAM);
+    return st->rx_spare;
 }
 
 /*
@@ -203,15 +200,15 @@ carries_data(const uint8_t *p, size_t n)
 /* One packet from the TUN: 1 with *out set (NULL for a packet dropped), 0
  * when the queue is empty, -1 when the TUN is gone. */
 static int
-read_packet(struct t2s_instance *t, struct pbuf **out)
+read_packet(struct t2s_stack *st, struct pbuf **out)
 {
-    struct pbuf *big = rx_pbuf(t), *p;
-    uint8_t *dst = big != NULL ? big->payload : t->tun_buf + T2S_VNET_HDR_MAX;
+    struct pbuf *big = rx_pbuf(st), *p;
+    uint8_t *dst = big != NULL ? big->payload : st->tun_buf + T2S_VNET_HDR_MAX;
     /* The virtio-net header only says the checksum is partial, and lwIP
      * checks none (CHECKSUM_CHECK_* are off): read and ignore it. */
-    struct iovec iov[2] = {{t->tun_buf, (size_t)t->tun_vnet_len},
+    struct iovec iov[2] = {{st->tun_buf, (size_t)st->vnet_len},
                            {dst, TUN_PKT_MAX}};
-    ssize_t n = readv(t->tun_fd, iov, 2);
+    ssize_t n = readv(st->tun_fd, iov, 2);
 
     *out = NULL;
     if (n <= 0) {
@@ -221,23 +218,23 @@ read_packet(struct t2s_instance *t, struct pbuf **out)
                 n == 0 ? "end of file" : strerror(errno));
         return -1;
     }
-    T2S_STAT_INC(&t->ctx.stats, tun_rx_packets);
-    n -= t->tun_vnet_len;
+    T2S_STAT_INC(&st->ctx->stats, tun_rx_packets);
+    n -= st->vnet_len;
     if (n <= 0)
         return 1;
     if (t2s_mem_over() && carries_data(dst, (size_t)n)) {
-        T2S_STAT_INC(&t->ctx.stats, mem_shed);
+        T2S_STAT_INC(&st->ctx->stats, mem_shed);
         return 1;
     }
     if (big != NULL && n >= TUN_ZEROCOPY_MIN) {
         pbuf_realloc(big, (u16_t)n);
-        t->rx_spare = NULL;
+        st->rx_spare = NULL;
         *out = big;
         return 1;
     }
     p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
     if (p == NULL) {
-        T2S_STAT_INC(&t->ctx.stats, err_resource);
+        T2S_STAT_INC(&st->ctx->stats, err_resource);
         return 1;
     }
     memcpy(p->payload, dst, (size_t)n);
@@ -248,20 +245,20 @@ read_packet(struct t2s_instance *t, struct pbuf **out)
 static void
 on_tun_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
-    struct t2s_instance *t = w->data;
+    struct t2s_stack *st = w->data;
     struct pbuf *p;
     int rc;
 
     (void)revents;
     for (int i = 0; i < TUN_READ_BUDGET; i++) {
-        rc = read_packet(t, &p);
+        rc = read_packet(st, &p);
         if (rc < 0) {
-            t->fatal = 1;
+            st->failed = 1;
             ev_break(loop, EVBREAK_ALL);
         }
         if (rc <= 0)
             return;
-        if (p != NULL && t->netif.input(p, &t->netif) != ERR_OK)
+        if (p != NULL && st->netif.input(p, &st->netif) != ERR_OK)
             pbuf_free(p);
     }
 }
@@ -278,26 +275,25 @@ on_lwip_timer(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-    struct t2s_instance *t = w->data;
+    struct t2s_stack *st = w->data;
     u32_t sleep_ms;
 
     (void)revents;
     sys_check_timeouts();
-    t2s_tcp_flush(t);
-    t2s_tcp_reap(t);
-    t2s_session_reap(&t->ctx);
+    t2s_tcp_relay_flush(st->tcp);
+    t2s_session_reap(st->ctx);
     sleep_ms = sys_timeouts_sleeptime();
-    ev_timer_stop(loop, &t->lwip_timer);
+    ev_timer_stop(loop, &st->lwip_timer);
     if (sleep_ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
-        ev_timer_set(&t->lwip_timer, sleep_ms / 1000.0, 0.);
-        ev_timer_start(loop, &t->lwip_timer);
+        ev_timer_set(&st->lwip_timer, sleep_ms / 1000.0, 0.);
+        ev_timer_start(loop, &st->lwip_timer);
     }
 }
 
 static int lwip_initialised;
 
 static int
-add_netif(struct t2s_instance *t)
+add_netif(struct t2s_stack *st)
 {
     ip4_addr_t addr, mask, gw;
     ip6_addr_t addr6;
@@ -307,93 +303,85 @@ add_netif(struct t2s_instance *t)
     IP4_ADDR(&addr, 198, 18, 255, 254);
     IP4_ADDR(&mask, 255, 255, 255, 255);
     ip4_addr_set_zero(&gw);
-    if (netif_add(&t->netif, &addr, &mask, &gw, t, netif_init_cb, ip_input) ==
+    if (netif_add(&st->netif, &addr, &mask, &gw, st, netif_init_cb, ip_input) ==
         NULL)
         return -1;
     IP6_ADDR(&addr6, PP_HTONL(0xfd00ffffUL), 0, 0, PP_HTONL(0xfffeUL));
-    netif_ip6_addr_set(&t->netif, 0, &addr6);
-    netif_ip6_addr_set_state(&t->netif, 0, IP6_ADDR_PREFERRED);
+    netif_ip6_addr_set(&st->netif, 0, &addr6);
+    netif_ip6_addr_set_state(&st->netif, 0, IP6_ADDR_PREFERRED);
     /* With a virtio-net header the kernel completes TCP checksums
      * (t2s_vnet_tcp_csum()); lwIP still sums everything else. */
-    if (t->tun_vnet_len > 0)
-        NETIF_SET_CHECKSUM_CTRL(&t->netif, NETIF_CHECKSUM_ENABLE_ALL &
-                                               ~NETIF_CHECKSUM_GEN_TCP);
-    netif_set_default(&t->netif);
-    netif_set_link_up(&t->netif);
-    netif_set_up(&t->netif);
-    return 0;
-}
-
-static int
-add_listener(struct t2s_instance *t)
-{
-    struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_ANY);
-    struct tcp_pcb *lpcb;
-
-    if (pcb == NULL || tcp_bind(pcb, IP_ANY_TYPE, 1) != ERR_OK) {
-        if (pcb != NULL)
-            tcp_close(pcb);
-        return -1;
-    }
-    lpcb = tcp_listen(pcb);
-    if (lpcb == NULL) {
-        tcp_close(pcb);
-        return -1;
-    }
-    /* Port 0 makes the listener a wildcard (our lwIP patch). */
-    lpcb->local_port = 0;
-    tcp_arg(lpcb, t);
-    tcp_accept(lpcb, t2s_tcp_on_accept);
-    t->listener = lpcb;
+    if (st->vnet_len > 0)
+        NETIF_SET_CHECKSUM_CTRL(&st->netif, NETIF_CHECKSUM_ENABLE_ALL &
+                                                ~NETIF_CHECKSUM_GEN_TCP);
+    netif_set_default(&st->netif);
+    netif_set_link_up(&st->netif);
+    netif_set_up(&st->netif);
     return 0;
 }
 
 int
-t2s_stack_init(struct t2s_instance *t, char *err, size_t errlen)
+t2s_stack_init(struct t2s_stack *st, struct t2s_ctx *ctx,
+               struct t2s_tcp_relay *tcp, int tun_fd, int vnet_len, char *err,
+               size_t errlen)
 {
+    st->ctx = ctx;
+    st->tcp = tcp;
+    st->tun_fd = tun_fd;
+    st->vnet_len = vnet_len;
+    st->tun_buf = t2s_mem_alloc(T2S_TUN_BUF_SIZE);
+    if (st->tun_buf == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     if (!lwip_initialised) {
         lwip_init();
         lwip_initialised = 1;
     }
-    if (add_netif(t) < 0 || add_listener(t) < 0) {
+    if (add_netif(st) < 0) {
         snprintf(err, errlen, "cannot set up the lwIP stack");
-        t2s_stack_shutdown(t);
+        t2s_stack_shutdown(st);
         return -1;
     }
-    ev_io_init(&t->tun_watcher, on_tun_readable, t->tun_fd, EV_READ);
-    t->tun_watcher.data = t;
-    ev_io_start(t->ctx.loop, &t->tun_watcher);
-    ev_init(&t->lwip_timer, on_lwip_timer);
-    ev_prepare_init(&t->prepare, on_prepare);
-    t->prepare.data = t;
-    ev_prepare_start(t->ctx.loop, &t->prepare);
+    ev_io_init(&st->tun_watcher, on_tun_readable, st->tun_fd, EV_READ);
+    st->tun_watcher.data = st;
+    ev_io_start(st->ctx->loop, &st->tun_watcher);
+    ev_init(&st->lwip_timer, on_lwip_timer);
+    ev_prepare_init(&st->prepare, on_prepare);
+    st->prepare.data = st;
+    ev_prepare_start(st->ctx->loop, &st->prepare);
     return 0;
 }
 
 void
-t2s_stack_shutdown(struct t2s_instance *t)
+t2s_stack_shutdown(struct t2s_stack *st)
 {
-    ev_io_stop(t->ctx.loop, &t->tun_watcher);
-    ev_timer_stop(t->ctx.loop, &t->lwip_timer);
-    ev_prepare_stop(t->ctx.loop, &t->prepare);
-    if (t->listener != NULL) {
-        tcp_arg(t->listener, NULL);
-        tcp_accept(t->listener, NULL);
-        tcp_close(t->listener);
-        t->listener = NULL;
+    if (st->ctx == NULL)
+        return;
+    ev_io_stop(st->ctx->loop, &st->tun_watcher);
+    ev_timer_stop(st->ctx->loop, &st->lwip_timer);
+    ev_prepare_stop(st->ctx->loop, &st->prepare);
+    if (st->rx_spare != NULL) {
+        pbuf_free(st->rx_spare);
+        st->rx_spare = NULL;
     }
-    /* Sessions are closed and their pcbs detached; what lwIP still holds
-     * (closing handshakes, TIME_WAIT) goes now. */
-    while (tcp_active_pcbs != NULL)
-        tcp_abort(tcp_active_pcbs);
-    while (tcp_tw_pcbs != NULL)
-        tcp_abort(tcp_tw_pcbs);
-    if (t->rx_spare != NULL) {
-        pbuf_free(t->rx_spare);
-        t->rx_spare = NULL;
+    if (st->netif.state == st) {
+        netif_remove(&st->netif);
+        st->netif.state = NULL;
     }
-    if (t->netif.state == t) {
-        netif_remove(&t->netif);
-        t->netif.state = NULL;
-    }
+    t2s_mem_free(st->tun_buf);
+    st->tun_buf = NULL;
+    st->ctx = NULL;
+}
+
+int
+t2s_stack_failed(const struct t2s_stack *st)
+{
+    return st->failed;
+}
+
+struct netif *
+t2s_stack_netif(struct t2s_stack *st)
+{
+    return &st->netif;
 }

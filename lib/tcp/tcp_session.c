@@ -1,99 +1,19 @@
-/*
- * TCP session lifetime.
- *
- * SYN from the app -> session created, proxy socket connecting, handshake
- * (the app waits in SYN_RCVD; no SYN|ACK yet) -> CONNECT granted: SYN|ACK
- * sent, relay -> both directions shut -> graceful close. Any error, reset
- * or timeout aborts both sides (RST to the app, RST to the proxy).
- *
- * Flow control: app data is queued in the pbufs lwIP delivered and written
- * to the proxy socket straight from them; it is acknowledged to lwIP
- * (tcp_recved) only once written, so lwIP's window bounds the queue and
- * slows the app. Proxy data is read only while lwIP has send buffer,
- * straight into blocks (blkq.h) that lwIP's segments reference until the
- * app acknowledges them; when the pool's budget is spent, through a
- * scratch buffer that tcp_write() copies.
- *
- * Every close goes through session_close(); the memory is freed after the
- * loop iteration by t2s_tcp_reap(), so no callback frees its own object.
- */
+/* TCP session life cycle and handshake (tcp_session.h). */
 #include <errno.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
-#include "lwip/priv/tcp_priv.h"
-#include "lwip/tcp.h"
-
-#include "core/instance.h"
-#include "t2s_lwip_hooks.h"
-#include "tcp/tcp_session.h"
-#include "dns/fakeip.h"
 #include "core/mem.h"
-#include "buf/pbq.h"
+#include "dns/fakeip.h"
+#include "tcp/tcp_relay.h"
+#include "tcp/tcp_session.h"
+#include "tcp/tcp_to_app.h"
+#include "tcp/tcp_to_proxy.h"
 #include "tcp_ext.h"
-#include "upstream/target.h"
-#include "upstream/upstream.h"
 
-/* Pieces of queued app data handed to one sendmsg(2). */
-#define TO_PROXY_IOV 64
-/* Pieces of block space filled by one recvmsg(2): the tail's free space
- * and new blocks for the rest of T2S_SCRATCH_SIZE. */
-#define TO_APP_IOV (T2S_SCRATCH_SIZE / T2S_BLK_SIZE + 2)
-/* A read this big marks a session as bulk: later reads go into blocks. */
-#define TO_APP_BULK 16384
-
-enum close_kind {
-    CLOSE_GRACEFUL, /* both directions finished */
-    CLOSE_ABORT,    /* reset both sides */
-};
-
-struct t2s_tcp_session {
-    struct t2s_instance *t;
-    uint64_t id;                  /* for logs */
-    struct tcp_pcb *pcb;          /* NULL once lwIP freed it or we let go */
-    int fd;                       /* proxy socket, -1 once closed */
-    int io_events;                /* events io is started with, 0: stopped */
-    ev_io io;                     /* proxy socket readiness */
-    ev_timer timer;               /* connect timeout, then idle timeout */
-    ev_tstamp last_active;        /* last byte either way */
-    struct t2s_upstream *up;      /* handshake state; NULL in relay */
-    struct t2s_pbq to_proxy;      /* app bytes the socket has not taken */
-    struct t2s_blkq to_app;       /* proxy bytes lwIP references */
-    struct t2s_tcp_session *prev; /* registry links */
-    struct t2s_tcp_session *next;
-    struct t2s_tcp_session *next_dirty; /* flush list */
-    struct t2s_tcp_session *next_mem;   /* memory waiters list */
-    unsigned relaying : 1;              /* handshake done, SYN|ACK sent */
-    unsigned app_eof : 1;               /* FIN from the app */
-    unsigned proxy_shut : 1;  /* shutdown(SHUT_WR) done on the proxy */
-    unsigned proxy_eof : 1;   /* EOF from the proxy, FIN queued */
-    unsigned app_gone : 1;    /* lwIP finished the pcb (ERR_CLSD) */
-    unsigned read_paused : 1; /* lwIP send buffer full */
-    unsigned dirty : 1;       /* on the flush list */
-    unsigned closed : 1;      /* session_close() ran */
-    unsigned pcb_aborted : 1; /* we aborted the pcb in a callback */
-    unsigned fin_pending : 1; /* proxy EOF seen before the handshake ended */
-    unsigned bulk : 1;        /* proxy reads go into blocks (recv_to_app) */
-    unsigned mem_wait : 1;    /* reads paused by the memory budget */
-    long fake_entry;          /* fake-ip entry pinned, or -1 */
-};
-
-static void session_close(struct t2s_tcp_session *s, int kind, const char *why);
-static int copy_referenced(struct tcp_pcb *pcb, const struct t2s_blkq *q);
-static void forget_pcb(struct t2s_tcp_session *s);
-
-static struct t2s_tcp_session *
-session_of(ev_io *w)
-{
-    return (struct t2s_tcp_session *)((char *)w -
-                                      offsetof(struct t2s_tcp_session, io));
-}
-
-static void
-describe_pcb(const struct tcp_pcb *pcb, char *buf, size_t len)
+void
+t2s_tcp_session_describe(const struct tcp_pcb *pcb, char *buf, size_t len)
 {
     char src[T2S_ENDPOINT_STRLEN], dst[T2S_ENDPOINT_STRLEN];
 
@@ -111,54 +31,27 @@ describe_pcb(const struct tcp_pcb *pcb, char *buf, size_t len)
     snprintf(buf, len, "%s -> %s", src, dst);
 }
 
-/* ---- watcher bookkeeping ---- */
-
-static void
-io_update(struct t2s_tcp_session *s, int events)
-{
-    struct ev_loop *loop = s->t->ctx.loop;
-
-    if (events == s->io_events || s->fd < 0)
-        return;
-    if (s->io_events != 0)
-        ev_io_stop(loop, &s->io);
-    s->io_events = events;
-    if (events != 0) {
-        ev_io_set(&s->io, s->fd, events);
-        ev_io_start(loop, &s->io);
-    }
-}
-
-/* Relay phase: read when the app can take data, write when queued. */
-static void
-io_relay_update(struct t2s_tcp_session *s)
+void
+t2s_tcp_session_update_io(struct t2s_tcp_session *s)
 {
     int ev = 0;
 
+    if (s->base.closed)
+        return;
     if (!s->proxy_eof && !s->read_paused && s->pcb != NULL)
         ev |= EV_READ;
     if (s->to_proxy.len > 0)
         ev |= EV_WRITE;
-    io_update(s, ev);
+    t2s_session_want(&s->base, ev);
 }
 
-static void
-mark_dirty(struct t2s_tcp_session *s)
+void
+t2s_tcp_session_mark_dirty(struct t2s_tcp_session *s)
 {
-    if (s->dirty || s->pcb == NULL)
+    if (!t2s_list_empty(&s->dirty_link) || s->pcb == NULL)
         return;
-    s->dirty = 1;
-    s->next_dirty = s->t->dirty;
-    s->t->dirty = s;
+    t2s_list_add(&s->relay->dirty, &s->dirty_link);
 }
-
-static void
-touch(struct t2s_tcp_session *s)
-{
-    s->last_active = ev_now(s->t->ctx.loop);
-}
-
-/* ---- finishing ---- */
 
 /*
  * Graceful close once both directions are done: lwIP is finished with the
@@ -168,418 +61,78 @@ touch(struct t2s_tcp_session *s)
  * an app that pauses reading (a tcp_close() there would let lwIP drop the
  * pcb 2 * MSL later with the bytes undelivered).
  */
-static void
-maybe_finish(struct t2s_tcp_session *s)
+void
+t2s_tcp_session_maybe_finish(struct t2s_tcp_session *s)
 {
-    if (!s->closed && s->app_gone && s->to_proxy.len == 0)
-        session_close(s, CLOSE_GRACEFUL, NULL);
+    if (!s->base.closed && s->app_gone && s->to_proxy.len == 0)
+        t2s_session_close(&s->base, T2S_SESSION_GRACEFUL, NULL);
 }
 
-/* App FIN -> shutdown(SHUT_WR) on the proxy once its queue is written. */
-static void
-maybe_shutdown_proxy(struct t2s_tcp_session *s)
+void
+t2s_tcp_session_maybe_shutdown_proxy(struct t2s_tcp_session *s)
 {
     if ((s->app_eof || s->app_gone) && !s->proxy_shut && s->to_proxy.len == 0 &&
         s->relaying) {
-        shutdown(s->fd, SHUT_WR);
+        shutdown(s->base.fd, SHUT_WR);
         s->proxy_shut = 1;
     }
 }
 
-/* ---- app -> proxy ---- */
-
-static void
-acknowledge_app(struct t2s_tcp_session *s, size_t n)
-{
-    int was_closed = s->pcb != NULL && s->pcb->rcv_ann_wnd == 0;
-
-    T2S_STAT_ADD(&s->t->ctx.stats, bytes_up, n);
-    while (n > 0 && s->pcb != NULL) {
-        u16_t chunk = n > 0xffff ? 0xffff : (u16_t)n;
-        tcp_recved(s->pcb, chunk);
-        n -= chunk;
-    }
-    /* lwIP announces a reopened window by itself only once it grew by
-     * TCP_WND_UPDATE_THRESHOLD (256 KiB), more than the 64 KiB window of
-     * an app without window scaling: tell an app that saw zero now. */
-    if (was_closed && s->pcb != NULL && s->pcb->rcv_ann_wnd > 0) {
-        tcp_ack_now(s->pcb);
-        mark_dirty(s);
-    }
-}
-
-static int
-socket_error_is_fatal(ssize_t n)
-{
-    return n < 0 && errno != EAGAIN && errno != EINTR;
-}
-
-/* Writes what the socket takes from the queue, straight from lwIP's
- * pbufs. -1 on a socket error. */
-static int
-flush_to_proxy(struct t2s_tcp_session *s)
-{
-    struct iovec iov[TO_PROXY_IOV];
-
-    while (s->to_proxy.len > 0) {
-        struct msghdr msg = {.msg_iov = iov};
-        size_t offered = 0;
-        ssize_t n;
-
-        msg.msg_iovlen = (size_t)t2s_pbq_iov(&s->to_proxy, iov, TO_PROXY_IOV);
-        for (size_t i = 0; i < msg.msg_iovlen; i++)
-            offered += iov[i].iov_len;
-        n = sendmsg(s->fd, &msg, MSG_NOSIGNAL);
-        if (n <= 0)
-            return socket_error_is_fatal(n) ? -1 : 0;
-        t2s_pbq_consume(&s->to_proxy, (size_t)n);
-        acknowledge_app(s, (size_t)n);
-        /* A short write means the socket is full: wait for EV_WRITE
-         * rather than spend a system call on EAGAIN. */
-        if ((size_t)n < offered)
-            break;
-    }
-    return 0;
-}
-
-/*
- * The app's FIN after ours: lwIP moves the pcb to TIME_WAIT now, or from
- * CLOSING once the app acknowledges our FIN, and frees a TIME_WAIT pcb
- * without a callback (2 * MSL later, or at once for a new SYN on the same
- * ports). The session needs nothing more from it (no data can follow the
- * FIN), so it lets go now: lwIP finishes the close alone. -1 when the pcb
- * had to be aborted instead (no memory to copy its queued segments).
- */
-static int
-let_go_after_both_fins(struct t2s_tcp_session *s)
+void
+t2s_tcp_session_forget_pcb(struct t2s_tcp_session *s)
 {
     struct tcp_pcb *pcb = s->pcb;
 
-    if (pcb == NULL || (pcb->state != TIME_WAIT && pcb->state != CLOSING))
-        return 0;
-    if (copy_referenced(pcb, &s->to_app) < 0) {
-        T2S_STAT_INC(&s->t->ctx.stats, err_resource);
-        session_close(s, CLOSE_ABORT, "out of memory");
-        return -1;
-    }
-    forget_pcb(s);
-    s->app_gone = 1;
-    return 0;
+    s->pcb = NULL;
+    tcp_arg(pcb, NULL);
+    tcp_recv(pcb, NULL);
+    tcp_sent(pcb, NULL);
+    tcp_err(pcb, NULL);
+    t2s_blkq_clear(&s->to_app, &s->relay->blkpool);
 }
 
-static err_t
-on_pcb_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+void
+t2s_tcp_session_established(struct t2s_tcp_session *s)
 {
-    struct t2s_tcp_session *s = arg;
-    int was_empty;
-
-    (void)err;
-    if (s == NULL || s->closed) {
-        if (p != NULL) {
-            tcp_recved(pcb, p->tot_len);
-            pbuf_free(p);
-        }
-        return ERR_OK;
+    if (!s->base.closed && s->fin_pending) {
+        t2s_tcp_to_app_fin(s);
+        t2s_tcp_session_mark_dirty(s);
     }
-    touch(s);
-    if (p == NULL) {
-        s->app_eof = 1;
-        if (let_go_after_both_fins(s) < 0)
-            return ERR_ABRT;
-        maybe_shutdown_proxy(s);
-        maybe_finish(s);
-        return s->pcb_aborted ? ERR_ABRT : ERR_OK;
-    }
-    /* lwIP's window bounds what waits here: it opens only as the proxy
-     * socket takes bytes (acknowledge_app()). */
-    was_empty = s->to_proxy.len == 0;
-    t2s_pbq_push(&s->to_proxy, p);
-    /* Behind a backlog the socket is full: EV_WRITE flushes it. */
-    if (was_empty && flush_to_proxy(s) < 0) {
-        T2S_STAT_INC(&s->t->ctx.stats, err_reset_proxy);
-        session_close(s, CLOSE_ABORT, "proxy connection failed");
-        return ERR_ABRT;
-    }
-    mark_dirty(s);
-    io_relay_update(s);
-    return ERR_OK;
-}
-
-/* ---- proxy -> app ---- */
-
-/* Bytes lwIP can queue now without failing tcp_write(). */
-static size_t
-app_room(const struct tcp_pcb *pcb)
-{
-    size_t room = pcb->snd_buf;
-    size_t segs_left = TCP_SND_QUEUELEN - pcb->snd_queuelen;
-    /* tcp_write() makes segments no bigger than half the largest window
-     * the app ever offered */
-    size_t mss = LWIP_MIN(pcb->mss, pcb->snd_wnd_max / 2);
-
-    if (mss == 0)
-        mss = pcb->mss ? pcb->mss : 536;
-    /* Each segment takes a header and a data pbuf, and each tcp_write
-     * chunk may add one more to the last segment. */
-    if (segs_left < 16)
-        return 0;
-    if (2 * (room / mss) + 16 > segs_left)
-        room = (segs_left - 16) / 2 * mss;
-    return room;
-}
-
-/* flags: TCP_WRITE_FLAG_COPY, or 0 for bytes in s->to_app's blocks. */
-static int
-write_to_app(struct t2s_tcp_session *s, const uint8_t *data, size_t len,
-             u8_t flags)
-{
-    while (len > 0) {
-        u16_t chunk = len > 0xffff ? 0xffff : (u16_t)len;
-        if (tcp_write(s->pcb, data, chunk, flags) != ERR_OK)
-            return -1;
-        data += chunk;
-        len -= chunk;
-    }
-    return 0;
-}
-
-/*
- * FIN after the queued data. Not while the app has yet to ACK our SYN|ACK:
- * lwIP would jump from SYN_RCVD to FIN_WAIT_1 without ever setting up its
- * congestion window, and the queued data would never leave. Then the FIN
- * waits for t2s_tcp_on_accept().
- */
-static void
-send_fin_to_app(struct t2s_tcp_session *s)
-{
-    if (s->pcb->state == SYN_RCVD) {
-        s->fin_pending = 1;
-        return;
-    }
-    s->fin_pending = 0;
-    tcp_shutdown(s->pcb, 0, 1);
-}
-
-/* Over the memory budget: no more reads until t2s_tcp_flush() finds
- * memory returned (a sent callback cannot be relied on: the session may
- * have nothing in flight). */
-static void
-wait_for_memory(struct t2s_tcp_session *s)
-{
-    s->read_paused = 1;
-    if (s->mem_wait)
-        return;
-    s->mem_wait = 1;
-    s->next_mem = s->t->mem_waiters;
-    s->t->mem_waiters = s;
-}
-
-/* Returns to the pool the blocks no segment lwIP holds refers to: bytes
- * before the oldest sequence number still queued or unacknowledged. */
-static void
-release_acked(struct t2s_tcp_session *s)
-{
-    const struct tcp_pcb *pcb = s->pcb;
-    u32_t seq = pcb->snd_lbb;
-
-    if (s->to_app.head == NULL)
-        return;
-    if (pcb->unacked != NULL)
-        seq = lwip_ntohl(pcb->unacked->tcphdr->seqno);
-    if (pcb->unsent != NULL &&
-        (pcb->unacked == NULL ||
-         TCP_SEQ_LT(lwip_ntohl(pcb->unsent->tcphdr->seqno), seq)))
-        seq = lwip_ntohl(pcb->unsent->tcphdr->seqno);
-    t2s_blkq_release(&s->to_app, &s->t->blkpool, seq);
-}
-
-/* One read from the proxy socket into lwIP's send queue: into blocks that
- * lwIP references once the session has shown bulk traffic (a read of at
- * least TO_APP_BULK), else, or when the pool's budget is spent, through
- * the scratch buffer: small replies do not take a block each. Returns
- * what recv(2) returned, or -2 when tcp_write() failed. */
-static ssize_t
-recv_to_app(struct t2s_tcp_session *s, size_t room)
-{
-    struct t2s_instance *t = s->t;
-    struct iovec iov[TO_APP_IOV];
-    struct msghdr msg = {.msg_iov = iov};
-    size_t left;
-    ssize_t n;
-    int rc = 0, saved_errno;
-
-    msg.msg_iovlen = s->bulk ? (size_t)t2s_blkq_space(&s->to_app, &t->blkpool,
-                                                      iov, TO_APP_IOV, room)
-                             : 0;
-    if (msg.msg_iovlen == 0) {
-        n = recv(s->fd, t->scratch, room, 0);
-        if (n > 0)
-            rc = write_to_app(s, t->scratch, (size_t)n, TCP_WRITE_FLAG_COPY);
-        if (n >= TO_APP_BULK)
-            s->bulk = 1;
-        return rc < 0 ? -2 : n;
-    }
-    n = recvmsg(s->fd, &msg, 0);
-    saved_errno = errno;
-    left = n > 0 ? (size_t)n : 0;
-    for (size_t i = 0; i < msg.msg_iovlen && left > 0 && rc == 0; i++) {
-        size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
-        rc = write_to_app(s, iov[i].iov_base, len, 0);
-        left -= len;
-    }
-    t2s_blkq_commit(&s->to_app, &t->blkpool, n > 0 ? (size_t)n : 0,
-                    s->pcb->snd_lbb);
-    errno = saved_errno;
-    return rc < 0 ? -2 : n;
 }
 
 static void
-read_from_proxy(struct t2s_tcp_session *s)
-{
-    struct t2s_instance *t = s->t;
-
-    for (int i = 0; i < 8 && s->pcb != NULL; i++) {
-        size_t room = app_room(s->pcb);
-        ssize_t n;
-
-        if (room > 0 && t2s_mem_over()) {
-            wait_for_memory(s);
-            break;
-        }
-        if (room == 0) {
-            s->read_paused = 1;
-            break;
-        }
-        if (room > T2S_SCRATCH_SIZE)
-            room = T2S_SCRATCH_SIZE;
-        n = recv_to_app(s, room);
-        if (n == -2) {
-            T2S_STAT_INC(&t->ctx.stats, err_resource);
-            session_close(s, CLOSE_ABORT, "out of memory");
-            return;
-        }
-        if (n == 0) {
-            s->proxy_eof = 1;
-            send_fin_to_app(s);
-            break;
-        }
-        if (n < 0) {
-            if (!socket_error_is_fatal(n))
-                break;
-            T2S_STAT_INC(&t->ctx.stats, err_reset_proxy);
-            session_close(s, CLOSE_ABORT, "proxy connection reset");
-            return;
-        }
-        T2S_STAT_ADD(&t->ctx.stats, bytes_down, n);
-        touch(s);
-        if ((size_t)n < room)
-            break;
-    }
-    mark_dirty(s);
-}
-
-static err_t
-on_pcb_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+on_tcp_pcb_err(void *arg, err_t err)
 {
     struct t2s_tcp_session *s = arg;
 
-    (void)len;
-    if (s == NULL || s->closed)
-        return ERR_OK;
-    touch(s);
-    release_acked(s);
-    /* Resume reading once a useful amount of send buffer is free. */
-    if (s->read_paused && app_room(pcb) >= TCP_SNDLOWAT / 2) {
-        s->read_paused = 0;
-        io_relay_update(s);
-    }
-    return ERR_OK;
-}
-
-static void
-on_pcb_err(void *arg, err_t err)
-{
-    struct t2s_tcp_session *s = arg;
-
-    if (s == NULL || s->closed)
+    if (s == NULL || s->base.closed)
         return;
     s->pcb = NULL; /* lwIP has freed it, and its segments */
-    t2s_blkq_clear(&s->to_app, &s->t->blkpool);
+    t2s_blkq_clear(&s->to_app, &s->relay->blkpool);
     if (err == ERR_CLSD) {
         /* Both FINs exchanged; finish writing to the proxy. */
         s->app_gone = 1;
-        maybe_shutdown_proxy(s);
-        maybe_finish(s);
-        if (!s->closed)
-            io_relay_update(s);
+        t2s_tcp_session_maybe_shutdown_proxy(s);
+        t2s_tcp_session_maybe_finish(s);
+        t2s_tcp_session_update_io(s);
         return;
     }
     if (err == ERR_RST)
-        T2S_STAT_INC(&s->t->ctx.stats, err_reset_app);
-    session_close(s, CLOSE_ABORT, err == ERR_RST ? "app reset" : "aborted");
-}
-
-/* ---- timers ---- */
-
-static void
-on_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    struct t2s_tcp_session *s = w->data;
-    double idle = s->t->cfg.idle_timeout_ms / 1000.0;
-    double left;
-
-    (void)revents;
-    if (!s->relaying) {
-        T2S_STAT_INC(&s->t->ctx.stats, err_timeout_connect);
-        t2s_log_limited(&s->t->ctx.err_limit, T2S_LOG_WARN,
-                        "#%llu: timed out connecting to the proxy",
-                        (unsigned long long)s->id);
-        session_close(s, CLOSE_ABORT, NULL);
-        return;
-    }
-    if (idle <= 0)
-        return;
-    left = s->last_active + idle - ev_now(loop);
-    if (left > 0.001) {
-        w->repeat = left;
-        ev_timer_again(loop, w);
-        return;
-    }
-    T2S_STAT_INC(&s->t->ctx.stats, err_timeout_idle);
-    session_close(s, CLOSE_ABORT, "idle timeout");
-}
-
-static void
-start_connect_timer(struct t2s_tcp_session *s)
-{
-    ev_init(&s->timer, on_timer);
-    s->timer.data = s;
-    s->timer.repeat = s->t->cfg.connect_timeout_ms / 1000.0;
-    ev_timer_again(s->t->ctx.loop, &s->timer);
-}
-
-/* From here on the timer fires at most once per idle period and re-arms
- * itself for the time left since the last activity. */
-static void
-start_idle_timer(struct t2s_tcp_session *s)
-{
-    s->timer.repeat = s->t->cfg.idle_timeout_ms / 1000.0;
-    if (s->timer.repeat > 0)
-        ev_timer_again(s->t->ctx.loop, &s->timer);
-    else
-        ev_timer_stop(s->t->ctx.loop, &s->timer);
+        T2S_STAT_INC(&s->base.ctx->stats, err_reset_app);
+    t2s_session_close(&s->base, T2S_SESSION_ABORT,
+                      err == ERR_RST ? "app reset" : "aborted");
 }
 
 /* ---- handshake ---- */
 
 static void
-handshake_failed(struct t2s_tcp_session *s)
+tcp_handshake_refused(struct t2s_tcp_session *s)
 {
-    struct t2s_stats *st = &s->t->ctx.stats;
-    char why[256], who[2 * T2S_ENDPOINT_STRLEN + 8];
+    struct t2s_stats *st = &s->base.ctx->stats;
+    char why[256], who[T2S_TCP_SESSION_WHO_LEN];
 
-    t2s_upstream_describe(s->up, why, sizeof(why));
-    switch (s->up->fail_kind) {
+    t2s_upstream_describe(s->base.up, why, sizeof(why));
+    switch (s->base.up->fail_kind) {
     case T2S_UP_FAIL_CONNECT:
         T2S_STAT_INC(st, err_proxy_connect);
         break;
@@ -595,386 +148,164 @@ handshake_failed(struct t2s_tcp_session *s)
     }
     who[0] = '\0';
     if (s->pcb != NULL)
-        describe_pcb(s->pcb, who, sizeof(who));
-    t2s_log_limited(&s->t->ctx.err_limit, T2S_LOG_WARN, "#%llu %s: %s",
-                    (unsigned long long)s->id, who, why);
-    session_close(s, CLOSE_ABORT, NULL);
+        t2s_tcp_session_describe(s->pcb, who, sizeof(who));
+    t2s_log_limited(&s->base.ctx->err_limit, T2S_LOG_WARN, "#%llu %s: %s",
+                    (unsigned long long)s->base.id, who, why);
+    t2s_session_close(&s->base, T2S_SESSION_ABORT, NULL);
 }
 
+/* CONNECT granted: the SYN|ACK the app waits for, and any payload the
+ * server sent right behind its reply. */
 static void
-handshake_done(struct t2s_tcp_session *s)
+tcp_handshake_granted(struct t2s_tcp_session *s)
 {
-    struct t2s_upstream *up = s->up;
+    const struct t2s_upstream *up = s->base.up;
     int rc;
 
-    s->up = NULL;
     s->relaying = 1;
-    rc = tcp_enqueue_flags(s->pcb, TCP_SYN | TCP_ACK);
-    /* payload the server sent right behind its reply */
+    rc = t2s_tcp_ext_send_synack(s->pcb);
     if (rc == ERR_OK && up->in_len > 0) {
-        rc = write_to_app(s, up->in, up->in_len, TCP_WRITE_FLAG_COPY);
-        T2S_STAT_ADD(&s->t->ctx.stats, bytes_down, up->in_len);
+        rc = t2s_tcp_to_app_write(s, up->in, up->in_len, TCP_WRITE_FLAG_COPY);
+        T2S_STAT_ADD(&s->base.ctx->stats, bytes_down, up->in_len);
     }
-    t2s_upstream_free(up);
     if (rc != ERR_OK) {
-        T2S_STAT_INC(&s->t->ctx.stats, err_resource);
-        session_close(s, CLOSE_ABORT, "out of memory");
+        T2S_STAT_INC(&s->base.ctx->stats, err_resource);
+        t2s_session_close(&s->base, T2S_SESSION_ABORT, "out of memory");
         return;
     }
     tcp_output(s->pcb);
-    touch(s);
-    start_idle_timer(s);
-    io_relay_update(s);
+    t2s_session_touch(&s->base);
+    /* From here on the timer fires at most once per idle period and
+     * re-arms itself for the time left since the last activity. */
+    t2s_session_arm(&s->base, s->base.ctx->cfg->idle_timeout_ms / 1000.0);
+    t2s_tcp_session_update_io(s);
+}
+
+/* ---- session ops ---- */
+
+static void
+on_tcp_handshake(struct t2s_session *base, int result)
+{
+    struct t2s_tcp_session *s = (struct t2s_tcp_session *)base;
+
+    if (result == T2S_UP_FAIL)
+        tcp_handshake_refused(s);
+    else
+        tcp_handshake_granted(s);
 }
 
 static void
-on_sock_io(struct ev_loop *loop, ev_io *w, int revents)
+on_tcp_proxy_io(struct t2s_session *base, int revents)
 {
-    struct t2s_tcp_session *s = session_of(w);
-    int want, rc;
+    struct t2s_tcp_session *s = (struct t2s_tcp_session *)base;
 
-    (void)loop;
-    if (s->up != NULL) {
-        rc = t2s_upstream_io(s->up, s->fd, &want);
-        if (rc == T2S_UP_AGAIN)
-            io_update(s, want);
-        else if (rc == T2S_UP_FAIL)
-            handshake_failed(s);
-        else
-            handshake_done(s);
-        return;
-    }
-    if ((revents & EV_WRITE) && flush_to_proxy(s) < 0) {
-        T2S_STAT_INC(&s->t->ctx.stats, err_reset_proxy);
-        session_close(s, CLOSE_ABORT, "proxy connection failed");
+    if ((revents & EV_WRITE) && t2s_tcp_to_proxy_flush(s) < 0) {
+        T2S_STAT_INC(&base->ctx->stats, err_reset_proxy);
+        t2s_session_close(base, T2S_SESSION_ABORT, "proxy connection failed");
         return;
     }
     if (revents & EV_READ)
-        read_from_proxy(s);
-    if (s->closed)
+        t2s_tcp_to_app_read(s);
+    if (base->closed)
         return;
-    maybe_shutdown_proxy(s);
-    maybe_finish(s);
-    if (!s->closed)
-        io_relay_update(s);
-}
-
-/* ---- creation ---- */
-
-static void
-registry_add(struct t2s_instance *t, struct t2s_tcp_session *s)
-{
-    s->next = t->sessions;
-    if (t->sessions != NULL)
-        t->sessions->prev = s;
-    t->sessions = s;
-    T2S_STAT_INC(&t->ctx.stats, tcp_active);
-    T2S_STAT_INC(&t->ctx.stats, tcp_total);
+    t2s_tcp_session_maybe_shutdown_proxy(s);
+    t2s_tcp_session_maybe_finish(s);
+    t2s_tcp_session_update_io(s);
 }
 
 static void
-registry_remove(struct t2s_instance *t, struct t2s_tcp_session *s)
+on_tcp_timer(struct t2s_session *base)
 {
-    if (s->prev != NULL)
-        s->prev->next = s->next;
-    else
-        t->sessions = s->next;
-    if (s->next != NULL)
-        s->next->prev = s->prev;
-    s->prev = s->next = NULL;
-    T2S_STAT_DEC(&t->ctx.stats, tcp_active);
-}
+    struct t2s_tcp_session *s = (struct t2s_tcp_session *)base;
+    double idle = base->ctx->cfg->idle_timeout_ms / 1000.0;
 
-static struct t2s_tcp_session *
-session_new(struct t2s_instance *t, struct tcp_pcb *npcb,
-            const struct t2s_s5_addr *dst, long fake_entry)
-{
-    struct t2s_tcp_session *s = t2s_mem_calloc(1, sizeof(*s));
-    int want;
-
-    if (s == NULL)
-        return NULL;
-    s->up = t2s_mem_alloc(sizeof(*s->up));
-    s->fd = s->up ? t2s_upstream_socket(&t->cfg, &t->ctx.stats) : -1;
-    if (s->fd < 0) {
-        t2s_upstream_free(s->up);
-        t2s_mem_free(s);
-        return NULL;
-    }
-    s->t = t;
-    s->id = ++t->ctx.next_id;
-    s->pcb = npcb;
-    s->fake_entry = fake_entry;
-    if (fake_entry >= 0)
-        t2s_fakeip_ref(t->fakeip, fake_entry);
-    t2s_upstream_init(s->up, &t->cfg.proxy, T2S_S5_CMD_CONNECT, dst,
-                      t->cfg.socks_pipeline, &want);
-    ev_init(&s->io, on_sock_io);
-    io_update(s, want);
-    start_connect_timer(s);
-    return s;
-}
-
-int
-t2s_lwip_on_syn(struct tcp_pcb_listen *lpcb, struct tcp_pcb *npcb)
-{
-    struct t2s_instance *t = lpcb->callback_arg;
-    struct t2s_tcp_session *s = NULL;
-    char who[2 * T2S_ENDPOINT_STRLEN + 8];
-    struct t2s_s5_addr dst;
-    long fake_entry;
-
-    if (t == NULL)
-        return 0;
-    fake_entry =
-        t2s_target_from_ip(t->fakeip, &npcb->local_ip, npcb->local_port, &dst);
-    if (fake_entry == -2) {
-        T2S_STAT_INC(&t->ctx.stats, err_proxy_reply);
-        describe_pcb(npcb, who, sizeof(who));
-        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
-                        "refusing %s: fake address with no name (stale DNS "
-                        "answer from an earlier run?)",
-                        who);
-    } else if (t->ctx.stopping ||
-               t->ctx.stats.tcp_active + t->ctx.stats.tcp_orphans >=
-                   t->max_conns) {
-        T2S_STAT_INC(&t->ctx.stats, tcp_refused_limit);
-        describe_pcb(npcb, who, sizeof(who));
-        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
-                        "refusing %s: connection limit %u reached", who,
-                        t->max_conns);
-    } else if (!t2s_mem_admit()) {
-        T2S_STAT_INC(&t->ctx.stats, mem_refused);
-        describe_pcb(npcb, who, sizeof(who));
-        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
-                        "refusing %s: memory budget of %zu bytes nearly spent",
-                        who, t2s_mem_limit());
-    } else if ((s = session_new(t, npcb, &dst, fake_entry)) == NULL) {
-        T2S_STAT_INC(&t->ctx.stats, err_resource);
-        t2s_log_limited(&t->ctx.err_limit, T2S_LOG_WARN,
-                        "refusing a connection: %s", strerror(errno));
-    }
-    if (s == NULL) {
-        tcp_abort(npcb); /* RST: the app's connect() fails at once */
-        return 1;
-    }
-    registry_add(t, s);
-    tcp_arg(npcb, s);
-    tcp_recv(npcb, on_pcb_recv);
-    tcp_sent(npcb, on_pcb_sent);
-    tcp_err(npcb, on_pcb_err);
-    tcp_nagle_disable(npcb);
-    if (t2s_log_threshold >= T2S_LOG_DEBUG) {
-        describe_pcb(npcb, who, sizeof(who));
-        t2s_debug("#%llu %s: new connection", (unsigned long long)s->id, who);
-    }
-    return 1;
-}
-
-err_t
-t2s_tcp_on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
-{
-    struct t2s_tcp_session *s = arg; /* bound when the SYN arrived */
-
-    if (pcb == NULL || err != ERR_OK)
-        return ERR_VAL;
-    /* The app acknowledged our SYN|ACK: the connection is established. */
-    if (s != NULL && !s->closed && s->fin_pending) {
-        send_fin_to_app(s);
-        mark_dirty(s);
-    }
-    return ERR_OK;
-}
-
-/* ---- the one close path ---- */
-
-/* The session stops using the pcb: no more callbacks from lwIP. The
- * caller has made sure lwIP's segments hold no reference into s->to_app,
- * which is returned to the pool. */
-static void
-forget_pcb(struct t2s_tcp_session *s)
-{
-    struct tcp_pcb *pcb = s->pcb;
-
-    s->pcb = NULL;
-    tcp_arg(pcb, NULL);
-    tcp_recv(pcb, NULL);
-    tcp_sent(pcb, NULL);
-    tcp_err(pcb, NULL);
-    t2s_blkq_clear(&s->to_app, &s->t->blkpool);
-}
-
-/* Replaces the references lwIP's queued segments hold into q's blocks
- * with copies, so that the pcb can outlive the session. -1 when memory is
- * short. */
-static int
-copy_referenced(struct tcp_pcb *pcb, const struct t2s_blkq *q)
-{
-    struct tcp_seg *lists[2] = {pcb->unsent, pcb->unacked};
-
-    if (q->head == NULL)
-        return 0;
-    for (int i = 0; i < 2; i++) {
-        for (struct tcp_seg *seg = lists[i]; seg != NULL; seg = seg->next) {
-            /* seg->p is the header pbuf; the data follows it */
-            for (struct pbuf *prev = seg->p; prev->next != NULL;
-                 prev = prev->next) {
-                struct pbuf *ref = prev->next, *copy;
-                if (!t2s_blkq_holds(q, ref->payload))
-                    continue;
-                copy = pbuf_alloc(PBUF_RAW, ref->len, PBUF_RAM);
-                if (copy == NULL)
-                    return -1;
-                memcpy(copy->payload, ref->payload, ref->len);
-                copy->next = ref->next;
-                copy->tot_len = ref->tot_len;
-                prev->next = copy;
-                ref->next = NULL;
-                pbuf_free(ref);
-            }
-        }
-    }
-    return 0;
-}
-
-/* A session closes gracefully only once lwIP is done with its pcb
- * (maybe_finish()): a pcb still held at close means an error, reset or
- * timeout, and gets a RST. */
-static void
-abort_pcb(struct t2s_tcp_session *s)
-{
-    struct tcp_pcb *pcb = s->pcb;
-
-    forget_pcb(s);
-    tcp_abort(pcb);
-    s->pcb_aborted = 1;
-}
-
-static void
-close_socket(struct t2s_tcp_session *s, int kind)
-{
-    if (kind == CLOSE_ABORT) {
-        /* RST to the proxy so the server side sees the reset too. */
-        struct linger lg = {.l_onoff = 1, .l_linger = 0};
-        setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    }
-    close(s->fd);
-    s->fd = -1;
-}
-
-static void
-session_close(struct t2s_tcp_session *s, int kind, const char *why)
-{
-    struct t2s_instance *t = s->t;
-
-    if (s->closed)
+    if (!s->relaying) {
+        T2S_STAT_INC(&base->ctx->stats, err_timeout_connect);
+        t2s_log_limited(&base->ctx->err_limit, T2S_LOG_WARN,
+                        "#%llu: timed out connecting to the proxy",
+                        (unsigned long long)base->id);
+        t2s_session_close(base, T2S_SESSION_ABORT, NULL);
         return;
-    s->closed = 1;
+    }
+    if (idle <= 0 || !t2s_session_idle_expired(base, idle))
+        return;
+    T2S_STAT_INC(&base->ctx->stats, err_timeout_idle);
+    t2s_session_close(base, T2S_SESSION_ABORT, "idle timeout");
+}
+
+/*
+ * From t2s_session_close(). A session closes gracefully only once lwIP is
+ * done with its pcb (t2s_tcp_session_maybe_finish()): a pcb still held
+ * here means an error, reset or timeout, and gets a RST.
+ */
+static void
+tcp_session_release(struct t2s_session *base, int how, const char *why)
+{
+    struct t2s_tcp_session *s = (struct t2s_tcp_session *)base;
+    struct t2s_tcp_relay *r = s->relay;
+
+    (void)how;
     if (why != NULL)
-        t2s_debug("#%llu closed: %s", (unsigned long long)s->id, why);
+        t2s_debug("#%llu closed: %s", (unsigned long long)base->id, why);
     else
-        t2s_debug("#%llu closed", (unsigned long long)s->id);
-    io_update(s, 0);
-    ev_timer_stop(t->ctx.loop, &s->timer);
-    if (s->pcb != NULL)
-        abort_pcb(s);
+        t2s_debug("#%llu closed", (unsigned long long)base->id);
+    if (s->pcb != NULL) {
+        struct tcp_pcb *pcb = s->pcb;
+
+        t2s_tcp_session_forget_pcb(s);
+        tcp_abort(pcb);
+        s->pcb_aborted = 1;
+    }
     /* lwIP holds no reference into the blocks now */
-    t2s_blkq_clear(&s->to_app, &t->blkpool);
-    if (s->fd >= 0)
-        close_socket(s, kind);
+    t2s_blkq_clear(&s->to_app, &r->blkpool);
     t2s_pbq_clear(&s->to_proxy);
     if (s->fake_entry >= 0)
-        t2s_fakeip_unref(t->fakeip, s->fake_entry);
+        t2s_fakeip_unref(r->fakeip, s->fake_entry);
     s->fake_entry = -1;
-    t2s_upstream_free(s->up);
-    s->up = NULL;
-    registry_remove(t, s);
-    s->next = t->dead;
-    t->dead = s;
+    t2s_list_del(&s->dirty_link);
+    t2s_list_del(&s->mem_link);
+    T2S_STAT_DEC(&base->ctx->stats, tcp_active);
 }
 
-/* ---- per-iteration work ---- */
+static const struct t2s_session_ops tcp_session_ops = {
+    .on_handshake = on_tcp_handshake,
+    .on_io = on_tcp_proxy_io,
+    .on_timer = on_tcp_timer,
+    .release = tcp_session_release,
+};
 
-/* Sessions paused by the memory budget read again once it allows. */
-static void
-resume_mem_waiters(struct t2s_instance *t)
+struct t2s_tcp_session *
+t2s_tcp_session_new(struct t2s_tcp_relay *r, struct tcp_pcb *npcb,
+                    const struct t2s_s5_addr *dst, long fake_entry)
 {
-    struct t2s_tcp_session *s = t->mem_waiters;
+    struct t2s_tcp_session *s = t2s_mem_calloc(1, sizeof(*s));
 
-    if (s == NULL || t2s_mem_over())
-        return;
-    t->mem_waiters = NULL;
-    while (s != NULL) {
-        struct t2s_tcp_session *next = s->next_mem;
-        s->mem_wait = 0;
-        s->next_mem = NULL;
-        if (!s->closed) {
-            s->read_paused = 0;
-            io_relay_update(s);
-        }
-        s = next;
+    if (s == NULL) {
+        errno = ENOMEM;
+        return NULL;
     }
-}
+    if (t2s_session_start(&s->base, r->ctx, &tcp_session_ops, &r->sessions,
+                          T2S_S5_CMD_CONNECT, dst,
+                          r->ctx->cfg->connect_timeout_ms / 1000.0) < 0) {
+        int e = errno;
 
-/* Once a second: count the closing pcbs no session owns (they take
- * connection slots like sessions), and over the memory budget abort those
- * that still hold data. */
-static void
-check_orphans(struct t2s_instance *t)
-{
-    ev_tstamp now = ev_now(t->ctx.loop);
-
-    if (now < t->orphan_check_at)
-        return;
-    t->orphan_check_at = now + 1.0;
-    T2S_STAT_SET(&t->ctx.stats, tcp_orphans,
-                 t2s_tcp_ext_orphans(t2s_mem_over()));
-}
-
-void
-t2s_tcp_flush(struct t2s_instance *t)
-{
-    struct t2s_tcp_session *s;
-
-    check_orphans(t);
-    resume_mem_waiters(t);
-    s = t->dirty;
-
-    t->dirty = NULL;
-    while (s != NULL) {
-        struct t2s_tcp_session *next = s->next_dirty;
-        s->dirty = 0;
-        s->next_dirty = NULL;
-        if (!s->closed && s->pcb != NULL) {
-            /* Acknowledge now rather than on lwIP's 250 ms timer. */
-            if (s->pcb->flags & TF_ACK_DELAY)
-                tcp_ack_now(s->pcb);
-            tcp_output(s->pcb);
-        }
-        s = next;
-    }
-}
-
-void
-t2s_tcp_reap(struct t2s_instance *t)
-{
-    /* the waiters list may hold closed sessions: drop them first */
-    for (struct t2s_tcp_session **pp = &t->mem_waiters; *pp != NULL;) {
-        if ((*pp)->closed)
-            *pp = (*pp)->next_mem;
-        else
-            pp = &(*pp)->next_mem;
-    }
-    while (t->dead != NULL) {
-        struct t2s_tcp_session *s = t->dead;
-        t->dead = s->next;
         t2s_mem_free(s);
+        errno = e;
+        return NULL;
     }
-}
-
-void
-t2s_tcp_close_all(struct t2s_instance *t)
-{
-    while (t->sessions != NULL)
-        session_close(t->sessions, CLOSE_ABORT, "shutting down");
+    s->relay = r;
+    s->pcb = npcb;
+    t2s_list_init(&s->dirty_link);
+    t2s_list_init(&s->mem_link);
+    s->fake_entry = fake_entry;
+    if (fake_entry >= 0)
+        t2s_fakeip_ref(r->fakeip, fake_entry);
+    T2S_STAT_INC(&r->ctx->stats, tcp_active);
+    T2S_STAT_INC(&r->ctx->stats, tcp_total);
+    tcp_arg(npcb, s);
+    tcp_recv(npcb, t2s_tcp_to_proxy_on_recv);
+    tcp_sent(npcb, t2s_tcp_to_app_on_sent);
+    tcp_err(npcb, on_tcp_pcb_err);
+    tcp_nagle_disable(npcb);
+    return s;
 }

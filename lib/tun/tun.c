@@ -25,7 +25,7 @@ struct t2s_in6_ifreq {
 };
 
 int
-t2s_fd_nonblock(int fd)
+t2s_tun_set_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
 
@@ -97,7 +97,7 @@ t2s_tun_open(const char *name, int *vnet_hdr_len, char *err, size_t errlen)
      * kernel's checksum check. */
     if (rc == 0 && *vnet_hdr_len > 0)
         (void)enable_csum_offload(fd);
-    if (rc < 0 || t2s_fd_nonblock(fd) < 0) {
+    if (rc < 0 || t2s_tun_set_nonblock(fd) < 0) {
         e = errno;
         snprintf(err, errlen, "cannot create TUN device '%s': %s%s", name,
                  strerror(e), perm_hint(e));

@@ -35,7 +35,8 @@ int t2s_tun_vnet_hdr_len(int fd);
 int t2s_tun_configure(const char *name, int mtu, const char *ipv4,
                       const char *ipv6, char *err, size_t errlen);
 
-/* Makes fd non-blocking and close-on-exec. Returns 0 or -1 (errno set). */
-int t2s_fd_nonblock(int fd);
+/* Makes a TUN fd (ours or one handed in) non-blocking and close-on-exec.
+ * Returns 0 or -1 (errno set). */
+int t2s_tun_set_nonblock(int fd);
 
 #endif
