@@ -154,7 +154,7 @@ run_separated(const struct t2s_config *cfg, const struct t2s_opts *opts,
     sigprocmask(SIG_BLOCK, &all, &old);
     pid = fork();
     if (pid == 0) {
-        t2s_after_fork(instance);
+        t2s_instance_after_fork(instance);
         sigprocmask(SIG_SETMASK, &old, NULL);
         _exit(run_worker(priv, parent));
     }
@@ -165,7 +165,7 @@ run_separated(const struct t2s_config *cfg, const struct t2s_opts *opts,
         t2s_destroy(instance);
         return 1;
     }
-    t2s_clear_secrets(instance);
+    t2s_instance_clear_secrets(instance);
     rc = t2s_privsep_wait(pid, &old);
     t2s_route_down(cfg, opts);
     return rc;

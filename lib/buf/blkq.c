@@ -39,8 +39,8 @@ seq_leq(uint32_t a, uint32_t b)
 }
 
 void
-t2s_blkpool_init(struct t2s_blkpool *pool, unsigned cache_max,
-                 unsigned used_max)
+t2s_blkq_pool_init(struct t2s_blkq_pool *pool, unsigned cache_max,
+                   unsigned used_max)
 {
     pool->free = NULL;
     pool->nfree = 0;
@@ -50,7 +50,7 @@ t2s_blkpool_init(struct t2s_blkpool *pool, unsigned cache_max,
 }
 
 void
-t2s_blkpool_destroy(struct t2s_blkpool *pool)
+t2s_blkq_pool_destroy(struct t2s_blkq_pool *pool)
 {
     while (pool->free != NULL) {
         struct t2s_blk *b = pool->free;
@@ -62,7 +62,7 @@ t2s_blkpool_destroy(struct t2s_blkpool *pool)
 }
 
 static struct t2s_blk *
-pool_get(struct t2s_blkpool *pool)
+pool_get(struct t2s_blkq_pool *pool)
 {
     struct t2s_blk *b;
 
@@ -83,7 +83,7 @@ pool_get(struct t2s_blkpool *pool)
 }
 
 static void
-pool_put(struct t2s_blkpool *pool, struct t2s_blk *b)
+pool_put(struct t2s_blkq_pool *pool, struct t2s_blk *b)
 {
     pool->used--;
     if (pool->nfree < pool->cache_max) {
@@ -104,8 +104,8 @@ tail_room(const struct t2s_blkq *q)
 }
 
 int
-t2s_blkq_space(struct t2s_blkq *q, struct t2s_blkpool *pool, struct iovec *iov,
-               int max, size_t want)
+t2s_blkq_space(struct t2s_blkq *q, struct t2s_blkq_pool *pool,
+               struct iovec *iov, int max, size_t want)
 {
     struct t2s_blk **link = &q->spare;
     size_t len = tail_room(q);
@@ -140,7 +140,7 @@ append(struct t2s_blkq *q, struct t2s_blk *b)
 }
 
 void
-t2s_blkq_commit(struct t2s_blkq *q, struct t2s_blkpool *pool, size_t n,
+t2s_blkq_commit(struct t2s_blkq *q, struct t2s_blkq_pool *pool, size_t n,
                 uint32_t end_seq)
 {
     size_t len = tail_room(q);
@@ -167,7 +167,7 @@ t2s_blkq_commit(struct t2s_blkq *q, struct t2s_blkpool *pool, size_t n,
 }
 
 static void
-put_head(struct t2s_blkq *q, struct t2s_blkpool *pool)
+put_head(struct t2s_blkq *q, struct t2s_blkq_pool *pool)
 {
     struct t2s_blk *b = q->head;
 
@@ -178,14 +178,14 @@ put_head(struct t2s_blkq *q, struct t2s_blkpool *pool)
 }
 
 void
-t2s_blkq_release(struct t2s_blkq *q, struct t2s_blkpool *pool, uint32_t seq)
+t2s_blkq_release(struct t2s_blkq *q, struct t2s_blkq_pool *pool, uint32_t seq)
 {
     while (q->head != NULL && seq_leq(q->head->end_seq, seq))
         put_head(q, pool);
 }
 
 void
-t2s_blkq_clear(struct t2s_blkq *q, struct t2s_blkpool *pool)
+t2s_blkq_clear(struct t2s_blkq *q, struct t2s_blkq_pool *pool)
 {
     while (q->head != NULL)
         put_head(q, pool);

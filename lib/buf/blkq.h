@@ -21,7 +21,7 @@
 
 struct t2s_blk;
 
-struct t2s_blkpool {
+struct t2s_blkq_pool {
     struct t2s_blk *free; /* cached free blocks */
     unsigned nfree;       /* how many are cached */
     unsigned cache_max;   /* cache at most this many, free() the rest */
@@ -35,30 +35,30 @@ struct t2s_blkq {
     struct t2s_blk *spare; /* taken by t2s_blkq_space(), not yet filled */
 };
 
-void t2s_blkpool_init(struct t2s_blkpool *pool, unsigned cache_max,
-                      unsigned used_max);
+void t2s_blkq_pool_init(struct t2s_blkq_pool *pool, unsigned cache_max,
+                        unsigned used_max);
 /* Frees the cached blocks; queues must have been cleared. */
-void t2s_blkpool_destroy(struct t2s_blkpool *pool);
+void t2s_blkq_pool_destroy(struct t2s_blkq_pool *pool);
 
 /* Offers free space at the tail for up to want bytes: fills at most max
  * iovecs, in order, taking blocks from the pool as needed. Returns the
  * number of iovecs, 0 when the pool's budget is spent. */
-int t2s_blkq_space(struct t2s_blkq *q, struct t2s_blkpool *pool,
+int t2s_blkq_space(struct t2s_blkq *q, struct t2s_blkq_pool *pool,
                    struct iovec *iov, int max, size_t want);
 
 /* The first n bytes of the space just offered now hold data that ends,
  * once handed to lwIP, at sequence number end_seq. Blocks of the offer
  * left empty go back to the pool. */
-void t2s_blkq_commit(struct t2s_blkq *q, struct t2s_blkpool *pool, size_t n,
+void t2s_blkq_commit(struct t2s_blkq *q, struct t2s_blkq_pool *pool, size_t n,
                      uint32_t end_seq);
 
 /* Returns to the pool every block whose bytes all end at or before seq
  * (TCP sequence arithmetic). */
-void t2s_blkq_release(struct t2s_blkq *q, struct t2s_blkpool *pool,
+void t2s_blkq_release(struct t2s_blkq *q, struct t2s_blkq_pool *pool,
                       uint32_t seq);
 
 /* Returns every block to the pool. */
-void t2s_blkq_clear(struct t2s_blkq *q, struct t2s_blkpool *pool);
+void t2s_blkq_clear(struct t2s_blkq *q, struct t2s_blkq_pool *pool);
 
 /* Nonzero if p points into one of the queue's blocks. */
 int t2s_blkq_holds(const struct t2s_blkq *q, const void *p);

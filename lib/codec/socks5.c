@@ -27,16 +27,16 @@ static const char *const rep_texts[] = {
 
 /* Encoded size of ATYP ADDR PORT, or 0 when addr cannot be encoded. */
 static size_t
-addr_size(const struct t2s_s5_addr *addr)
+addr_size(const struct t2s_socks5_addr *addr)
 {
     if (addr == NULL)
         return 0;
     switch (addr->atyp) {
-    case T2S_S5_ATYP_IPV4:
+    case T2S_SOCKS5_ATYP_IPV4:
         return ADDR_OVERHEAD + 4;
-    case T2S_S5_ATYP_IPV6:
+    case T2S_SOCKS5_ATYP_IPV6:
         return ADDR_OVERHEAD + 16;
-    case T2S_S5_ATYP_DOMAIN:
+    case T2S_SOCKS5_ATYP_DOMAIN:
         return addr->name_len ? ADDR_OVERHEAD + 1 + addr->name_len : 0;
     default:
         return 0;
@@ -45,12 +45,12 @@ addr_size(const struct t2s_s5_addr *addr)
 
 /* Writes ATYP ADDR PORT; the caller has checked the room with addr_size. */
 static void
-addr_write(uint8_t *out, const struct t2s_s5_addr *addr, size_t size)
+addr_write(uint8_t *out, const struct t2s_socks5_addr *addr, size_t size)
 {
     out[0] = addr->atyp;
-    if (addr->atyp == T2S_S5_ATYP_IPV4) {
+    if (addr->atyp == T2S_SOCKS5_ATYP_IPV4) {
         memcpy(out + 1, addr->u.v4, 4);
-    } else if (addr->atyp == T2S_S5_ATYP_IPV6) {
+    } else if (addr->atyp == T2S_SOCKS5_ATYP_IPV6) {
         memcpy(out + 1, addr->u.v6, 16);
     } else {
         out[1] = addr->name_len;
@@ -69,35 +69,35 @@ static int
 addr_span(const uint8_t *in, size_t len, size_t *span)
 {
     if (len < 1)
-        return T2S_S5_NEED_MORE;
+        return T2S_SOCKS5_NEED_MORE;
     switch (in[0]) {
-    case T2S_S5_ATYP_IPV4:
+    case T2S_SOCKS5_ATYP_IPV4:
         *span = ADDR_OVERHEAD + 4;
-        return T2S_S5_OK;
-    case T2S_S5_ATYP_IPV6:
+        return T2S_SOCKS5_OK;
+    case T2S_SOCKS5_ATYP_IPV6:
         *span = ADDR_OVERHEAD + 16;
-        return T2S_S5_OK;
-    case T2S_S5_ATYP_DOMAIN:
+        return T2S_SOCKS5_OK;
+    case T2S_SOCKS5_ATYP_DOMAIN:
         if (len < 2)
-            return T2S_S5_NEED_MORE;
+            return T2S_SOCKS5_NEED_MORE;
         if (in[1] == 0)
-            return T2S_S5_EMALFORMED;
+            return T2S_SOCKS5_EMALFORMED;
         *span = ADDR_OVERHEAD + 1 + (size_t)in[1];
-        return T2S_S5_OK;
+        return T2S_SOCKS5_OK;
     default:
-        return T2S_S5_EATYP;
+        return T2S_SOCKS5_EATYP;
     }
 }
 
 /* Reads a complete span already validated by addr_span. */
 static void
-addr_read(const uint8_t *in, size_t span, struct t2s_s5_addr *addr)
+addr_read(const uint8_t *in, size_t span, struct t2s_socks5_addr *addr)
 {
     memset(addr, 0, sizeof(*addr));
     addr->atyp = in[0];
-    if (in[0] == T2S_S5_ATYP_IPV4) {
+    if (in[0] == T2S_SOCKS5_ATYP_IPV4) {
         memcpy(addr->u.v4, in + 1, 4);
-    } else if (in[0] == T2S_S5_ATYP_IPV6) {
+    } else if (in[0] == T2S_SOCKS5_ATYP_IPV6) {
         memcpy(addr->u.v6, in + 1, 16);
     } else {
         addr->name_len = in[1];
@@ -107,7 +107,7 @@ addr_read(const uint8_t *in, size_t span, struct t2s_s5_addr *addr)
 }
 
 size_t
-t2s_s5_encode_greeting(uint8_t *out, size_t cap, int with_userpass)
+t2s_socks5_encode_greeting(uint8_t *out, size_t cap, int with_userpass)
 {
     size_t n = with_userpass ? 4 : 3;
 
@@ -115,15 +115,15 @@ t2s_s5_encode_greeting(uint8_t *out, size_t cap, int with_userpass)
         return 0;
     out[0] = S5_VER;
     out[1] = (uint8_t)(n - 2);
-    out[2] = T2S_S5_METHOD_NOAUTH;
+    out[2] = T2S_SOCKS5_METHOD_NOAUTH;
     if (with_userpass)
-        out[3] = T2S_S5_METHOD_USERPASS;
+        out[3] = T2S_SOCKS5_METHOD_USERPASS;
     return n;
 }
 
 size_t
-t2s_s5_encode_auth(uint8_t *out, size_t cap, const char *user, size_t user_len,
-                   const char *pass, size_t pass_len)
+t2s_socks5_encode_auth(uint8_t *out, size_t cap, const char *user,
+                       size_t user_len, const char *pass, size_t pass_len)
 {
     size_t n = 3 + user_len + pass_len;
 
@@ -143,8 +143,8 @@ t2s_s5_encode_auth(uint8_t *out, size_t cap, const char *user, size_t user_len,
 }
 
 size_t
-t2s_s5_encode_request(uint8_t *out, size_t cap, uint8_t cmd,
-                      const struct t2s_s5_addr *addr)
+t2s_socks5_encode_request(uint8_t *out, size_t cap, uint8_t cmd,
+                          const struct t2s_socks5_addr *addr)
 {
     size_t size = addr_size(addr);
 
@@ -158,31 +158,32 @@ t2s_s5_encode_request(uint8_t *out, size_t cap, uint8_t cmd,
 }
 
 int
-t2s_s5_decode_method(const uint8_t *in, size_t len, uint8_t *method,
-                     size_t *consumed)
+t2s_socks5_decode_method(const uint8_t *in, size_t len, uint8_t *method,
+                         size_t *consumed)
 {
     if (len < 1)
-        return T2S_S5_NEED_MORE;
+        return T2S_SOCKS5_NEED_MORE;
     if (in[0] != S5_VER)
-        return T2S_S5_EVERSION;
+        return T2S_SOCKS5_EVERSION;
     if (len < 2)
-        return T2S_S5_NEED_MORE;
+        return T2S_SOCKS5_NEED_MORE;
     *method = in[1];
     *consumed = 2;
-    return in[1] == T2S_S5_METHOD_NONE ? T2S_S5_ENOMETHOD : T2S_S5_OK;
+    return in[1] == T2S_SOCKS5_METHOD_NONE ? T2S_SOCKS5_ENOMETHOD
+                                           : T2S_SOCKS5_OK;
 }
 
 int
-t2s_s5_decode_auth(const uint8_t *in, size_t len, size_t *consumed)
+t2s_socks5_decode_auth(const uint8_t *in, size_t len, size_t *consumed)
 {
     if (len < 1)
-        return T2S_S5_NEED_MORE;
+        return T2S_SOCKS5_NEED_MORE;
     if (in[0] != S5_AUTH_VER)
-        return T2S_S5_EVERSION;
+        return T2S_SOCKS5_EVERSION;
     if (len < 2)
-        return T2S_S5_NEED_MORE;
+        return T2S_SOCKS5_NEED_MORE;
     *consumed = 2;
-    return in[1] == 0 ? T2S_S5_OK : T2S_S5_EAUTH;
+    return in[1] == 0 ? T2S_SOCKS5_OK : T2S_SOCKS5_EAUTH;
 }
 
 /*
@@ -190,34 +191,34 @@ t2s_s5_decode_auth(const uint8_t *in, size_t len, size_t *consumed)
  * malformed address still reports EREPLY.
  */
 int
-t2s_s5_decode_reply(const uint8_t *in, size_t len, uint8_t *rep,
-                    struct t2s_s5_addr *bnd, size_t *consumed)
+t2s_socks5_decode_reply(const uint8_t *in, size_t len, uint8_t *rep,
+                        struct t2s_socks5_addr *bnd, size_t *consumed)
 {
     size_t span = 0;
     int rc;
 
     if (len < 1)
-        return T2S_S5_NEED_MORE;
+        return T2S_SOCKS5_NEED_MORE;
     if (in[0] != S5_VER)
-        return T2S_S5_EVERSION;
+        return T2S_SOCKS5_EVERSION;
     if (len < 2)
-        return T2S_S5_NEED_MORE;
+        return T2S_SOCKS5_NEED_MORE;
     *rep = in[1];
     if (len < 4)
-        return T2S_S5_NEED_MORE;
+        return T2S_SOCKS5_NEED_MORE;
     rc = addr_span(in + 3, len - 3, &span);
     if (rc < 0)
-        return in[1] != 0 ? T2S_S5_EREPLY : rc;
-    if (rc == T2S_S5_NEED_MORE || len < 3 + span)
-        return T2S_S5_NEED_MORE;
+        return in[1] != 0 ? T2S_SOCKS5_EREPLY : rc;
+    if (rc == T2S_SOCKS5_NEED_MORE || len < 3 + span)
+        return T2S_SOCKS5_NEED_MORE;
     if (bnd != NULL)
         addr_read(in + 3, span, bnd);
     *consumed = 3 + span;
-    return in[1] != 0 ? T2S_S5_EREPLY : T2S_S5_OK;
+    return in[1] != 0 ? T2S_SOCKS5_EREPLY : T2S_SOCKS5_OK;
 }
 
 const char *
-t2s_s5_rep_str(uint8_t rep)
+t2s_socks5_rep_str(uint8_t rep)
 {
     if (rep < sizeof(rep_texts) / sizeof(rep_texts[0]))
         return rep_texts[rep];
@@ -225,26 +226,26 @@ t2s_s5_rep_str(uint8_t rep)
 }
 
 const char *
-t2s_s5_status_str(int status)
+t2s_socks5_status_str(int status)
 {
     switch (status) {
-    case T2S_S5_OK:
+    case T2S_SOCKS5_OK:
         return "ok";
-    case T2S_S5_NEED_MORE:
+    case T2S_SOCKS5_NEED_MORE:
         return "incomplete message";
-    case T2S_S5_EVERSION:
+    case T2S_SOCKS5_EVERSION:
         return "bad protocol version";
-    case T2S_S5_ENOMETHOD:
+    case T2S_SOCKS5_ENOMETHOD:
         return "no acceptable authentication method";
-    case T2S_S5_EMETHOD:
+    case T2S_SOCKS5_EMETHOD:
         return "server chose a method not offered";
-    case T2S_S5_EAUTH:
+    case T2S_SOCKS5_EAUTH:
         return "authentication rejected";
-    case T2S_S5_EREPLY:
+    case T2S_SOCKS5_EREPLY:
         return "request failed";
-    case T2S_S5_EATYP:
+    case T2S_SOCKS5_EATYP:
         return "unknown address type";
-    case T2S_S5_EMALFORMED:
+    case T2S_SOCKS5_EMALFORMED:
         return "malformed message";
     default:
         return "unknown status";
@@ -252,8 +253,8 @@ t2s_s5_status_str(int status)
 }
 
 size_t
-t2s_s5_encode_udp_header(uint8_t *out, size_t cap,
-                         const struct t2s_s5_addr *addr)
+t2s_socks5_encode_udp_header(uint8_t *out, size_t cap,
+                             const struct t2s_socks5_addr *addr)
 {
     size_t size = addr_size(addr);
 
@@ -268,21 +269,21 @@ t2s_s5_encode_udp_header(uint8_t *out, size_t cap,
 
 /* A datagram arrives whole, so anything short is malformed, not pending. */
 int
-t2s_s5_decode_udp_header(const uint8_t *in, size_t len, uint8_t *frag,
-                         struct t2s_s5_addr *addr, size_t *hdr_len)
+t2s_socks5_decode_udp_header(const uint8_t *in, size_t len, uint8_t *frag,
+                             struct t2s_socks5_addr *addr, size_t *hdr_len)
 {
     size_t span = 0;
     int rc;
 
     if (len < 3 || in[0] != 0 || in[1] != 0)
-        return T2S_S5_EMALFORMED;
+        return T2S_SOCKS5_EMALFORMED;
     rc = addr_span(in + 3, len - 3, &span);
     if (rc < 0)
         return rc;
-    if (rc == T2S_S5_NEED_MORE || len < 3 + span)
-        return T2S_S5_EMALFORMED;
+    if (rc == T2S_SOCKS5_NEED_MORE || len < 3 + span)
+        return T2S_SOCKS5_EMALFORMED;
     addr_read(in + 3, span, addr);
     *frag = in[2];
     *hdr_len = 3 + span;
-    return T2S_S5_OK;
+    return T2S_SOCKS5_OK;
 }

@@ -1,8 +1,9 @@
 /*
  * Fault injection, TEST-ONLY: compiled in only with the CMake option
  * T2S_FAULT_INJECTION (which defines the macro of the same name); without
- * it this header declares nothing and the hooks in mem.c and stack.c are
- * compiled out, so release builds pay nothing.
+ * it this header declares nothing and the hooks in mem.c, stack.c and
+ * instance.c are compiled out, so release builds pay nothing. The switches
+ * live in fault.c.
  *
  * The test thread arms a fault, the loop thread hits it (atomics). Two
  * injection points:
@@ -39,6 +40,8 @@ void t2s_fault_lwip_assert(void);
  * TUN write must fail with (0: write normally). Loop thread. */
 int t2s_fault_alloc_hit(void);
 int t2s_fault_tun_write_hit(void);
+/* Nonzero once after t2s_fault_lwip_assert(). */
+int t2s_fault_lwip_assert_hit(void);
 
 #endif
 

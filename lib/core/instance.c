@@ -26,29 +26,16 @@
  * t2s_destroy() of that instance. */
 static struct t2s_instance *the_instance;
 
+/* Test-only (fault.h): a real LWIP_ASSERT inside lwIP, in the loop, when
+ * a test asked for one: pbuf_free(NULL) asserts "p != NULL". */
+static void
+fault_lwip_assert_hit(void)
+{
 #ifdef T2S_FAULT_INJECTION
-static int fault_lwip_assert; /* the next stats request trips an assertion */
-
-void
-t2s_fault_lwip_assert(void)
-{
-    __atomic_store_n(&fault_lwip_assert, 1, __ATOMIC_RELAXED);
-}
-
-/* A real LWIP_ASSERT inside lwIP, in the loop: pbuf_free(NULL) asserts
- * "p != NULL". */
-static void
-fault_lwip_assert_hit(void)
-{
-    if (__atomic_exchange_n(&fault_lwip_assert, 0, __ATOMIC_RELAXED))
+    if (t2s_fault_lwip_assert_hit())
         pbuf_free(NULL);
-}
-#else
-static void
-fault_lwip_assert_hit(void)
-{
-}
 #endif
+}
 
 const char *
 t2s_version(void)
@@ -260,11 +247,13 @@ t2s_run(struct t2s_instance *t)
         return T2S_RUN_ERR_INTERNAL;
 
     if (a->ss_family == AF_INET6)
-        t2s_fmt_endpoint(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr,
-                         t->cfg.proxy.port, proxy, sizeof(proxy));
+        t2s_log_fmt_endpoint(AF_INET6,
+                             &((const struct sockaddr_in6 *)a)->sin6_addr,
+                             t->cfg.proxy.port, proxy, sizeof(proxy));
     else
-        t2s_fmt_endpoint(AF_INET, &((const struct sockaddr_in *)a)->sin_addr,
-                         t->cfg.proxy.port, proxy, sizeof(proxy));
+        t2s_log_fmt_endpoint(AF_INET,
+                             &((const struct sockaddr_in *)a)->sin_addr,
+                             t->cfg.proxy.port, proxy, sizeof(proxy));
     if (t->cfg.tun_fd >= 0)
         t2s_info("TUN fd %d%s -> socks5 proxy %s, DNS %s, at most %u TCP "
                  "connections and %u UDP associations",
@@ -302,13 +291,13 @@ t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out)
 }
 
 void
-t2s_after_fork(struct t2s_instance *t)
+t2s_instance_after_fork(struct t2s_instance *t)
 {
     ev_loop_fork(t->ctx.loop);
 }
 
 void
-t2s_clear_secrets(struct t2s_instance *t)
+t2s_instance_clear_secrets(struct t2s_instance *t)
 {
     explicit_bzero(t->cfg.proxy.user, sizeof(t->cfg.proxy.user));
     explicit_bzero(t->cfg.proxy.pass, sizeof(t->cfg.proxy.pass));
@@ -375,7 +364,7 @@ t2s_destroy(struct t2s_instance *t)
     t->tun_fd = -1;
     t2s_mem_free(t->scratch); /* copied from, never referenced by lwIP */
     t->scratch = NULL;
-    t2s_clear_secrets(t);
+    t2s_instance_clear_secrets(t);
     if (the_instance == t) {
         the_instance = NULL;
         t2s_mem_set_limit(0);

@@ -49,11 +49,11 @@ struct t2s_instance {
  *
  * In a child of fork() that will run t: gives it its own loop backend
  * (libev's ev_loop_fork). The parent must not use t afterwards, except
- * t2s_clear_secrets().
+ * t2s_instance_clear_secrets().
  */
-void t2s_after_fork(struct t2s_instance *t);
+void t2s_instance_after_fork(struct t2s_instance *t);
 
 /* Zeroes the proxy credentials held by t (a process that will not run it). */
-void t2s_clear_secrets(struct t2s_instance *t);
+void t2s_instance_clear_secrets(struct t2s_instance *t);
 
 #endif

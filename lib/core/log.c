@@ -110,8 +110,8 @@ t2s_log_limited(struct t2s_log_limit *lim, int level, const char *fmt, ...)
 }
 
 void
-t2s_fmt_endpoint(int family, const void *addr, unsigned port, char *buf,
-                 unsigned long len)
+t2s_log_fmt_endpoint(int family, const void *addr, unsigned port, char *buf,
+                     unsigned long len)
 {
     char a[INET6_ADDRSTRLEN];
 

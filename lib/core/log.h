@@ -57,7 +57,7 @@ void t2s_log_limited(struct t2s_log_limit *lim, int level, const char *fmt, ...)
  * family AF_INET with a 4-byte addr or AF_INET6 with a 16-byte addr.
  */
 #define T2S_ENDPOINT_STRLEN 64
-void t2s_fmt_endpoint(int family, const void *addr, unsigned port, char *buf,
-                      unsigned long len);
+void t2s_log_fmt_endpoint(int family, const void *addr, unsigned port,
+                          char *buf, unsigned long len);
 
 #endif

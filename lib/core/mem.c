@@ -20,45 +20,6 @@
 static size_t used, peak, limit;
 
 #ifdef T2S_FAULT_INJECTION
-/* Test-only (fault.h): allocations seen, the countdown to the one that
- * fails (0: none armed), "fail them all", failures injected. */
-static long fault_seen, fault_countdown, fault_all, fault_failed;
-
-void
-t2s_fault_alloc_fail_after(long n)
-{
-    __atomic_store_n(&fault_countdown, n, __ATOMIC_SEQ_CST);
-}
-
-void
-t2s_fault_alloc_fail_all(int on)
-{
-    __atomic_store_n(&fault_all, (long)on, __ATOMIC_SEQ_CST);
-}
-
-long
-t2s_fault_alloc_count(void)
-{
-    return __atomic_load_n(&fault_seen, __ATOMIC_SEQ_CST);
-}
-
-long
-t2s_fault_alloc_failed(void)
-{
-    return __atomic_load_n(&fault_failed, __ATOMIC_SEQ_CST);
-}
-
-int
-t2s_fault_alloc_hit(void)
-{
-    int hit = __atomic_load_n(&fault_all, __ATOMIC_SEQ_CST) != 0 ||
-              __atomic_sub_fetch(&fault_countdown, 1, __ATOMIC_SEQ_CST) == 0;
-
-    __atomic_add_fetch(&fault_seen, 1, __ATOMIC_SEQ_CST);
-    if (hit)
-        __atomic_add_fetch(&fault_failed, 1, __ATOMIC_SEQ_CST);
-    return hit;
-}
 #define FAULT_ALLOC() t2s_fault_alloc_hit()
 #else
 #define FAULT_ALLOC() 0

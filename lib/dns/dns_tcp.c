@@ -174,7 +174,7 @@ static const struct t2s_session_ops query_ops = {
 /* The resolver: --dns-resolver, else the address the app asked. */
 static void
 resolver_target(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
-                struct t2s_s5_addr *a)
+                struct t2s_socks5_addr *a)
 {
     const struct t2s_config *c = d->ctx->cfg;
 
@@ -186,10 +186,10 @@ resolver_target(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
     memset(a, 0, sizeof(*a));
     a->port = c->resolver_port;
     if (c->resolver_family == AF_INET) {
-        a->atyp = T2S_S5_ATYP_IPV4;
+        a->atyp = T2S_SOCKS5_ATYP_IPV4;
         memcpy(a->u.v4, c->resolver_addr, 4);
     } else {
-        a->atyp = T2S_S5_ATYP_IPV6;
+        a->atyp = T2S_SOCKS5_ATYP_IPV6;
         memcpy(a->u.v6, c->resolver_addr, 16);
     }
 }
@@ -197,7 +197,7 @@ resolver_target(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
 /* A started query holding p's bytes framed, or NULL (counted, logged). */
 static struct dns_tcp_query *
 query_new(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
-          const struct t2s_s5_addr *target, struct pbuf *p)
+          const struct t2s_socks5_addr *target, struct pbuf *p)
 {
     struct t2s_ctx *ctx = d->ctx;
     struct dns_tcp_query *q = t2s_mem_calloc(1, sizeof(*q));
@@ -210,8 +210,9 @@ query_new(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
     if (q->buf == NULL)
         errno = ENOMEM;
     if (q->buf == NULL ||
-        t2s_session_start(&q->s, ctx, &query_ops, &d->live, T2S_S5_CMD_CONNECT,
-                          target, ctx->cfg->dns_timeout_ms / 1000.0) < 0) {
+        t2s_session_start(&q->s, ctx, &query_ops, &d->live,
+                          T2S_SOCKS5_CMD_CONNECT, target,
+                          ctx->cfg->dns_timeout_ms / 1000.0) < 0) {
         /* out of memory or descriptors (EMFILE) */
         T2S_STAT_INC(&ctx->stats, err_resource);
         t2s_log_limited(&ctx->err_limit, T2S_LOG_WARN,
@@ -234,7 +235,7 @@ void
 t2s_dns_tcp_query(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
                   struct pbuf *p)
 {
-    struct t2s_s5_addr target;
+    struct t2s_socks5_addr target;
 
     T2S_STAT_INC(&d->ctx->stats, dns_tcp);
     resolver_target(d, f, &target);

@@ -38,26 +38,6 @@
 #define TUN_IOV_MAX 64
 
 #ifdef T2S_FAULT_INJECTION
-/* Test-only (fault.h): the errno the next fault_tun_left writes fail with. */
-static int fault_tun_errno;
-static long fault_tun_left;
-
-void
-t2s_fault_tun_write_fail(int err, long k)
-{
-    __atomic_store_n(&fault_tun_errno, err, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&fault_tun_left, k, __ATOMIC_SEQ_CST);
-}
-
-int
-t2s_fault_tun_write_hit(void)
-{
-    if (__atomic_load_n(&fault_tun_left, __ATOMIC_SEQ_CST) <= 0)
-        return 0;
-    __atomic_sub_fetch(&fault_tun_left, 1, __ATOMIC_SEQ_CST);
-    return __atomic_load_n(&fault_tun_errno, __ATOMIC_SEQ_CST);
-}
-
 /* writev(2), or the failure a test asked for. */
 static ssize_t
 tun_writev(int fd, const struct iovec *iov, int n)

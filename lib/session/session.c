@@ -41,7 +41,8 @@ on_session_timer(struct ev_loop *loop, ev_timer *w, int revents)
 int
 t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
                   const struct t2s_session_ops *ops, struct t2s_list *live,
-                  uint8_t cmd, const struct t2s_s5_addr *dst, double timeout_s)
+                  uint8_t cmd, const struct t2s_socks5_addr *dst,
+                  double timeout_s)
 {
     const struct t2s_config *c = ctx->cfg;
     int want;

@@ -76,7 +76,7 @@ struct t2s_session {
  */
 int t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
                       const struct t2s_session_ops *ops, struct t2s_list *live,
-                      uint8_t cmd, const struct t2s_s5_addr *dst,
+                      uint8_t cmd, const struct t2s_socks5_addr *dst,
                       double timeout_s);
 
 /* Watches fd for events (EV_READ|EV_WRITE), or stops watching (0). */

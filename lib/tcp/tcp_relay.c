@@ -54,7 +54,7 @@ relay_on_syn(void *arg, struct tcp_pcb *npcb)
     struct t2s_tcp_relay *r = arg;
     struct t2s_tcp_session *s = NULL;
     char who[T2S_TCP_SESSION_WHO_LEN];
-    struct t2s_s5_addr dst;
+    struct t2s_socks5_addr dst;
     long fake_entry;
 
     fake_entry =
@@ -101,7 +101,7 @@ t2s_tcp_relay_init(struct t2s_tcp_relay *r, struct t2s_ctx *ctx,
     t2s_list_init(&r->sessions);
     t2s_list_init(&r->dirty);
     t2s_list_init(&r->mem_waiters);
-    t2s_blkpool_init(&r->blkpool, T2S_BLK_CACHE, T2S_BLK_BUDGET);
+    t2s_blkq_pool_init(&r->blkpool, T2S_BLK_CACHE, T2S_BLK_BUDGET);
     r->scratch = scratch;
     if (t2s_tcp_ext_listen_any(&r->listener, relay_on_syn, relay_on_accept, r) <
         0) {
@@ -185,6 +185,6 @@ t2s_tcp_relay_shutdown(struct t2s_tcp_relay *r)
     /* Sessions are closed and their pcbs detached; what lwIP still holds
      * (closing handshakes, TIME_WAIT) goes now. */
     t2s_tcp_ext_abort_all();
-    t2s_blkpool_destroy(&r->blkpool);
+    t2s_blkq_pool_destroy(&r->blkpool);
     r->ctx = NULL;
 }

@@ -40,7 +40,7 @@ struct t2s_tcp_relay {
     struct t2s_list mem_waiters;          /* reads paused by the budget */
     ev_tstamp orphan_check_at;            /* next t2s_tcp_ext_orphans() */
     uint8_t *scratch;                     /* T2S_SCRATCH_SIZE bytes, lent */
-    struct t2s_blkpool blkpool;           /* blocks for proxy -> app bytes */
+    struct t2s_blkq_pool blkpool;         /* blocks for proxy -> app bytes */
 };
 
 /*

@@ -18,15 +18,15 @@ t2s_tcp_session_describe(const struct tcp_pcb *pcb, char *buf, size_t len)
     char src[T2S_ENDPOINT_STRLEN], dst[T2S_ENDPOINT_STRLEN];
 
     if (IP_IS_V6(&pcb->local_ip)) {
-        t2s_fmt_endpoint(AF_INET6, ip_2_ip6(&pcb->remote_ip)->addr,
-                         pcb->remote_port, src, sizeof(src));
-        t2s_fmt_endpoint(AF_INET6, ip_2_ip6(&pcb->local_ip)->addr,
-                         pcb->local_port, dst, sizeof(dst));
+        t2s_log_fmt_endpoint(AF_INET6, ip_2_ip6(&pcb->remote_ip)->addr,
+                             pcb->remote_port, src, sizeof(src));
+        t2s_log_fmt_endpoint(AF_INET6, ip_2_ip6(&pcb->local_ip)->addr,
+                             pcb->local_port, dst, sizeof(dst));
     } else {
-        t2s_fmt_endpoint(AF_INET, &ip_2_ip4(&pcb->remote_ip)->addr,
-                         pcb->remote_port, src, sizeof(src));
-        t2s_fmt_endpoint(AF_INET, &ip_2_ip4(&pcb->local_ip)->addr,
-                         pcb->local_port, dst, sizeof(dst));
+        t2s_log_fmt_endpoint(AF_INET, &ip_2_ip4(&pcb->remote_ip)->addr,
+                             pcb->remote_port, src, sizeof(src));
+        t2s_log_fmt_endpoint(AF_INET, &ip_2_ip4(&pcb->local_ip)->addr,
+                             pcb->local_port, dst, sizeof(dst));
     }
     snprintf(buf, len, "%s -> %s", src, dst);
 }
@@ -276,7 +276,7 @@ static const struct t2s_session_ops tcp_session_ops = {
 
 struct t2s_tcp_session *
 t2s_tcp_session_new(struct t2s_tcp_relay *r, struct tcp_pcb *npcb,
-                    const struct t2s_s5_addr *dst, long fake_entry)
+                    const struct t2s_socks5_addr *dst, long fake_entry)
 {
     struct t2s_tcp_session *s = t2s_mem_calloc(1, sizeof(*s));
 
@@ -285,7 +285,7 @@ t2s_tcp_session_new(struct t2s_tcp_relay *r, struct tcp_pcb *npcb,
         return NULL;
     }
     if (t2s_session_start(&s->base, r->ctx, &tcp_session_ops, &r->sessions,
-                          T2S_S5_CMD_CONNECT, dst,
+                          T2S_SOCKS5_CMD_CONNECT, dst,
                           r->ctx->cfg->connect_timeout_ms / 1000.0) < 0) {
         int e = errno;
 

@@ -60,7 +60,7 @@ struct t2s_tcp_session {
  */
 struct t2s_tcp_session *t2s_tcp_session_new(struct t2s_tcp_relay *r,
                                             struct tcp_pcb *npcb,
-                                            const struct t2s_s5_addr *dst,
+                                            const struct t2s_socks5_addr *dst,
                                             long fake_entry);
 
 /* The app acknowledged our SYN|ACK (the listener's accept callback). */

@@ -93,7 +93,7 @@ to_app_recv_copy(struct t2s_tcp_session *s, size_t room)
 static ssize_t
 to_app_recv(struct t2s_tcp_session *s, size_t room)
 {
-    struct t2s_blkpool *pool = &s->relay->blkpool;
+    struct t2s_blkq_pool *pool = &s->relay->blkpool;
     struct iovec iov[TO_APP_IOV];
     struct msghdr msg = {.msg_iov = iov};
     size_t left;

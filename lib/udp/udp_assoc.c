@@ -83,9 +83,9 @@ static void
 describe_app(const ip_addr_t *app, uint16_t port, char *buf, size_t len)
 {
     if (IP_IS_V6(app))
-        t2s_fmt_endpoint(AF_INET6, ip_2_ip6(app)->addr, port, buf, len);
+        t2s_log_fmt_endpoint(AF_INET6, ip_2_ip6(app)->addr, port, buf, len);
     else
-        t2s_fmt_endpoint(AF_INET, &ip_2_ip4(app)->addr, port, buf, len);
+        t2s_log_fmt_endpoint(AF_INET, &ip_2_ip4(app)->addr, port, buf, len);
 }
 
 static double
@@ -274,7 +274,7 @@ assoc_new(struct t2s_udp_assocs *as, const struct t2s_udp_flow *f)
 {
     const struct t2s_config *c = as->ctx->cfg;
     struct t2s_udp_assoc *a;
-    struct t2s_s5_addr any;
+    struct t2s_socks5_addr any;
     unsigned h;
 
     a = t2s_mem_calloc(1, sizeof(*a));
@@ -282,10 +282,10 @@ assoc_new(struct t2s_udp_assocs *as, const struct t2s_udp_flow *f)
         return NULL;
     /* DST.ADDR/PORT all zero: we do not know our relay-side address. */
     memset(&any, 0, sizeof(any));
-    any.atyp = c->proxy.addr.ss_family == AF_INET6 ? T2S_S5_ATYP_IPV6
-                                                   : T2S_S5_ATYP_IPV4;
+    any.atyp = c->proxy.addr.ss_family == AF_INET6 ? T2S_SOCKS5_ATYP_IPV6
+                                                   : T2S_SOCKS5_ATYP_IPV4;
     if (t2s_session_start(&a->s, as->ctx, &assoc_ops, &as->live,
-                          T2S_S5_CMD_UDP_ASSOCIATE, &any,
+                          T2S_SOCKS5_CMD_UDP_ASSOCIATE, &any,
                           c->connect_timeout_ms / 1000.0) < 0) {
         int e = errno;
 

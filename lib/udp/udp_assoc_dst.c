@@ -82,9 +82,9 @@ t2s_udp_assoc_dst_release(struct t2s_udp_assoc *a)
 
 /* The SOCKS address of a reply as an lwIP address (IPv4/IPv6 only). */
 static void
-s5_to_ip(const struct t2s_s5_addr *from, ip_addr_t *ip)
+s5_to_ip(const struct t2s_socks5_addr *from, ip_addr_t *ip)
 {
-    if (from->atyp == T2S_S5_ATYP_IPV4) {
+    if (from->atyp == T2S_SOCKS5_ATYP_IPV4) {
         IP_ADDR4(ip, from->u.v4[0], from->u.v4[1], from->u.v4[2],
                  from->u.v4[3]);
     } else {
@@ -137,17 +137,19 @@ fake_for_reply(struct t2s_udp_assoc *a, const ip_addr_t *ip, uint16_t port)
 
 int
 t2s_udp_assoc_dst_reply_source(struct t2s_udp_assoc *a,
-                               const struct t2s_s5_addr *from, ip_addr_t *src)
+                               const struct t2s_socks5_addr *from,
+                               ip_addr_t *src)
 {
     struct t2s_fakeip *fakeip = a->as->fakeip;
     int v6 = IP_IS_V6(&a->app);
-    struct t2s_s5_addr name = {.atyp = T2S_S5_ATYP_DOMAIN};
+    struct t2s_socks5_addr name = {.atyp = T2S_SOCKS5_ATYP_DOMAIN};
     const char *s;
     ip_addr_t ip;
     size_t n;
     int i;
 
-    if (fakeip == NULL || from->atyp == T2S_S5_ATYP_DOMAIN || a->nfakes == 0)
+    if (fakeip == NULL || from->atyp == T2S_SOCKS5_ATYP_DOMAIN ||
+        a->nfakes == 0)
         return t2s_target_to_ip(fakeip, from, v6, src);
     /* fake-ip: the proxy resolved the name and answers with the real
      * address; the app expects the fake one it sent to. */

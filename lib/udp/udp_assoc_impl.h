@@ -21,7 +21,7 @@
 #define ASSOC_FAKES 8
 #define ASSOC_REALS 8
 /* One datagram: the largest UDP payload and the largest SOCKS header. */
-#define ASSOC_BUF_SIZE (65536 + T2S_S5_UDP_HDR_MAX)
+#define ASSOC_BUF_SIZE (65536 + T2S_SOCKS5_UDP_HDR_MAX)
 
 struct assoc_pending {
     struct pbuf *p;
@@ -66,7 +66,7 @@ struct t2s_udp_assoc {
  * Returns 0, or -1 with errno set (the socket, if any, is closed by
  * t2s_udp_assoc_relay_close). */
 int t2s_udp_assoc_relay_open(struct t2s_udp_assoc *a,
-                             const struct t2s_s5_addr *bnd);
+                             const struct t2s_socks5_addr *bnd);
 
 /* Sends p (not consumed) to (dst, port) through the relay. */
 void t2s_udp_assoc_relay_send(struct t2s_udp_assoc *a, const ip_addr_t *dst,
@@ -86,7 +86,7 @@ void t2s_udp_assoc_dst_note(struct t2s_udp_assoc *a, long entry,
  * 0, -1 for a reply with no address the app can be given, -2 for one
  * that cannot be attributed. */
 int t2s_udp_assoc_dst_reply_source(struct t2s_udp_assoc *a,
-                                   const struct t2s_s5_addr *from,
+                                   const struct t2s_socks5_addr *from,
                                    ip_addr_t *src);
 
 /* Drops the references on fake-ip entries. */

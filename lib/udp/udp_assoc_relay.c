@@ -28,10 +28,10 @@ t2s_udp_assoc_relay_send(struct t2s_udp_assoc *a, const ip_addr_t *dst,
                          uint16_t port, struct pbuf *p)
 {
     struct t2s_udp_assocs *as = a->as;
-    uint8_t hdr[T2S_S5_UDP_HDR_MAX];
+    uint8_t hdr[T2S_SOCKS5_UDP_HDR_MAX];
     struct iovec iov[RELAY_IOV_MAX + 1];
     struct msghdr msg;
-    struct t2s_s5_addr target;
+    struct t2s_socks5_addr target;
     size_t hlen;
     long entry;
     int n = 1;
@@ -42,7 +42,7 @@ t2s_udp_assoc_relay_send(struct t2s_udp_assoc *a, const ip_addr_t *dst,
         return;
     }
     t2s_udp_assoc_dst_note(a, entry, dst, port);
-    hlen = t2s_s5_encode_udp_header(hdr, sizeof(hdr), &target);
+    hlen = t2s_socks5_encode_udp_header(hdr, sizeof(hdr), &target);
     iov[0].iov_base = hdr;
     iov[0].iov_len = hlen;
     if (pbuf_clen(p) <= RELAY_IOV_MAX) {
@@ -75,14 +75,14 @@ relay_deliver(struct t2s_udp_assoc *a, size_t n)
 {
     struct t2s_udp_assocs *as = a->as;
     struct t2s_stats *st = &as->ctx->stats;
-    struct t2s_s5_addr from;
+    struct t2s_socks5_addr from;
     ip_addr_t src;
     size_t hlen;
     uint8_t frag;
     int rc;
 
-    if (t2s_s5_decode_udp_header(as->buf, n, &frag, &from, &hlen) !=
-        T2S_S5_OK) {
+    if (t2s_socks5_decode_udp_header(as->buf, n, &frag, &from, &hlen) !=
+        T2S_SOCKS5_OK) {
         T2S_STAT_INC(st, udp_bad);
         return;
     }
@@ -123,7 +123,8 @@ on_relay_readable(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 int
-t2s_udp_assoc_relay_open(struct t2s_udp_assoc *a, const struct t2s_s5_addr *bnd)
+t2s_udp_assoc_relay_open(struct t2s_udp_assoc *a,
+                         const struct t2s_socks5_addr *bnd)
 {
     const struct t2s_config *c = a->as->ctx->cfg;
     struct sockaddr_storage ss;

@@ -62,7 +62,7 @@ set_port(struct sockaddr_storage *ss, uint16_t port)
 }
 
 int
-t2s_relay_addr_pick(const struct t2s_s5_addr *bnd,
+t2s_relay_addr_pick(const struct t2s_socks5_addr *bnd,
                     const struct sockaddr_storage *proxy, socklen_t proxy_len,
                     struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -71,14 +71,14 @@ t2s_relay_addr_pick(const struct t2s_s5_addr *bnd,
     memset(ss, 0, sizeof(*ss));
     if (bnd->port == 0)
         return -1;
-    if (bnd->atyp == T2S_S5_ATYP_IPV4) {
+    if (bnd->atyp == T2S_SOCKS5_ATYP_IPV4) {
         struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
         s4->sin_family = AF_INET;
         memcpy(&s4->sin_addr, bnd->u.v4, 4);
         *len = sizeof(*s4);
         c = class4(bnd->u.v4);
-    } else if (bnd->atyp == T2S_S5_ATYP_IPV6) {
+    } else if (bnd->atyp == T2S_SOCKS5_ATYP_IPV6) {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
         s6->sin6_family = AF_INET6;

@@ -18,7 +18,7 @@
  * proxy's own address (RFC 1928 practice, danted). A link-local IPv6 BND
  * takes the proxy's scope id.
  */
-int t2s_relay_addr_pick(const struct t2s_s5_addr *bnd,
+int t2s_relay_addr_pick(const struct t2s_socks5_addr *bnd,
                         const struct sockaddr_storage *proxy,
                         socklen_t proxy_len, struct sockaddr_storage *ss,
                         socklen_t *len);

@@ -7,7 +7,7 @@
 
 long
 t2s_target_from_ip(struct t2s_fakeip *fakeip, const ip_addr_t *ip,
-                   uint16_t port, struct t2s_s5_addr *a)
+                   uint16_t port, struct t2s_socks5_addr *a)
 {
     const uint8_t *bytes;
     int family;
@@ -18,12 +18,12 @@ t2s_target_from_ip(struct t2s_fakeip *fakeip, const ip_addr_t *ip,
     if (IP_IS_V6(ip)) {
         family = AF_INET6;
         bytes = (const uint8_t *)ip_2_ip6(ip)->addr;
-        a->atyp = T2S_S5_ATYP_IPV6;
+        a->atyp = T2S_SOCKS5_ATYP_IPV6;
         memcpy(a->u.v6, bytes, 16);
     } else {
         family = AF_INET;
         bytes = (const uint8_t *)&ip_2_ip4(ip)->addr;
-        a->atyp = T2S_S5_ATYP_IPV4;
+        a->atyp = T2S_SOCKS5_ATYP_IPV4;
         memcpy(a->u.v4, bytes, 4);
     }
     if (fakeip == NULL || !t2s_fakeip_contains(fakeip, family, bytes))
@@ -36,7 +36,7 @@ t2s_target_from_ip(struct t2s_fakeip *fakeip, const ip_addr_t *ip,
         size_t n;
         const char *name = t2s_fakeip_name(fakeip, entry, &n);
 
-        a->atyp = T2S_S5_ATYP_DOMAIN;
+        a->atyp = T2S_SOCKS5_ATYP_DOMAIN;
         a->name_len = (uint8_t)n;
         memcpy(a->u.name, name, n);
     }
@@ -44,19 +44,19 @@ t2s_target_from_ip(struct t2s_fakeip *fakeip, const ip_addr_t *ip,
 }
 
 int
-t2s_target_to_ip(struct t2s_fakeip *fakeip, const struct t2s_s5_addr *a, int v6,
-                 ip_addr_t *ip)
+t2s_target_to_ip(struct t2s_fakeip *fakeip, const struct t2s_socks5_addr *a,
+                 int v6, ip_addr_t *ip)
 {
     uint8_t b4[4], b6[16];
     long entry;
 
     switch (a->atyp) {
-    case T2S_S5_ATYP_IPV4:
+    case T2S_SOCKS5_ATYP_IPV4:
         if (v6)
             return -1;
         IP_ADDR4(ip, a->u.v4[0], a->u.v4[1], a->u.v4[2], a->u.v4[3]);
         return 0;
-    case T2S_S5_ATYP_IPV6:
+    case T2S_SOCKS5_ATYP_IPV6:
         if (!v6)
             return -1;
         ip_addr_set_zero_ip6(ip);

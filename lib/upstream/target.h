@@ -20,7 +20,7 @@ struct t2s_fakeip;
  * fake address with no name behind it (stale: refuse the flow).
  */
 long t2s_target_from_ip(struct t2s_fakeip *fakeip, const ip_addr_t *ip,
-                        uint16_t port, struct t2s_s5_addr *a);
+                        uint16_t port, struct t2s_socks5_addr *a);
 
 /*
  * The address a reply from SOCKS address a appears to come from, in the
@@ -28,7 +28,7 @@ long t2s_target_from_ip(struct t2s_fakeip *fakeip, const ip_addr_t *ip,
  * fake address in fake-ip mode. Returns 0, or -1 when there is no such
  * address (unknown name, family mismatch).
  */
-int t2s_target_to_ip(struct t2s_fakeip *fakeip, const struct t2s_s5_addr *a,
+int t2s_target_to_ip(struct t2s_fakeip *fakeip, const struct t2s_socks5_addr *a,
                      int v6, ip_addr_t *ip);
 
 #endif

@@ -66,9 +66,9 @@ queue(struct t2s_upstream *up, size_t n)
 static void
 queue_request(struct t2s_upstream *up)
 {
-    queue(up, t2s_s5_encode_request(up->out + up->out_len,
-                                    sizeof(up->out) - up->out_len, up->cmd,
-                                    &up->dst));
+    queue(up, t2s_socks5_encode_request(up->out + up->out_len,
+                                        sizeof(up->out) - up->out_len, up->cmd,
+                                        &up->dst));
     up->request_sent = 1;
 }
 
@@ -77,14 +77,14 @@ queue_auth(struct t2s_upstream *up)
 {
     const struct t2s_proxy *p = up->proxy;
 
-    queue(up, t2s_s5_encode_auth(up->out + up->out_len,
-                                 sizeof(up->out) - up->out_len, p->user,
-                                 p->user_len, p->pass, p->pass_len));
+    queue(up, t2s_socks5_encode_auth(up->out + up->out_len,
+                                     sizeof(up->out) - up->out_len, p->user,
+                                     p->user_len, p->pass, p->pass_len));
 }
 
 void
 t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
-                  uint8_t cmd, const struct t2s_s5_addr *dst, int pipeline,
+                  uint8_t cmd, const struct t2s_socks5_addr *dst, int pipeline,
                   int *want)
 {
     int userpass = proxy->user_len > 0;
@@ -95,7 +95,7 @@ t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
     up->cmd = cmd;
     up->pipeline = (uint8_t)(pipeline != 0);
     up->state = T2S_UP_CONNECTING;
-    queue(up, t2s_s5_encode_greeting(up->out, sizeof(up->out), userpass));
+    queue(up, t2s_socks5_encode_greeting(up->out, sizeof(up->out), userpass));
     /* Without credentials the method is known in advance. */
     if (up->pipeline && !userpass)
         queue_request(up);
@@ -135,44 +135,45 @@ parse_one(struct t2s_upstream *up, int *progress)
     *progress = 0;
     switch (up->state) {
     case T2S_UP_METHOD:
-        rc = t2s_s5_decode_method(up->in, up->in_len, &method, &used);
-        if (rc != T2S_S5_OK)
+        rc = t2s_socks5_decode_method(up->in, up->in_len, &method, &used);
+        if (rc != T2S_SOCKS5_OK)
             break;
-        if (method == T2S_S5_METHOD_USERPASS && up->proxy->user_len > 0) {
+        if (method == T2S_SOCKS5_METHOD_USERPASS && up->proxy->user_len > 0) {
             queue_auth(up);
             up->state = T2S_UP_AUTH;
             if (up->pipeline && !up->request_sent)
                 queue_request(up);
-        } else if (method == T2S_S5_METHOD_NOAUTH) {
+        } else if (method == T2S_SOCKS5_METHOD_NOAUTH) {
             up->state = T2S_UP_REPLY;
             if (!up->request_sent)
                 queue_request(up);
         } else {
-            return fail(up, T2S_UP_FAIL_AUTH, T2S_S5_EMETHOD);
+            return fail(up, T2S_UP_FAIL_AUTH, T2S_SOCKS5_EMETHOD);
         }
         break;
     case T2S_UP_AUTH:
-        rc = t2s_s5_decode_auth(up->in, up->in_len, &used);
-        if (rc != T2S_S5_OK)
+        rc = t2s_socks5_decode_auth(up->in, up->in_len, &used);
+        if (rc != T2S_SOCKS5_OK)
             break;
         up->state = T2S_UP_REPLY;
         if (!up->request_sent)
             queue_request(up);
         break;
     default:
-        rc = t2s_s5_decode_reply(up->in, up->in_len, &up->rep, &up->bnd, &used);
-        if (rc == T2S_S5_OK) {
+        rc = t2s_socks5_decode_reply(up->in, up->in_len, &up->rep, &up->bnd,
+                                     &used);
+        if (rc == T2S_SOCKS5_OK) {
             consume(up, used);
             return T2S_UP_DONE;
         }
         break;
     }
-    if (rc == T2S_S5_NEED_MORE)
+    if (rc == T2S_SOCKS5_NEED_MORE)
         return T2S_UP_AGAIN;
-    if (rc != T2S_S5_OK) {
-        if (rc == T2S_S5_EREPLY)
+    if (rc != T2S_SOCKS5_OK) {
+        if (rc == T2S_SOCKS5_EREPLY)
             return fail(up, T2S_UP_FAIL_REPLY, rc);
-        if (rc == T2S_S5_ENOMETHOD || rc == T2S_S5_EAUTH)
+        if (rc == T2S_SOCKS5_ENOMETHOD || rc == T2S_SOCKS5_EAUTH)
             return fail(up, T2S_UP_FAIL_AUTH, rc);
         return fail(up, T2S_UP_FAIL_PROTO, rc);
     }
@@ -219,7 +220,7 @@ read_in(struct t2s_upstream *up, int fd)
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return T2S_UP_AGAIN;
     if (n == 0)
-        return fail(up, T2S_UP_FAIL_PROTO, T2S_S5_EMALFORMED);
+        return fail(up, T2S_UP_FAIL_PROTO, T2S_SOCKS5_EMALFORMED);
     return fail(up, T2S_UP_FAIL_IO, errno);
 }
 
@@ -269,26 +270,26 @@ t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
                  up->proxy->host, up->proxy->port, strerror(up->sys_errno));
         break;
     case T2S_UP_FAIL_AUTH:
-        if (up->s5_status == (uint8_t)(-T2S_S5_EAUTH))
+        if (up->s5_status == (uint8_t)(-T2S_SOCKS5_EAUTH))
             snprintf(buf, len,
                      "proxy rejected username/password authentication");
         else
             snprintf(buf, len, "proxy authentication failed: %s%s",
-                     t2s_s5_status_str(-(int)up->s5_status),
+                     t2s_socks5_status_str(-(int)up->s5_status),
                      up->proxy->user_len > 0
                          ? ""
                          : " (the proxy may require credentials)");
         break;
     case T2S_UP_FAIL_REPLY:
         snprintf(buf, len, "connection refused by upstream: %s",
-                 t2s_s5_rep_str(up->rep));
+                 t2s_socks5_rep_str(up->rep));
         break;
     case T2S_UP_FAIL_PROTO:
         snprintf(buf, len, "proxy protocol error: %s",
                  up->in_len == 0 &&
-                         up->s5_status == (uint8_t)(-T2S_S5_EMALFORMED)
+                         up->s5_status == (uint8_t)(-T2S_SOCKS5_EMALFORMED)
                      ? "connection closed during the handshake"
-                     : t2s_s5_status_str(-(int)up->s5_status));
+                     : t2s_socks5_status_str(-(int)up->s5_status));
         break;
     default:
         snprintf(buf, len, "proxy connection failed: %s",

@@ -42,21 +42,22 @@ enum t2s_up_state {
 
 struct t2s_upstream {
     const struct t2s_proxy *proxy; /* borrowed; outlives the handshake */
-    struct t2s_s5_addr dst;        /* request target */
-    uint8_t cmd;                   /* T2S_S5_CMD_* */
+    struct t2s_socks5_addr dst;    /* request target */
+    uint8_t cmd;                   /* T2S_SOCKS5_CMD_* */
     uint8_t state;                 /* enum t2s_up_state */
     uint8_t pipeline;              /* send request without waiting */
     uint8_t request_sent;          /* request already queued in out */
     uint8_t rep;                   /* REP byte when fail_kind is REPLY */
     uint8_t fail_kind;             /* enum t2s_up_fail */
-    uint8_t s5_status;             /* -T2S_S5_* of a codec failure */
+    uint8_t s5_status;             /* -T2S_SOCKS5_* of a codec failure */
     int sys_errno;                 /* errno of a CONNECT/IO failure */
     uint16_t out_len;              /* bytes queued in out */
     uint16_t out_off;              /* bytes of out already sent */
     uint16_t in_len;               /* bytes received in in */
-    uint8_t out[T2S_S5_GREETING_MAX + T2S_S5_AUTH_MAX + T2S_S5_REQUEST_MAX];
-    uint8_t in[T2S_S5_REPLY_MAX];
-    struct t2s_s5_addr bnd; /* BND.ADDR of the final reply */
+    uint8_t out[T2S_SOCKS5_GREETING_MAX + T2S_SOCKS5_AUTH_MAX +
+                T2S_SOCKS5_REQUEST_MAX];
+    uint8_t in[T2S_SOCKS5_REPLY_MAX];
+    struct t2s_socks5_addr bnd; /* BND.ADDR of the final reply */
 };
 
 /*
@@ -79,8 +80,8 @@ int t2s_upstream_prepare(int fd, const struct t2s_config *c,
 
 /* Prepares a handshake for (cmd, dst); *want is EV_WRITE. */
 void t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
-                       uint8_t cmd, const struct t2s_s5_addr *dst, int pipeline,
-                       int *want);
+                       uint8_t cmd, const struct t2s_socks5_addr *dst,
+                       int pipeline, int *want);
 
 /* Advances the handshake on fd; sets *want to EV_READ or EV_WRITE. */
 int t2s_upstream_io(struct t2s_upstream *up, int fd, int *want);

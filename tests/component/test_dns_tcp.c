@@ -118,7 +118,7 @@ test_answer_comes_back_as_datagram(void **state)
     assert_int_equal(d.len, sizeof(ANSWER) - 1);
     assert_memory_equal(d.data, ANSWER, d.len);
     c = fp_get(&r.px, 0);
-    assert_int_equal(c.req_cmd, T2S_S5_CMD_CONNECT);
+    assert_int_equal(c.req_cmd, T2S_SOCKS5_CMD_CONNECT);
     assert_memory_equal(c.req_addr, RESOLVER4, 4);
     assert_int_equal(c.req_port, 53);
     assert_int_equal(c.rx_len, 2 + sizeof(QUERY) - 1);

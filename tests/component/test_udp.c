@@ -102,7 +102,7 @@ app_send(struct rig *r, int family, uint16_t sport, const uint8_t *dst,
 
 /* The relay's next datagram; its destination in *to. */
 static size_t
-relay_get(struct rig *r, struct t2s_s5_addr *to, uint8_t *buf, size_t cap)
+relay_get(struct rig *r, struct t2s_socks5_addr *to, uint8_t *buf, size_t cap)
 {
     size_t len = 0;
 
@@ -115,7 +115,7 @@ relay_get(struct rig *r, struct t2s_s5_addr *to, uint8_t *buf, size_t cap)
 static void
 relay_put4(struct rig *r, const uint8_t *src, uint16_t port, const char *msg)
 {
-    struct t2s_s5_addr a = {.atyp = T2S_S5_ATYP_IPV4, .port = port};
+    struct t2s_socks5_addr a = {.atyp = T2S_SOCKS5_ATYP_IPV4, .port = port};
 
     memcpy(a.u.v4, src, 4);
     assert_int_equal(
@@ -141,9 +141,9 @@ app_expect(struct rig *r, uint16_t sport, uint8_t *src, uint16_t sport_want,
 }
 
 static int
-is_name(const struct t2s_s5_addr *a, const char *name)
+is_name(const struct t2s_socks5_addr *a, const char *name)
 {
-    return a->atyp == T2S_S5_ATYP_DOMAIN && a->name_len == strlen(name) &&
+    return a->atyp == T2S_SOCKS5_ATYP_DOMAIN && a->name_len == strlen(name) &&
            memcmp(a->u.name, name, a->name_len) == 0;
 }
 
@@ -180,7 +180,7 @@ test_fake_refs_many_destinations(void **state)
     struct t2s_stats st;
     uint8_t fake[N][4], buf[256];
     char name[N][32];
-    struct t2s_s5_addr to;
+    struct t2s_socks5_addr to;
 
     (void)state;
     rig_start(&r, NULL, cfg_fakeip);
@@ -214,7 +214,7 @@ big_datagram(int family, size_t len, size_t mtu)
 {
     static struct rig r; /* outlives a failed test for teardown() */
     struct t2s_stats st;
-    struct t2s_s5_addr to;
+    struct t2s_socks5_addr to;
     uint8_t *out = malloc(len), *in = malloc(65536);
 
     assert_non_null(out);
@@ -226,7 +226,7 @@ big_datagram(int family, size_t len, size_t mtu)
     assert_int_equal(relay_get(&r, &to, in, 65536), len);
     assert_memory_equal(in, out, len);
     assert_int_equal(to.atyp,
-                     family == 4 ? T2S_S5_ATYP_IPV4 : T2S_S5_ATYP_IPV6);
+                     family == 4 ? T2S_SOCKS5_ATYP_IPV4 : T2S_SOCKS5_ATYP_IPV6);
     rig_stop(&r, &st);
     assert_int_equal(st.udp_pkts_up, 1);
     assert_int_equal(st.udp_bytes_up, len);
@@ -269,7 +269,7 @@ test_reply_from_real_address(void **state)
     static const uint8_t elsewhere[4] = {203, 0, 113, 5};
     static struct rig r; /* outlives a failed test for teardown() */
     struct t2s_stats st;
-    struct t2s_s5_addr to;
+    struct t2s_socks5_addr to;
     uint8_t fake[4], src[16], buf[64];
 
     (void)state;
@@ -280,7 +280,7 @@ test_reply_from_real_address(void **state)
     assert_true(is_name(&to, "a.example"));
     app_send(&r, 4, 41000, REAL4, 7000, "two", 3, 1500);
     relay_get(&r, &to, buf, sizeof(buf));
-    assert_int_equal(to.atyp, T2S_S5_ATYP_IPV4);
+    assert_int_equal(to.atyp, T2S_SOCKS5_ATYP_IPV4);
 
     relay_put4(&r, REAL4, 7000, "from the real one");
     app_expect(&r, 41000, src, 7000, "from the real one");
@@ -298,7 +298,7 @@ test_reply_two_names_same_port(void **state)
     static const uint8_t addr_b[4] = {203, 0, 113, 2};
     static struct rig r; /* outlives a failed test for teardown() */
     struct t2s_stats st;
-    struct t2s_s5_addr to;
+    struct t2s_socks5_addr to;
     uint8_t fa[4], fb[4], src[16], buf[64];
 
     (void)state;
@@ -336,7 +336,8 @@ test_reply_ambiguous_dropped(void **state)
     static const uint8_t addr_x[4] = {203, 0, 113, 9};
     static struct rig r; /* outlives a failed test for teardown() */
     struct t2s_stats st;
-    struct t2s_s5_addr to, named = {.atyp = T2S_S5_ATYP_DOMAIN, .port = 7000};
+    struct t2s_socks5_addr to,
+        named = {.atyp = T2S_SOCKS5_ATYP_DOMAIN, .port = 7000};
     uint8_t fc[4], fd[4], src[16], buf[64];
     struct udp_dgram d;
 
@@ -377,7 +378,7 @@ test_odd_reply_keeps_udp(void **state)
 {
     static struct rig r; /* outlives a failed test for teardown() */
     struct t2s_stats st;
-    struct t2s_s5_addr to;
+    struct t2s_socks5_addr to;
     uint8_t buf[64];
 
     (void)state;
@@ -413,7 +414,7 @@ test_young_entries_not_recycled(void **state)
 {
     static struct rig r; /* outlives a failed test for teardown() */
     struct t2s_stats st;
-    struct t2s_s5_addr to;
+    struct t2s_socks5_addr to;
     uint8_t fake[7][4], buf[64];
     char name[16];
 
@@ -451,7 +452,7 @@ test_pool6_prefix64(void **state)
     static const uint8_t net[8] = {0xfd, 0, 0xfa, 0x4e, 0, 0, 0, 0};
     static struct rig r; /* outlives a failed test for teardown() */
     struct t2s_stats st;
-    struct t2s_s5_addr to;
+    struct t2s_socks5_addr to;
     uint8_t fake[16], buf[64];
 
     (void)state;

@@ -567,15 +567,15 @@ op_relay(struct input *in, unsigned k)
         d[n++] = 0;
         d[n++] = sel & 0x40 ? 1 : 0; /* FRAG */
         if ((sel & 3) == 0) {
-            d[n++] = T2S_S5_ATYP_IPV4;
+            d[n++] = T2S_SOCKS5_ATYP_IPV4;
             pick_dst(4, sel >> 2, 0, d + n);
             n += 4;
         } else if ((sel & 3) == 1) {
-            d[n++] = T2S_S5_ATYP_IPV6;
+            d[n++] = T2S_SOCKS5_ATYP_IPV6;
             pick_dst(6, sel >> 2, 0, d + n);
             n += 16;
         } else {
-            d[n++] = T2S_S5_ATYP_DOMAIN;
+            d[n++] = T2S_SOCKS5_ATYP_DOMAIN;
             d[n++] = 11;
             memcpy(d + n, "example.com", 11);
             n += 11;
@@ -687,15 +687,15 @@ parse_header(struct input *in, struct fz_opts *o)
     o->idle_timeout_ms = h3 & 8 ? 30000 : 0;
     o->udp_bnd.port = 9000;
     if (bnd == 0) {
-        o->udp_bnd.atyp = T2S_S5_ATYP_IPV4;
+        o->udp_bnd.atyp = T2S_SOCKS5_ATYP_IPV4;
         memcpy(o->udp_bnd.u.v4, "\x7f\x00\x00\x01", 4);
     } else if (bnd == 1) {
-        o->udp_bnd.atyp = T2S_S5_ATYP_IPV4; /* 0.0.0.0: the proxy's own */
+        o->udp_bnd.atyp = T2S_SOCKS5_ATYP_IPV4; /* 0.0.0.0: the proxy's own */
     } else if (bnd == 2) {
-        o->udp_bnd.atyp = T2S_S5_ATYP_IPV6;
+        o->udp_bnd.atyp = T2S_SOCKS5_ATYP_IPV6;
         o->udp_bnd.u.v6[15] = 1;
     } else {
-        o->udp_bnd.atyp = T2S_S5_ATYP_DOMAIN;
+        o->udp_bnd.atyp = T2S_SOCKS5_ATYP_DOMAIN;
         o->udp_bnd.name_len = 10;
         memcpy(o->udp_bnd.u.name, "relay.test", 10);
     }

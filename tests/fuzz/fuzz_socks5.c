@@ -19,7 +19,7 @@ struct result {
     int rc;
     size_t consumed;
     uint8_t aux; /* method or REP */
-    struct t2s_s5_addr addr;
+    struct t2s_socks5_addr addr;
 };
 
 #define UNSET ((size_t)-1)
@@ -32,14 +32,14 @@ check(int ok)
 }
 
 static int
-addr_equal(const struct t2s_s5_addr *a, const struct t2s_s5_addr *b)
+addr_equal(const struct t2s_socks5_addr *a, const struct t2s_socks5_addr *b)
 {
     if (a->atyp != b->atyp || a->port != b->port)
         return 0;
     switch (a->atyp) {
-    case T2S_S5_ATYP_IPV4:
+    case T2S_SOCKS5_ATYP_IPV4:
         return memcmp(a->u.v4, b->u.v4, 4) == 0;
-    case T2S_S5_ATYP_IPV6:
+    case T2S_SOCKS5_ATYP_IPV6:
         return memcmp(a->u.v6, b->u.v6, 16) == 0;
     default:
         return a->name_len == b->name_len &&
@@ -53,8 +53,8 @@ result_equal(const struct result *a, const struct result *b)
 {
     if (a->rc != b->rc || a->consumed != b->consumed || a->aux != b->aux)
         return 0;
-    return a->consumed == UNSET || a->rc == T2S_S5_ENOMETHOD ||
-           a->rc == T2S_S5_EAUTH || addr_equal(&a->addr, &b->addr);
+    return a->consumed == UNSET || a->rc == T2S_SOCKS5_ENOMETHOD ||
+           a->rc == T2S_SOCKS5_EAUTH || addr_equal(&a->addr, &b->addr);
 }
 
 static void
@@ -63,12 +63,13 @@ decode_as(enum kind kind, const uint8_t *in, size_t len, struct result *r)
     memset(r, 0, sizeof(*r));
     r->consumed = UNSET;
     if (kind == KIND_METHOD)
-        r->rc = t2s_s5_decode_method(in, len, &r->aux, &r->consumed);
+        r->rc = t2s_socks5_decode_method(in, len, &r->aux, &r->consumed);
     else if (kind == KIND_AUTH)
-        r->rc = t2s_s5_decode_auth(in, len, &r->consumed);
+        r->rc = t2s_socks5_decode_auth(in, len, &r->consumed);
     else
-        r->rc = t2s_s5_decode_reply(in, len, &r->aux, &r->addr, &r->consumed);
-    check(t2s_s5_status_str(r->rc) != NULL);
+        r->rc =
+            t2s_socks5_decode_reply(in, len, &r->aux, &r->addr, &r->consumed);
+    check(t2s_socks5_status_str(r->rc) != NULL);
 }
 
 /* Steps of 1..4 bytes, cycling through the four bit pairs of pattern. */
@@ -87,7 +88,7 @@ feed_in_pieces(enum kind kind, const uint8_t *data, size_t size,
 
     for (size_t k = 0;; k++) {
         decode_as(kind, data, len, r);
-        if (r->rc != T2S_S5_NEED_MORE || len == size)
+        if (r->rc != T2S_SOCKS5_NEED_MORE || len == size)
             return;
         len += step(pattern, k);
         if (len > size)
@@ -106,7 +107,7 @@ check_stream(enum kind kind, const uint8_t *data, size_t size)
     /* one byte at a time visits every prefix */
     feed_in_pieces(kind, data, size, 0, &pieces);
     check(result_equal(&whole, &pieces));
-    check(whole.rc == T2S_S5_NEED_MORE || whole.rc < 0 ||
+    check(whole.rc == T2S_SOCKS5_NEED_MORE || whole.rc < 0 ||
           whole.consumed <= size);
 }
 
@@ -115,43 +116,45 @@ static void
 check_reply(const uint8_t *data, size_t size)
 {
     struct result r;
-    uint8_t out[T2S_S5_REQUEST_MAX];
+    uint8_t out[T2S_SOCKS5_REQUEST_MAX];
     size_t n, consumed = UNSET;
     uint8_t rep = 0;
 
     decode_as(KIND_REPLY, data, size, &r);
-    check(t2s_s5_decode_reply(data, size, &rep, NULL, &consumed) == r.rc);
+    check(t2s_socks5_decode_reply(data, size, &rep, NULL, &consumed) == r.rc);
     check(consumed == r.consumed);
-    if (r.rc != T2S_S5_OK)
+    if (r.rc != T2S_SOCKS5_OK)
         return;
-    check(r.aux == 0 && r.consumed >= 8 && r.consumed <= T2S_S5_REPLY_MAX);
-    check(t2s_s5_rep_str(r.aux) != NULL);
-    n = t2s_s5_encode_request(out, sizeof(out), T2S_S5_CMD_CONNECT, &r.addr);
+    check(r.aux == 0 && r.consumed >= 8 && r.consumed <= T2S_SOCKS5_REPLY_MAX);
+    check(t2s_socks5_rep_str(r.aux) != NULL);
+    n = t2s_socks5_encode_request(out, sizeof(out), T2S_SOCKS5_CMD_CONNECT,
+                                  &r.addr);
     check(n == r.consumed && memcmp(out + 3, data + 3, n - 3) == 0);
-    check(t2s_s5_encode_request(out, n - 1, 0, &r.addr) == 0);
+    check(t2s_socks5_encode_request(out, n - 1, 0, &r.addr) == 0);
 }
 
 static void
 check_udp(const uint8_t *data, size_t size)
 {
-    struct t2s_s5_addr addr, again;
-    uint8_t out[T2S_S5_UDP_HDR_MAX], frag = 0;
+    struct t2s_socks5_addr addr, again;
+    uint8_t out[T2S_SOCKS5_UDP_HDR_MAX], frag = 0;
     size_t hdr_len = 0, len2 = 0, n;
 
-    if (t2s_s5_decode_udp_header(data, size, &frag, &addr, &hdr_len) !=
-        T2S_S5_OK)
+    if (t2s_socks5_decode_udp_header(data, size, &frag, &addr, &hdr_len) !=
+        T2S_SOCKS5_OK)
         return;
-    check(hdr_len >= 8 && hdr_len <= size && hdr_len <= T2S_S5_UDP_HDR_MAX);
-    n = t2s_s5_encode_udp_header(out, sizeof(out), &addr);
+    check(hdr_len >= 8 && hdr_len <= size && hdr_len <= T2S_SOCKS5_UDP_HDR_MAX);
+    n = t2s_socks5_encode_udp_header(out, sizeof(out), &addr);
     check(n == hdr_len && memcmp(out + 3, data + 3, n - 3) == 0);
     check(out[0] == 0 && out[1] == 0 && out[2] == 0);
-    check(t2s_s5_decode_udp_header(out, n, &frag, &again, &len2) == T2S_S5_OK);
+    check(t2s_socks5_decode_udp_header(out, n, &frag, &again, &len2) ==
+          T2S_SOCKS5_OK);
     check(frag == 0 && len2 == n && addr_equal(&addr, &again));
-    check(t2s_s5_encode_udp_header(out, n - 1, &addr) == 0);
+    check(t2s_socks5_encode_udp_header(out, n - 1, &addr) == 0);
     /* a datagram cut anywhere inside its header is malformed */
     for (size_t len = 0; len < hdr_len; len += step(data[0] ^ data[3], len))
-        check(t2s_s5_decode_udp_header(data, len, &frag, &again, &len2) ==
-              T2S_S5_EMALFORMED);
+        check(t2s_socks5_decode_udp_header(data, len, &frag, &again, &len2) ==
+              T2S_SOCKS5_EMALFORMED);
 }
 
 int

@@ -53,7 +53,7 @@ check(int ok, const char *what)
 struct verdict {
     int rc;
     uint8_t fail_kind, rep, s5_status;
-    struct t2s_s5_addr bnd;
+    struct t2s_socks5_addr bnd;
 };
 
 /* What the driver sent, at most this much. */
@@ -128,13 +128,13 @@ drive(struct t2s_upstream *up, struct run *r, struct verdict *v)
 }
 
 static int
-addr_equal(const struct t2s_s5_addr *a, const struct t2s_s5_addr *b)
+addr_equal(const struct t2s_socks5_addr *a, const struct t2s_socks5_addr *b)
 {
     if (a->atyp != b->atyp || a->port != b->port)
         return 0;
-    if (a->atyp == T2S_S5_ATYP_IPV4)
+    if (a->atyp == T2S_SOCKS5_ATYP_IPV4)
         return memcmp(a->u.v4, b->u.v4, 4) == 0;
-    if (a->atyp == T2S_S5_ATYP_IPV6)
+    if (a->atyp == T2S_SOCKS5_ATYP_IPV6)
         return memcmp(a->u.v6, b->u.v6, 16) == 0;
     return a->name_len == b->name_len &&
            memcmp(a->u.name, b->u.name, a->name_len) == 0;
@@ -143,19 +143,20 @@ addr_equal(const struct t2s_s5_addr *a, const struct t2s_s5_addr *b)
 /* A granted request sent greeting [credentials] request, nothing else. */
 static void
 check_sent(const struct run *r, const struct t2s_proxy *px, uint8_t cmd,
-           const struct t2s_s5_addr *dst)
+           const struct t2s_socks5_addr *dst)
 {
-    uint8_t want[T2S_S5_GREETING_MAX + T2S_S5_AUTH_MAX + T2S_S5_REQUEST_MAX];
-    size_t n = t2s_s5_encode_greeting(want, sizeof(want), px->user_len > 0);
+    uint8_t want[T2S_SOCKS5_GREETING_MAX + T2S_SOCKS5_AUTH_MAX +
+                 T2S_SOCKS5_REQUEST_MAX];
+    size_t n = t2s_socks5_encode_greeting(want, sizeof(want), px->user_len > 0);
     size_t g = n;
 
     check(r->sent_len >= n && memcmp(r->sent, want, n) == 0,
           "the greeting is not the first thing sent");
     /* credentials go out only when the proxy chose user/password */
     if (px->user_len > 0 && r->sent_len > g && r->sent[g] == 1)
-        n += t2s_s5_encode_auth(want + n, sizeof(want) - n, px->user,
-                                px->user_len, px->pass, px->pass_len);
-    n += t2s_s5_encode_request(want + n, sizeof(want) - n, cmd, dst);
+        n += t2s_socks5_encode_auth(want + n, sizeof(want) - n, px->user,
+                                    px->user_len, px->pass, px->pass_len);
+    n += t2s_socks5_encode_request(want + n, sizeof(want) - n, cmd, dst);
     /* Granted means everything was sent first, also when the proxy
      * answered before it was asked (its method choice and reply in one
      * read: the regression seed connect-ok). */
@@ -167,16 +168,17 @@ check_sent(const struct run *r, const struct t2s_proxy *px, uint8_t cmd,
 static void
 handshake(const uint8_t *data, size_t size)
 {
-    static const struct t2s_s5_addr dsts[3] = {
-        {.atyp = T2S_S5_ATYP_IPV4, .port = 443, .u.v4 = {198, 19, 0, 10}},
-        {.atyp = T2S_S5_ATYP_IPV6, .port = 80, .u.v6 = {0x20, 0x01, 0x0d}},
-        {.atyp = T2S_S5_ATYP_DOMAIN,
+    static const struct t2s_socks5_addr dsts[3] = {
+        {.atyp = T2S_SOCKS5_ATYP_IPV4, .port = 443, .u.v4 = {198, 19, 0, 10}},
+        {.atyp = T2S_SOCKS5_ATYP_IPV6, .port = 80, .u.v6 = {0x20, 0x01, 0x0d}},
+        {.atyp = T2S_SOCKS5_ATYP_DOMAIN,
          .port = 53,
          .name_len = 11,
          .u.name = "example.com"}};
     uint8_t mode = size > 0 ? data[0] : 0, pattern = size > 1 ? data[1] : 0;
-    const struct t2s_s5_addr *dst = &dsts[((mode >> 4) & 3) % 3];
-    uint8_t cmd = mode & 8 ? T2S_S5_CMD_UDP_ASSOCIATE : T2S_S5_CMD_CONNECT;
+    const struct t2s_socks5_addr *dst = &dsts[((mode >> 4) & 3) % 3];
+    uint8_t cmd =
+        mode & 8 ? T2S_SOCKS5_CMD_UDP_ASSOCIATE : T2S_SOCKS5_CMD_CONNECT;
     struct t2s_proxy px;
     struct t2s_upstream up;
     static struct run whole, pieces;
@@ -303,18 +305,18 @@ relay(const uint8_t *data, size_t size)
     o.udp_bnd.port = 9000;
     switch ((mode >> 3) & 3) {
     case 0:
-        o.udp_bnd.atyp = T2S_S5_ATYP_IPV4;
+        o.udp_bnd.atyp = T2S_SOCKS5_ATYP_IPV4;
         memcpy(o.udp_bnd.u.v4, "\x7f\x00\x00\x01", 4);
         break;
     case 1:
-        o.udp_bnd.atyp = T2S_S5_ATYP_IPV4;
+        o.udp_bnd.atyp = T2S_SOCKS5_ATYP_IPV4;
         break;
     case 2:
-        o.udp_bnd.atyp = T2S_S5_ATYP_IPV6;
+        o.udp_bnd.atyp = T2S_SOCKS5_ATYP_IPV6;
         o.udp_bnd.u.v6[15] = 1;
         break;
     default:
-        o.udp_bnd.atyp = T2S_S5_ATYP_DOMAIN;
+        o.udp_bnd.atyp = T2S_SOCKS5_ATYP_DOMAIN;
         o.udp_bnd.name_len = 10;
         memcpy(o.udp_bnd.u.name, "relay.test", 10);
         break;

@@ -238,11 +238,11 @@ addr_len(const uint8_t *p, size_t n)
     if (n < 5)
         return 0;
     switch (p[3]) {
-    case T2S_S5_ATYP_IPV4:
+    case T2S_SOCKS5_ATYP_IPV4:
         return 4;
-    case T2S_S5_ATYP_IPV6:
+    case T2S_SOCKS5_ATYP_IPV6:
         return 16;
-    case T2S_S5_ATYP_DOMAIN:
+    case T2S_SOCKS5_ATYP_DOMAIN:
         return 1 + (size_t)p[4];
     default:
         return (size_t)-1;
@@ -252,17 +252,17 @@ addr_len(const uint8_t *p, size_t n)
 static void
 reply(struct conn *c, uint8_t cmd)
 {
-    uint8_t out[T2S_S5_REPLY_MAX];
-    struct t2s_s5_addr any = {.atyp = T2S_S5_ATYP_IPV4};
-    const struct t2s_s5_addr *bnd =
-        cmd == T2S_S5_CMD_UDP_ASSOCIATE ? &fz.o.udp_bnd : &any;
-    size_t n = t2s_s5_encode_request(out, sizeof(out), 0, bnd);
+    uint8_t out[T2S_SOCKS5_REPLY_MAX];
+    struct t2s_socks5_addr any = {.atyp = T2S_SOCKS5_ATYP_IPV4};
+    const struct t2s_socks5_addr *bnd =
+        cmd == T2S_SOCKS5_CMD_UDP_ASSOCIATE ? &fz.o.udp_bnd : &any;
+    size_t n = t2s_socks5_encode_request(out, sizeof(out), 0, bnd);
 
     if (n == 0) /* an address the codec cannot encode: a bare refusal */
-        n = t2s_s5_encode_request(out, sizeof(out), 0, &any);
-    out[1] = cmd == T2S_S5_CMD_UDP_ASSOCIATE ? fz.o.udp_rep : fz.o.rep;
+        n = t2s_socks5_encode_request(out, sizeof(out), 0, &any);
+    out[1] = cmd == T2S_SOCKS5_CMD_UDP_ASSOCIATE ? fz.o.udp_rep : fz.o.rep;
     conn_write(c, out, n);
-    if (cmd == T2S_S5_CMD_CONNECT && out[1] == 0 && fz.o.early_data > 0) {
+    if (cmd == T2S_SOCKS5_CMD_CONNECT && out[1] == 0 && fz.o.early_data > 0) {
         for (size_t i = 0; i < fz.o.early_data && i < sizeof(fz.buf); i++)
             fz.buf[i] = (uint8_t)(i * 7 + 3);
         conn_write(c, fz.buf, fz.o.early_data);
@@ -281,7 +281,7 @@ serve_one(struct conn *c)
         if (n < 2 || n < 2 + (size_t)p[1])
             return 0;
         need = 2 + (size_t)p[1];
-        if (fz.o.auth && memchr(p + 2, T2S_S5_METHOD_USERPASS, p[1])) {
+        if (fz.o.auth && memchr(p + 2, T2S_SOCKS5_METHOD_USERPASS, p[1])) {
             conn_write(c, "\x05\x02", 2);
             c->state = C_AUTH;
         } else {

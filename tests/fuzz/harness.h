@@ -24,22 +24,22 @@
 #include "codec/socks5.h"
 
 struct fz_opts {
-    int dns_mode;               /* enum t2s_dns_mode */
-    int pipeline;               /* cfg.socks_pipeline */
-    int auth;                   /* proxy URL with user:pass */
-    int mtu;                    /* 576..65535 */
-    unsigned max_conns;         /* 0: default */
-    unsigned max_udp;           /* 0: default */
-    uint32_t manual_mask;       /* proxy connection i < 32 answers only what the
-                                   input scripts (fz_conn_send) */
-    uint8_t rep;                /* REP of the automatic CONNECT replies */
-    unsigned early_data;        /* bytes sent right behind a granting
-                                   CONNECT reply (server speaks first) */
-    uint8_t udp_rep;            /* REP of the automatic UDP ASSOCIATE replies */
-    struct t2s_s5_addr udp_bnd; /* BND of automatic UDP ASSOCIATE replies */
-    int small_buffers;          /* 4 KiB socket buffers toward the proxy */
-    int refuse_connects;        /* every connect() fails with ECONNREFUSED */
-    unsigned idle_timeout_ms;   /* 0: the configuration default */
+    int dns_mode;         /* enum t2s_dns_mode */
+    int pipeline;         /* cfg.socks_pipeline */
+    int auth;             /* proxy URL with user:pass */
+    int mtu;              /* 576..65535 */
+    unsigned max_conns;   /* 0: default */
+    unsigned max_udp;     /* 0: default */
+    uint32_t manual_mask; /* proxy connection i < 32 answers only what the
+                             input scripts (fz_conn_send) */
+    uint8_t rep;          /* REP of the automatic CONNECT replies */
+    unsigned early_data;  /* bytes sent right behind a granting
+                             CONNECT reply (server speaks first) */
+    uint8_t udp_rep;      /* REP of the automatic UDP ASSOCIATE replies */
+    struct t2s_socks5_addr udp_bnd; /* BND of automatic UDP ASSOCIATE replies */
+    int small_buffers;              /* 4 KiB socket buffers toward the proxy */
+    int refuse_connects;      /* every connect() fails with ECONNREFUSED */
+    unsigned idle_timeout_ms; /* 0: the configuration default */
 };
 
 /* Called for every packet the instance writes to the TUN. */

@@ -26,14 +26,14 @@ total(const struct iovec *iov, int n)
 static void
 test_space_order(void **state)
 {
-    struct t2s_blkpool pool;
+    struct t2s_blkq_pool pool;
     struct t2s_blkq q = {0};
     struct iovec iov[8];
     uint8_t *first;
     int n;
 
     (void)state;
-    t2s_blkpool_init(&pool, 8, 100);
+    t2s_blkq_pool_init(&pool, 8, 100);
     n = t2s_blkq_space(&q, &pool, iov, 8, 1000);
     assert_int_equal(n, 1);
     assert_int_equal(iov[0].iov_len, 1000);
@@ -65,7 +65,7 @@ test_space_order(void **state)
     assert_int_equal(pool.used, 0);
     assert_null(q.head);
     assert_null(q.tail);
-    t2s_blkpool_destroy(&pool);
+    t2s_blkq_pool_destroy(&pool);
 }
 
 /* A block goes back only when every byte in it is at or before seq,
@@ -73,14 +73,14 @@ test_space_order(void **state)
 static void
 test_release_by_seq(void **state)
 {
-    struct t2s_blkpool pool;
+    struct t2s_blkq_pool pool;
     struct t2s_blkq q = {0};
     struct iovec iov[4];
     uint32_t seq0 = 0xffffff00u; /* wraps inside the second block */
     int n;
 
     (void)state;
-    t2s_blkpool_init(&pool, 8, 100);
+    t2s_blkq_pool_init(&pool, 8, 100);
     n = t2s_blkq_space(&q, &pool, iov, 4, 2 * B);
     assert_int_equal(n, 2);
     t2s_blkq_commit(&q, &pool, B, seq0 + B);
@@ -104,7 +104,7 @@ test_release_by_seq(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(iov[0].iov_len, 10);
     t2s_blkq_clear(&q, &pool);
-    t2s_blkpool_destroy(&pool);
+    t2s_blkq_pool_destroy(&pool);
 }
 
 /* Over budget the offer shrinks, down to nothing; an uncommitted offer is
@@ -112,12 +112,12 @@ test_release_by_seq(void **state)
 static void
 test_budget(void **state)
 {
-    struct t2s_blkpool pool;
+    struct t2s_blkq_pool pool;
     struct t2s_blkq a = {0}, b = {0};
     struct iovec iov[8];
 
     (void)state;
-    t2s_blkpool_init(&pool, 8, 3);
+    t2s_blkq_pool_init(&pool, 8, 3);
     assert_int_equal(t2s_blkq_space(&a, &pool, iov, 8, 2 * B), 2);
     assert_int_equal(t2s_blkq_space(&a, &pool, iov, 8, 2 * B), 2);
     assert_int_equal(pool.used, 2);
@@ -137,20 +137,20 @@ test_budget(void **state)
     t2s_blkq_clear(&a, &pool);
     t2s_blkq_clear(&b, &pool);
     assert_int_equal(pool.used, 0);
-    t2s_blkpool_destroy(&pool);
+    t2s_blkq_pool_destroy(&pool);
 }
 
 /* Freed blocks are cached up to cache_max and reused from the cache. */
 static void
 test_cache(void **state)
 {
-    struct t2s_blkpool pool;
+    struct t2s_blkq_pool pool;
     struct t2s_blkq q = {0};
     struct iovec iov[8];
     void *cached;
 
     (void)state;
-    t2s_blkpool_init(&pool, 2, 100);
+    t2s_blkq_pool_init(&pool, 2, 100);
     assert_int_equal(t2s_blkq_space(&q, &pool, iov, 8, 5 * B), 5);
     t2s_blkq_commit(&q, &pool, 5 * B, 5 * B);
     t2s_blkq_clear(&q, &pool);
@@ -163,7 +163,7 @@ test_cache(void **state)
     assert_true((uint8_t *)iov[0].iov_base > (uint8_t *)cached);
     assert_true((uint8_t *)iov[0].iov_base < (uint8_t *)cached + 64);
     t2s_blkq_clear(&q, &pool);
-    t2s_blkpool_destroy(&pool);
+    t2s_blkq_pool_destroy(&pool);
     assert_int_equal(pool.nfree, 0);
 }
 

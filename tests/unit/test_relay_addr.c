@@ -35,16 +35,16 @@ proxy_at(const char *addr, struct sockaddr_storage *ss)
     }
 }
 
-static struct t2s_s5_addr
+static struct t2s_socks5_addr
 bnd(const char *addr, uint16_t port)
 {
-    struct t2s_s5_addr a = {.port = port};
+    struct t2s_socks5_addr a = {.port = port};
 
     if (strchr(addr, ':') == NULL) {
-        a.atyp = T2S_S5_ATYP_IPV4;
+        a.atyp = T2S_SOCKS5_ATYP_IPV4;
         assert_int_equal(inet_pton(AF_INET, addr, a.u.v4), 1);
     } else {
-        a.atyp = T2S_S5_ATYP_IPV6;
+        a.atyp = T2S_SOCKS5_ATYP_IPV6;
         assert_int_equal(inet_pton(AF_INET6, addr, a.u.v6), 1);
     }
     return a;
@@ -58,7 +58,7 @@ relay(const char *proxy, const char *addr, uint16_t *port)
     static char out[INET6_ADDRSTRLEN];
     struct sockaddr_storage px, ss;
     socklen_t plen = proxy_at(proxy, &px), len = 0;
-    struct t2s_s5_addr b = bnd(addr, 5000);
+    struct t2s_socks5_addr b = bnd(addr, 5000);
 
     if (t2s_relay_addr_pick(&b, &px, plen, &ss, &len) != 0)
         return "";
@@ -136,7 +136,7 @@ test_link_local_takes_the_proxy_scope(void **state)
 {
     struct sockaddr_storage px, ss;
     socklen_t plen = proxy_at("fe80::9", &px), len;
-    struct t2s_s5_addr b = bnd("fe80::1", 5000);
+    struct t2s_socks5_addr b = bnd("fe80::1", 5000);
 
     (void)state;
     assert_int_equal(t2s_relay_addr_pick(&b, &px, plen, &ss, &len), 0);
@@ -148,8 +148,9 @@ test_refused(void **state)
 {
     struct sockaddr_storage px, ss;
     socklen_t plen = proxy_at("198.51.100.1", &px), len;
-    struct t2s_s5_addr name = {.atyp = T2S_S5_ATYP_DOMAIN, .port = 5000};
-    struct t2s_s5_addr zero_port = bnd("198.51.100.2", 0);
+    struct t2s_socks5_addr name = {.atyp = T2S_SOCKS5_ATYP_DOMAIN,
+                                   .port = 5000};
+    struct t2s_socks5_addr zero_port = bnd("198.51.100.2", 0);
     uint16_t port;
 
     (void)state;

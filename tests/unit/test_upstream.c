@@ -25,7 +25,7 @@ static int fds[2]; /* [0] the driver's, [1] the proxy's */
 static int
 setup(void **state)
 {
-    struct t2s_s5_addr dst;
+    struct t2s_socks5_addr dst;
     int want;
 
     (void)state;
@@ -37,10 +37,10 @@ setup(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds),
                      0);
     memset(&dst, 0, sizeof(dst));
-    dst.atyp = T2S_S5_ATYP_IPV4;
+    dst.atyp = T2S_SOCKS5_ATYP_IPV4;
     dst.port = 80;
     memset(&up, 0xAA, sizeof(up)); /* as malloc might leave it */
-    t2s_upstream_init(&up, &proxy, T2S_S5_CMD_CONNECT, &dst, 0, &want);
+    t2s_upstream_init(&up, &proxy, T2S_SOCKS5_CMD_CONNECT, &dst, 0, &want);
     assert_int_equal(want, EV_WRITE);
     return 0;
 }
@@ -115,15 +115,15 @@ test_auth_cleared_once_sent(void **state)
 static void
 test_auth_cleared_pipelined(void **state)
 {
-    struct t2s_s5_addr dst;
+    struct t2s_socks5_addr dst;
     uint8_t buf[600];
     int want;
 
     (void)state;
     memset(&dst, 0, sizeof(dst));
-    dst.atyp = T2S_S5_ATYP_IPV4;
+    dst.atyp = T2S_SOCKS5_ATYP_IPV4;
     dst.port = 80;
-    t2s_upstream_init(&up, &proxy, T2S_S5_CMD_CONNECT, &dst, 1, &want);
+    t2s_upstream_init(&up, &proxy, T2S_SOCKS5_CMD_CONNECT, &dst, 1, &want);
     assert_int_equal(t2s_upstream_io(&up, fds[0], &want), T2S_UP_AGAIN);
     (void)proxy_read(buf, sizeof(buf));
     proxy_send("\x05\x02", 2);

@@ -304,7 +304,7 @@ relay_open(uint16_t *port)
 }
 
 int
-relay_recv(int fd, struct t2s_s5_addr *to, uint8_t *buf, size_t cap,
+relay_recv(int fd, struct t2s_socks5_addr *to, uint8_t *buf, size_t cap,
            size_t *len, void *from_ss, unsigned *from_len, int timeout_ms)
 {
     static uint8_t dgram[IP_MAXPACKET_ + 1];
@@ -318,8 +318,8 @@ relay_recv(int fd, struct t2s_s5_addr *to, uint8_t *buf, size_t cap,
         return -1;
     n = recvfrom(fd, dgram, sizeof(dgram), MSG_DONTWAIT,
                  (struct sockaddr *)from_ss, &sl);
-    if (n < 0 || t2s_s5_decode_udp_header(dgram, (size_t)n, &frag, to, &hlen) !=
-                     T2S_S5_OK)
+    if (n < 0 || t2s_socks5_decode_udp_header(dgram, (size_t)n, &frag, to,
+                                              &hlen) != T2S_SOCKS5_OK)
         return -1;
     *from_len = (unsigned)sl;
     *len = (size_t)n - hlen;
@@ -331,10 +331,10 @@ relay_recv(int fd, struct t2s_s5_addr *to, uint8_t *buf, size_t cap,
 
 int
 relay_send(int fd, const void *from_ss, unsigned from_len,
-           const struct t2s_s5_addr *src, const void *data, size_t len)
+           const struct t2s_socks5_addr *src, const void *data, size_t len)
 {
-    static uint8_t dgram[IP_MAXPACKET_ + T2S_S5_UDP_HDR_MAX];
-    size_t hlen = t2s_s5_encode_udp_header(dgram, sizeof(dgram), src);
+    static uint8_t dgram[IP_MAXPACKET_ + T2S_SOCKS5_UDP_HDR_MAX];
+    size_t hlen = t2s_socks5_encode_udp_header(dgram, sizeof(dgram), src);
 
     if (hlen == 0 || hlen + len > sizeof(dgram))
         return -1;

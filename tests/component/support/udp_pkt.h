@@ -52,12 +52,12 @@ int relay_open(uint16_t *port);
  * buf (cap bytes), its length in *len. 0, or -1 on timeout or bad header.
  * *from receives the sender (tun2socks's relay socket) for replies.
  */
-int relay_recv(int fd, struct t2s_s5_addr *to, uint8_t *buf, size_t cap,
+int relay_recv(int fd, struct t2s_socks5_addr *to, uint8_t *buf, size_t cap,
                size_t *len, void *from_ss, unsigned *from_len, int timeout_ms);
 
 /* Sends payload to the association at from_ss with source address src. */
 int relay_send(int fd, const void *from_ss, unsigned from_len,
-               const struct t2s_s5_addr *src, const void *data, size_t len);
+               const struct t2s_socks5_addr *src, const void *data, size_t len);
 
 /* The SOCKS5 UDP ASSOCIATE reply naming BND 127.0.0.1:port (10 bytes). */
 void relay_reply(uint8_t out[10], uint16_t port);
