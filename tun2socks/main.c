@@ -12,7 +12,7 @@
 
 #include "args.h"
 #include "config/config.h"
-#include "core/instance.h"
+#include "api/instance.h"
 #include "print_config.h"
 #include "privsep.h"
 #include "route.h"

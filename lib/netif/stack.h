@@ -14,7 +14,7 @@
 
 #include "lwip/netif.h"
 
-#include "core/ctx.h"
+#include "session/ctx.h"
 #include "tun/tun.h"
 
 struct t2s_tcp_relay;

@@ -1,6 +1,6 @@
 /*
  * The one life cycle of every session toward the proxy: TCP sessions
- * (tcp/), UDP associations (udp/) and DNS-over-TCP queries (dns/).
+ * (tcp/), UDP associations (udp/) and DNS-over-TCP queries (udp/dns_tcp).
  *
  *   t2s_session_start()   proxy socket (policy, socket hook), SOCKS
  *                         handshake, watcher, connect timer; linked into
@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "codec/socks5.h"
-#include "core/ctx.h"
+#include "session/ctx.h"
 #include "core/list.h"
 #include "upstream/upstream.h"
 

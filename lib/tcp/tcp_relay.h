@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "buf/blkq.h"
-#include "core/ctx.h"
+#include "session/ctx.h"
 #include "core/list.h"
 #include "tcp_ext.h"
 

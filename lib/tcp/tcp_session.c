@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 
 #include "core/mem.h"
-#include "dns/fakeip.h"
+#include "upstream/fakeip.h"
 #include "tcp/tcp_relay.h"
 #include "tcp/tcp_session.h"
 #include "tcp/tcp_to_app.h"

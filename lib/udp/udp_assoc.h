@@ -19,9 +19,9 @@
 
 #include "lwip/pbuf.h"
 
-#include "core/ctx.h"
+#include "session/ctx.h"
 #include "core/list.h"
-#include "dns/dns_tcp.h"
+#include "udp/dns_tcp.h"
 #include "udp/udp_flow.h"
 #include "udp/udp_tx.h"
 

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "dns/fakeip.h"
+#include "upstream/fakeip.h"
 #include "udp/udp_assoc_impl.h"
 #include "upstream/target.h"
 

@@ -1,6 +1,6 @@
 /*
  * One datagram's addresses, shared by the UDP dispatcher (udp_relay), the
- * associations (udp_assoc) and the DNS relay (dns/): the lowest UDP header,
+ * associations (udp_assoc) and the DNS relay (dns_*): the lowest UDP header,
  * it includes nothing of theirs.
  */
 #ifndef T2S_UDP_FLOW_H

@@ -2,7 +2,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "dns/fakeip.h"
+#include "upstream/fakeip.h"
 #include "upstream/target.h"
 
 long

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "core/instance.h"
+#include "api/instance.h"
 #include "fwd.h"
 #include "udp_pkt.h"
 

@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "core/instance.h"
-#include "dns/fakeip.h"
+#include "api/instance.h"
+#include "upstream/fakeip.h"
 #include "fwd.h"
 #include "udp_pkt.h"
 

@@ -13,7 +13,7 @@
 #include "lwip/ip6_frag.h"
 #include "lwip/timeouts.h"
 
-#include "core/instance.h"
+#include "api/instance.h"
 #include "harness.h"
 #include "t2s.h"
 

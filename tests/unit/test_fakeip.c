@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "dns/fakeip.h"
+#include "upstream/fakeip.h"
 
 static const uint8_t net10[4] = {10, 0, 0, 0};
 static const uint8_t fd00[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0,

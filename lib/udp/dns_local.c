@@ -3,9 +3,9 @@
 #include <sys/socket.h>
 
 #include "codec/dns.h"
-#include "dns/dns_local.h"
-#include "dns/dns_tcp.h"
-#include "dns/fakeip.h"
+#include "udp/dns_local.h"
+#include "udp/dns_tcp.h"
+#include "upstream/fakeip.h"
 
 /* Largest query we look at; DNS over UDP without EDNS is 512. */
 #define QUERY_MAX 4096

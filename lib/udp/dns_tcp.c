@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "core/mem.h"
-#include "dns/dns_tcp.h"
+#include "udp/dns_tcp.h"
 #include "session/session.h"
 #include "upstream/target.h"
 

@@ -1,5 +1,5 @@
 /* The DNS relay's state: set up and torn down together. */
-#include "dns/dns_relay.h"
+#include "udp/dns_relay.h"
 
 void
 t2s_dns_relay_init(struct t2s_dns_relay *r, struct t2s_ctx *ctx,

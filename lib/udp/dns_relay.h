@@ -9,9 +9,9 @@
 #ifndef T2S_DNS_RELAY_H
 #define T2S_DNS_RELAY_H
 
-#include "core/ctx.h"
-#include "dns/dns_local.h"
-#include "dns/dns_tcp.h"
+#include "session/ctx.h"
+#include "udp/dns_local.h"
+#include "udp/dns_tcp.h"
 #include "udp/udp_tx.h"
 
 struct t2s_fakeip;

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "core/ctx.h"
+#include "session/ctx.h"
 #include "core/log.h"
 #include "core/stats.h"
 #include "netif/stack.h"
@@ -39,7 +39,7 @@ struct t2s_instance {
     uint8_t *scratch;         /* T2S_SCRATCH_SIZE bytes, lent to the TCP
                                  relay */
 
-    struct t2s_udp_relay udp;  /* UDP and DNS (udp/, dns/) */
+    struct t2s_udp_relay udp;  /* UDP and DNS (udp/) */
     struct t2s_fakeip *fakeip; /* fake-ip mode only: created here,
                                   lent to the relays and target.c */
 };

@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "core/fault.h"
-#include "core/instance.h"
+#include "api/instance.h"
 #include "core/mem.h"
-#include "dns/dns_local.h"
-#include "dns/fakeip.h"
+#include "udp/dns_local.h"
+#include "upstream/fakeip.h"
 #include "lwip/pbuf.h"
 #include "lwip_guard.h"
 #include "netif/stack.h"

@@ -11,8 +11,8 @@
 #include "lwip/pbuf.h"
 
 #include "config/config.h"
-#include "core/ctx.h"
-#include "dns/dns_tcp.h"
+#include "session/ctx.h"
+#include "udp/dns_tcp.h"
 #include "udp/udp_flow.h"
 #include "udp/udp_tx.h"
 

@@ -14,7 +14,7 @@
 
 #include "lwip/pbuf.h"
 
-#include "core/ctx.h"
+#include "session/ctx.h"
 #include "core/list.h"
 #include "udp/udp_flow.h"
 #include "udp/udp_tx.h"

@@ -41,7 +41,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "dns/fakeip.h"
+#include "upstream/fakeip.h"
 
 #define NAME_SLOT 256
 #define NONE 0

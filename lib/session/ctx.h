@@ -2,9 +2,9 @@
  * The small context every module of an instance shares: the loop, the
  * configuration, the counters, the rate limit of per-connection error
  * lines, the id counter for logs, and the list of sessions closed during
- * the current loop iteration. The instance (core/instance.c) owns it; the
- * relays (tcp/, udp/, dns/) keep their own state in their own structs and
- * see each other only through their headers.
+ * the current loop iteration. The instance (api/instance.c) owns it; the
+ * relays (tcp/, udp/ with its DNS relay) keep their own state in their own
+ * structs and see each other only through their headers.
  */
 #ifndef T2S_CTX_H
 #define T2S_CTX_H
