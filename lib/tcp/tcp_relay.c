@@ -61,9 +61,12 @@ relay_on_syn(void *arg, struct tcp_pcb *npcb)
         t2s_target_from_ip(r->fakeip, &npcb->local_ip, npcb->local_port, &dst);
     if (relay_admits(r, npcb, fake_entry) &&
         (s = t2s_tcp_session_new(r, npcb, &dst, fake_entry)) == NULL) {
-        T2S_STAT_INC(&r->ctx->stats, err_resource);
+        int e = errno;
+
+        if (t2s_upstream_is_shortage(e))
+            T2S_STAT_INC(&r->ctx->stats, err_resource);
         t2s_log_limited(&r->ctx->err_limit, T2S_LOG_WARN,
-                        "refusing a connection: %s", strerror(errno));
+                        "refusing a connection: %s", strerror(e));
     }
     if (s == NULL) {
         tcp_abort(npcb); /* RST: the app's connect() fails at once */

@@ -213,10 +213,13 @@ query_new(struct t2s_dns_tcp *d, const struct t2s_udp_flow *f,
         t2s_session_start(&q->s, ctx, &query_ops, &d->live,
                           T2S_SOCKS5_CMD_CONNECT, target,
                           ctx->cfg->dns_timeout_ms / 1000.0) < 0) {
-        /* out of memory or descriptors (EMFILE) */
-        T2S_STAT_INC(&ctx->stats, err_resource);
+        /* out of memory or descriptors (EMFILE), or the socket hook */
+        int e = errno;
+
+        if (t2s_upstream_is_shortage(e))
+            T2S_STAT_INC(&ctx->stats, err_resource);
         t2s_log_limited(&ctx->err_limit, T2S_LOG_WARN,
-                        "DNS over TCP: dropping a query: %s", strerror(errno));
+                        "DNS over TCP: dropping a query: %s", strerror(e));
         t2s_mem_free(q->buf);
         t2s_mem_free(q);
         return NULL;

@@ -332,12 +332,15 @@ assoc_admit(struct t2s_udp_assocs *as, const struct t2s_udp_flow *f)
     }
     a = assoc_new(as, f);
     if (a == NULL) {
-        /* out of memory or descriptors (EMFILE) */
-        T2S_STAT_INC(&ctx->stats, err_resource);
+        /* out of memory or descriptors (EMFILE), or the socket hook */
+        int e = errno;
+
+        if (t2s_upstream_is_shortage(e))
+            T2S_STAT_INC(&ctx->stats, err_resource);
         T2S_STAT_INC(&ctx->stats, udp_dropped);
         describe_app(&f->app, f->app_port, who, sizeof(who));
         t2s_log_limited(&ctx->err_limit, T2S_LOG_WARN,
-                        "no UDP association for %s: %s", who, strerror(errno));
+                        "no UDP association for %s: %s", who, strerror(e));
         return NULL;
     }
     if (t2s_log_threshold >= T2S_LOG_DEBUG) {

@@ -12,12 +12,25 @@
 #ifndef T2S_UPSTREAM_H
 #define T2S_UPSTREAM_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config/config.h"
 #include "codec/socks5.h"
 #include "core/stats.h"
+
+/*
+ * Whether a failed t2s_upstream_socket() or t2s_upstream_prepare() (errno
+ * e) was a shortage of memory or descriptors, counted as err_resource, or
+ * a refusal: the socket hook said no (EPERM, counted as
+ * socket_hook_refused), or the process may not mark or bind the socket.
+ */
+static inline int
+t2s_upstream_is_shortage(int e)
+{
+    return e != EPERM && e != EACCES;
+}
 
 enum t2s_up_result {
     T2S_UP_AGAIN = 0, /* wait for *want, call again */

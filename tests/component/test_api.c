@@ -312,6 +312,7 @@ test_socket_hook_tcp(void **state)
     fwd_stop(&f, &st);
     assert_int_equal(st.socket_hook_refused, 1);
     assert_int_equal(st.err_proxy_connect, 0);
+    assert_int_equal(st.err_resource, 0); /* a refusal, not a shortage */
     assert_int_equal(h.calls, 2);
     assert_false(h.bad_fd);
     assert_int_equal(px.nconns, 1); /* the refused one never left */
