@@ -129,12 +129,8 @@ set_idle_timeout(struct t2s_config *c, const char *v, char *err, size_t errlen)
 static int
 set_max_conns(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
-    unsigned long n;
-
-    if (t2s_value_ulong(v, 10, 0, 10000000, &n) < 0)
-        return t2s_value_err(err, errlen, "bad --max-conns '%.32s'", v);
-    c->max_conns = (unsigned)n;
-    return 0;
+    return t2s_value_count("--max-conns", 10000000, v, &c->max_conns, err,
+                           errlen);
 }
 
 /* Bytes, or a number with K, M or G (powers of 1024). */

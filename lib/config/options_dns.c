@@ -134,12 +134,7 @@ set_dns_timeout(struct t2s_config *c, const char *v, char *err, size_t errlen)
 static int
 set_max_udp(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
-    unsigned long n;
-
-    if (t2s_value_ulong(v, 10, 0, 1000000, &n) < 0)
-        return t2s_value_err(err, errlen, "bad --max-udp '%.32s'", v);
-    c->max_udp = (unsigned)n;
-    return 0;
+    return t2s_value_count("--max-udp", 1000000, v, &c->max_udp, err, errlen);
 }
 
 /* ---- getters: the value as the setter reads it back ------------------- */

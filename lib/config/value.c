@@ -89,6 +89,18 @@ t2s_value_prefix(const char *v, int family, uint8_t *bin, unsigned *prefix,
 }
 
 int
+t2s_value_count(const char *what, unsigned long max, const char *v,
+                unsigned *out, char *err, size_t errlen)
+{
+    unsigned long n;
+
+    if (t2s_value_ulong(v, 10, 0, max, &n) < 0)
+        return t2s_value_err(err, errlen, "bad %s '%.32s'", what, v);
+    *out = (unsigned)n;
+    return 0;
+}
+
+int
 t2s_value_seconds(const char *what, unsigned long min, unsigned long max,
                   const char *v, unsigned *ms, char *err, size_t errlen)
 {

@@ -36,6 +36,13 @@ int t2s_value_prefix(const char *v, int family, uint8_t *bin, unsigned *prefix,
                      char *err, size_t errlen);
 
 /*
+ * A count (decimal, 0..max) into *out. On error one line naming what
+ * ("--max-conns").
+ */
+int t2s_value_count(const char *what, unsigned long max, const char *v,
+                    unsigned *out, char *err, size_t errlen);
+
+/*
  * Whole seconds in [min, max] into *ms (milliseconds; max at most
  * UINT_MAX / 1000). On error one line naming what ("--udp-timeout").
  */
