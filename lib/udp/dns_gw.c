@@ -98,6 +98,26 @@ flow_find(struct t2s_dns_gw *g, const struct t2s_udp_flow *f)
     return NULL;
 }
 
+/*
+ * At the cap, the flow idle the longest makes room: resolvers use a new
+ * port for each query, so most flows are done once answered (badvpn's
+ * --dnsgw dropped its least recently used connection the same way).
+ */
+static void
+evict_oldest(struct t2s_dns_gw *g)
+{
+    struct t2s_session *oldest = NULL;
+
+    for (struct t2s_list *n = g->live.next; n != &g->live; n = n->next) {
+        struct t2s_session *s = t2s_session_of(n);
+
+        if (oldest == NULL || s->last_active < oldest->last_active)
+            oldest = s;
+    }
+    if (oldest != NULL)
+        t2s_session_close(oldest, T2S_SESSION_GRACEFUL, NULL);
+}
+
 /* A UDP socket connected to the gateway, prepared; -1 with errno set. */
 static int
 gateway_socket(struct t2s_dns_gw *g)
@@ -144,7 +164,7 @@ flow_new(struct t2s_dns_gw *g, const struct t2s_udp_flow *f)
     int fd;
 
     if (g->count >= DNS_GW_MAX)
-        return NULL;
+        evict_oldest(g);
     if (!t2s_mem_admit()) {
         T2S_STAT_INC(&ctx->stats, mem_refused);
         return NULL;

@@ -7,7 +7,8 @@
  * One flow per (app address and port, destination address and port): a
  * session (session/session.h, t2s_session_adopt) that owns a connected UDP
  * socket; later queries of the same flow reuse it, and it ends after
- * dns-timeout without traffic. Bounded by DNS_GW_MAX flows; counted in
+ * dns-timeout without traffic, or for a new one when DNS_GW_MAX are open
+ * (the one idle the longest). Counted in
  * dns_gw / dns_gw_failed. The socket passes t2s_upstream_prepare() (fwmark,
  * interface, the socket hook) like every socket that leaves the machine.
  * The DNS relay (dns_relay.h) owns struct t2s_dns_gw.

@@ -5,7 +5,8 @@
  * answer comes back to the app as a datagram from the address the app
  * asked. Later queries of the same app socket use the same flow; a
  * datagram that is no query is dropped, counted; the socket hook sees the
- * gateway's sockets and may refuse them. Flows end through the session
+ * gateway's sockets and may refuse them; at the cap of flows the oldest
+ * makes room. Flows end through the session
  * close path and are freed after the loop iteration (ASan watches).
  */
 #include <arpa/inet.h>
@@ -243,6 +244,29 @@ test_idle_flow_ends(void **state)
     assert_int_equal(st.dns_gw, 2);
 }
 
+/* More app sockets than the cap (256): the oldest flows make room, no
+ * query is dropped. */
+static void
+test_cap_evicts_the_oldest_flow(void **state)
+{
+    static struct rig r; /* outlives a failed test for teardown() */
+    struct sockaddr_in from;
+    struct t2s_stats st;
+    uint8_t buf[256];
+
+    (void)state;
+    rig_start(&r, 0);
+    for (uint16_t i = 0; i < 300; i++) {
+        ask(&r, (uint16_t)(41000 + i), QUERY, sizeof(QUERY));
+        if (gw_recv(&r, buf, sizeof(buf), &from, 5000) != sizeof(QUERY))
+            fail_msg("query %u did not reach the gateway", (unsigned)i);
+    }
+    rig_stop(&r, &st);
+    assert_int_equal(r.hook_calls, 300);
+    assert_int_equal(st.dns_gw, 300);
+    assert_int_equal(st.dns_gw_failed, 0);
+}
+
 int
 main(void)
 {
@@ -253,6 +277,7 @@ main(void)
         cmocka_unit_test_teardown(test_socket_hook_refuses_the_gateway_socket,
                                   teardown),
         cmocka_unit_test_teardown(test_idle_flow_ends, teardown),
+        cmocka_unit_test_teardown(test_cap_evicts_the_oldest_flow, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
