@@ -70,7 +70,8 @@ typedef void (*t2s_log_fn)(int level, const char *line, void *user);
 
 /*
  * A socket hook: called with every socket the library opens toward the
- * proxy (TCP connections, DNS over TCP, UDP relay sockets), before its
+ * proxy (TCP connections, DNS over TCP, UDP relay sockets) and to the
+ * --dns-gateway server (its UDP sockets), before its
  * connect(), on the loop thread. Return 0 to go on; non-zero refuses that
  * one connection (the app sees a reset, a UDP association fails), counted
  * in socket_hook_refused. The library owns fd: do not close it. This is
@@ -151,6 +152,8 @@ struct t2s_stats {
     uint64_t mem_shed;            /* TUN packets with data dropped: budget */
     uint64_t tcp_orphans;         /* closing pcbs no session owns now */
     uint64_t socket_hook_refused; /* proxy sockets the socket hook refused */
+    uint64_t dns_gw;              /* queries sent to --dns-gateway */
+    uint64_t dns_gw_failed;       /* of those, dropped or unsendable */
 };
 
 /* ---- the instance ---- */

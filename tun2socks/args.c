@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "compat.h"
 #include "config/options.h"
 #include "config/value.h"
 #include "env.h"
@@ -10,11 +11,12 @@
 struct flag {
     const struct t2s_option *lib;
     const struct t2s_opts_entry *prog;
+    const struct t2s_compat_entry *compat; /* badvpn's flags (compat.h) */
     const char *name;
     const char *arg; /* NULL: a yes/no flag */
 };
 
-/* Splits "--name[=value]"; 0 when neither table has a settable name. */
+/* Splits "--name[=value]"; 0 when no table has a settable name. */
 static int
 lookup_flag(const char *a, struct flag *f, const char **inline_val)
 {
@@ -28,6 +30,12 @@ lookup_flag(const char *a, struct flag *f, const char **inline_val)
     if (f->lib != NULL) {
         f->name = f->lib->name;
         f->arg = f->lib->arg;
+        return 1;
+    }
+    f->compat = t2s_compat_find(name, n);
+    if (f->compat != NULL) {
+        f->name = f->compat->name;
+        f->arg = f->compat->arg;
         return 1;
     }
     f->prog = t2s_opts_find(name, n);
@@ -108,8 +116,14 @@ apply_flag(struct t2s_config *c, struct t2s_opts *o, int argc, char **argv,
             return t2s_value_err(err, errlen, "--%s needs a value", f.name);
         val = argv[++*i];
     }
-    rc = f.lib != NULL ? f.lib->set(c, val, sub, sizeof(sub))
-                       : f.prog->set(o, val, sub, sizeof(sub));
+    if (f.lib != NULL && strcmp(f.lib->name, "loglevel") == 0)
+        val = t2s_compat_loglevel(val);
+    if (f.lib != NULL)
+        rc = f.lib->set(c, val, sub, sizeof(sub));
+    else if (f.compat != NULL)
+        rc = f.compat->set(c, val, sub, sizeof(sub));
+    else
+        rc = f.prog->set(o, val, sub, sizeof(sub));
     return rc < 0 ? t2s_value_err(err, errlen, "%s", sub) : 0;
 }
 
@@ -118,21 +132,27 @@ static int
 check_combination(const struct t2s_config *c, const struct t2s_opts *o,
                   char *err, size_t errlen)
 {
-    if (c->tun_name[0] != '\0' && c->tun_fd >= 0)
+    int tuns =
+        (c->tun_name[0] != '\0') + (c->tun_fd >= 0) + (o->sock_path[0] != '\0');
+
+    if (tuns > 1)
         return t2s_value_err(err, errlen,
-                             "give either --tun or --tun-fd, not both");
-    if (c->tun_name[0] == '\0' && c->tun_fd < 0)
+                             "give one of --tun, --tun-fd and --sock-path");
+    if (tuns == 0)
         return t2s_value_err(err, errlen,
-                             "no TUN device: give --tun NAME or --tun-fd N");
+                             "no TUN device: give --tun NAME, --tun-fd N or "
+                             "--sock-path PATH");
     if (!c->proxy_given)
         return t2s_value_err(err, errlen,
                              "no proxy: give --proxy socks5://host:port or "
                              "set TUN2SOCKS_PROXY");
-    if (o->route && c->tun_fd >= 0)
+    if (o->route && c->tun_name[0] == '\0')
         return t2s_value_err(err, errlen,
-                             "--route needs --tun (with --tun-fd the owner "
-                             "of the descriptor does the routing)");
-    if (c->tun_fd >= 0 && (c->tun_ipv4[0] != '\0' || c->tun_ipv6[0] != '\0'))
+                             "--route needs --tun (with --tun-fd or "
+                             "--sock-path the owner of the descriptor does "
+                             "the routing)");
+    if (c->tun_name[0] == '\0' &&
+        (c->tun_ipv4[0] != '\0' || c->tun_ipv6[0] != '\0'))
         return t2s_value_err(err, errlen,
                              "--tun-ipv4/--tun-ipv6 apply only to --tun (the "
                              "owner of a --tun-fd configures it)");

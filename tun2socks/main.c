@@ -1,9 +1,10 @@
 /*
  * tun2socks: command line to config, signals to the library, privileges
- * (privsep.h), exit code.
+ * (privsep.h), the TUN descriptors of --sock-path (sock_path.h), exit code.
  */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,12 +19,24 @@
 #include "route.h"
 #include "route_trust.h"
 #include "scrub.h"
+#include "sock_path.h"
 #include "t2s.h"
 #include "usage.h"
 
 #define EXIT_USAGE 2
 
+/*
+ * The running instance. With --sock-path the main thread replaces it when
+ * the app sends a new descriptor, while the watcher thread may call
+ * t2s_stop() on it: both hold instance_lock; the signal handlers, which
+ * run in the main thread, are blocked while it is replaced.
+ */
 static struct t2s_instance *instance;
+static pthread_mutex_t instance_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile sig_atomic_t stopping; /* SIGINT/SIGTERM seen */
+static struct t2s_sock_path sock_path; /* --sock-path */
+static int sock_path_on;               /* sock_path is open */
+static struct t2s_config *sock_cfg;    /* main's config, for new instances */
 
 /* The library logs through this sink only: one line to stderr (the journal
  * under systemd), one write per line so concurrent writers never
@@ -38,9 +51,15 @@ log_to_stderr(int level, const char *line, void *user)
 static void
 on_signal(int sig)
 {
-    if (sig == SIGUSR1)
-        t2s_request_stats_log(instance);
-    else
+    if (sig == SIGUSR1) {
+        if (instance != NULL)
+            t2s_request_stats_log(instance);
+        return;
+    }
+    stopping = 1;
+    if (sock_path_on)
+        t2s_sock_path_wake(&sock_path); /* ends a wait for a descriptor */
+    if (instance != NULL)
         t2s_stop(instance);
 }
 
@@ -111,6 +130,87 @@ parse_config(struct t2s_config *cfg, struct t2s_opts *opts, int argc,
     return -1; /* go on */
 }
 
+/* The watcher thread received a descriptor: end the running instance
+ * (run_sock_path then switches to it). */
+static void
+on_new_tun(void *user)
+{
+    (void)user;
+    pthread_mutex_lock(&instance_lock);
+    if (instance != NULL)
+        t2s_stop(instance);
+    pthread_mutex_unlock(&instance_lock);
+}
+
+/*
+ * Replaces the instance by one on the descriptor fd (ours; the old one is
+ * closed). Returns 0, or -1 (error printed, no instance left).
+ */
+static int
+switch_tun(struct t2s_config *cfg, int fd)
+{
+    sigset_t sigs, old;
+    struct t2s_instance *next;
+    char err[512];
+
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &sigs, &old);
+    pthread_mutex_lock(&instance_lock);
+    t2s_destroy(instance);
+    instance = NULL;
+    pthread_mutex_unlock(&instance_lock);
+    close(cfg->tun_fd);
+    cfg->tun_fd = fd;
+    next = t2s_create(cfg, err, sizeof(err));
+    pthread_mutex_lock(&instance_lock);
+    instance = next;
+    /* one more arrived while there was no instance to stop */
+    if (next != NULL && t2s_sock_path_pending(&sock_path))
+        t2s_stop(next);
+    pthread_mutex_unlock(&instance_lock);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (next == NULL) {
+        fprintf(stderr, "tun2socks: %s\n", err);
+        return -1;
+    }
+    if (cfg->loglevel >= T2S_LOG_INFO)
+        fprintf(stderr, "tun2socks: info: sock-path: switched to the new TUN "
+                        "descriptor\n");
+    return 0;
+}
+
+/*
+ * --sock-path, after the privilege drop (capabilities are per thread: the
+ * watcher starts with the final ones): runs the instance, and a new one
+ * on each descriptor the app sends, until a signal or a TUN error.
+ */
+static int
+run_sock_path(void)
+{
+    struct t2s_config *cfg = sock_cfg;
+    char err[256];
+    int rc, fd;
+
+    if (t2s_sock_path_watch(&sock_path, on_new_tun, NULL, err, sizeof(err)) <
+        0) {
+        fprintf(stderr, "tun2socks: %s\n", err);
+        return 1;
+    }
+    for (;;) {
+        rc = t2s_run(instance);
+        if (rc != T2S_RUN_STOPPED || stopping)
+            return rc;
+        fd = t2s_sock_path_take(&sock_path);
+        if (fd < 0)
+            return rc;
+        if (switch_tun(cfg, fd) < 0)
+            return 1;
+    }
+}
+
 /*
  * Drops privileges and runs the loop; returns the exit code. parent: the
  * --route parent's pid, or 0.
@@ -132,7 +232,7 @@ run_worker(const struct t2s_privsep *priv, pid_t parent)
     if (parent != 0 &&
         (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent))
         return 1;
-    rc = t2s_run(instance);
+    rc = sock_path_on ? run_sock_path() : t2s_run(instance);
     t2s_destroy(instance);
     return rc == 0 ? 0 : 1;
 }
@@ -169,6 +269,42 @@ run_separated(const struct t2s_config *cfg, const struct t2s_opts *opts,
     rc = t2s_privsep_wait(pid, &old);
     t2s_route_down(cfg, opts);
     return rc;
+}
+
+/*
+ * --sock-path: listens (before any privilege drop: the path may need root
+ * to create) and waits for the app's first descriptor, which becomes
+ * cfg->tun_fd. Returns 0, 1 when a signal ended the wait (exit 0), -1 on
+ * error (printed).
+ */
+static int
+sock_path_first(struct t2s_config *cfg, const struct t2s_opts *opts)
+{
+    char err[512];
+
+    if (t2s_sock_path_open(&sock_path, opts->sock_path,
+                           cfg->loglevel >= T2S_LOG_INFO, err,
+                           sizeof(err)) < 0) {
+        fprintf(stderr, "tun2socks: %s\n", err);
+        return -1;
+    }
+    sock_path_on = 1;
+    sock_cfg = cfg;
+    install_signals();
+    cfg->tun_fd = t2s_sock_path_wait(&sock_path);
+    return cfg->tun_fd < 0 ? 1 : 0;
+}
+
+/* At exit: the last descriptor, the listener and its path. */
+static void
+sock_path_end(struct t2s_config *cfg)
+{
+    if (!sock_path_on)
+        return;
+    t2s_sock_path_close(&sock_path);
+    if (cfg->tun_fd >= 0)
+        close(cfg->tun_fd);
+    cfg->tun_fd = -1;
 }
 
 /*
@@ -209,6 +345,33 @@ prepare(struct t2s_config *cfg, const struct t2s_opts *opts,
                : 0;
 }
 
+/* main() with --sock-path (no --route): the password stays in cfg until
+ * exit, as every new descriptor needs a new instance. */
+static int
+main_sock_path(struct t2s_config *cfg, const struct t2s_opts *opts,
+               const struct t2s_privsep *priv)
+{
+    char err[512];
+    int rc = sock_path_first(cfg, opts);
+
+    if (rc == 0) {
+        instance = t2s_create(cfg, err, sizeof(err));
+        if (instance == NULL)
+            fprintf(stderr, "tun2socks: %s\n", err);
+    }
+    if (rc == 0 && instance != NULL) {
+        tune_malloc();
+        rc = run_worker(priv, 0);
+    } else if (rc == 0) {
+        rc = 1;
+    } else {
+        rc = rc < 0 ? 1 : 0;
+    }
+    sock_path_end(cfg);
+    explicit_bzero(cfg->proxy.pass, sizeof(cfg->proxy.pass));
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -232,6 +395,8 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     t2s_config_set_log(&cfg, log_to_stderr, NULL);
+    if (opts.sock_path[0] != '\0')
+        return main_sock_path(&cfg, &opts, &priv);
     instance = t2s_create(&cfg, err, sizeof(err));
     explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
     if (instance == NULL) {

@@ -78,6 +78,23 @@ set_print_config(struct t2s_opts *o, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* sun_path's size bounds it; relative to the working directory. */
+static int
+set_sock_path(struct t2s_opts *o, const char *v, char *err, size_t errlen)
+{
+    if (*v == '\0' || strlen(v) >= sizeof(o->sock_path))
+        return t2s_value_err(err, errlen, "bad --sock-path (1..%zu bytes)",
+                             sizeof(o->sock_path) - 1);
+    strcpy(o->sock_path, v);
+    return 0;
+}
+
+static void
+get_sock_path(const struct t2s_opts *o, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", o->sock_path);
+}
+
 static const struct t2s_opts_entry entries[] = {
     {"user", "NAME",
      "started as root: handle packets as NAME after setup; root keeps root",
@@ -88,6 +105,11 @@ static const struct t2s_opts_entry entries[] = {
      T2S_OPTS_FILE, set_route, get_route},
     {"route-script", "PATH", "the tun2socks-route script --route runs",
      T2S_OPTS_FILE, set_route_script, get_route_script},
+    {"sock-path", "PATH",
+     "instead of --tun/--tun-fd: listen on a Unix socket at PATH and take "
+     "the TUN descriptor a VPN app sends (SCM_RIGHTS), a new one each time "
+     "it reconnects",
+     T2S_OPTS_FILE, set_sock_path, get_sock_path},
     {"print-config", NULL,
      "print the settings as config-file lines, without secrets, and exit", 0,
      set_print_config, NULL},
@@ -140,6 +162,10 @@ t2s_opts_file_key(void *ctx, const char *key, const char *value, char *err,
     if (strcmp(key, "route-script") == 0 && *value == '\0') {
         o->route_script[0] = '\0';
         o->route_script_from_file = 0;
+        return 0;
+    }
+    if (strcmp(key, "sock-path") == 0 && *value == '\0') {
+        o->sock_path[0] = '\0';
         return 0;
     }
     if (strcmp(key, "user") == 0 && *value == '\0') {

@@ -1,6 +1,7 @@
 /*
  * The program's own options, which the library does not know: --user,
- * --route, --route-script, --print-config, and the command-line-only
+ * --route, --route-script, --print-config, --sock-path, and the
+ * command-line-only
  * --config, --help, --version. The command line and the config file look
  * a key up here when the library's table (lib/config/options.h) does not
  * have it; --help and --print-config list both tables.
@@ -17,6 +18,7 @@ struct t2s_opts {
                                    run as root only if root owns it */
     char user[64];              /* --user; empty: "nobody" when root */
     int print_config;           /* --print-config */
+    char sock_path[108];        /* --sock-path; empty: none (sun_path) */
 };
 
 enum t2s_opts_where {

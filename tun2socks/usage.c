@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "compat.h"
 #include "config/options.h"
 #include "opts.h"
 #include "privsep.h"
@@ -88,6 +89,22 @@ print_options(FILE *out)
     }
 }
 
+/* badvpn tun2socks's flags (compat.h), as shadowsocks-android runs it. */
+static void
+print_compat(FILE *out)
+{
+    const struct t2s_compat_entry *e;
+
+    fprintf(out, "\ncompatibility (badvpn tun2socks, as shadowsocks-android "
+                 "runs it; with --sock-path):\n");
+    for (size_t i = 0; (e = t2s_compat_at(i)) != NULL; i++)
+        print_option(out, e->name, e->arg, e->help, "");
+    print_option(out, "loglevel", "LEVEL",
+                 "also none, error, warning, notice, info, debug or 0..5 "
+                 "(none: error; notice: info)",
+                 "");
+}
+
 void
 t2s_usage_print(FILE *out, const char *argv0)
 {
@@ -99,6 +116,7 @@ t2s_usage_print(FILE *out, const char *argv0)
         "through a SOCKS5 proxy.\n\noptions:\n",
         argv0);
     print_options(out);
+    print_compat(out);
     fprintf(out,
             "\nenvironment:\n"
             "  TUN2SOCKS_PROXY        proxy URL when --proxy is not given\n"

@@ -57,6 +57,9 @@ struct t2s_config {
     unsigned udp_timeout_ms; /* --udp-timeout SECONDS */
     unsigned dns_timeout_ms; /* --dns-timeout SECONDS (port 53 flows) */
     unsigned max_udp;        /* --max-udp associations; 0: auto */
+    int gw_family;           /* --dns-gateway; 0: none */
+    uint8_t gw_addr[16];     /* 4 or 16 bytes, network order */
+    uint16_t gw_port;        /* host order */
 
     /* Embedding only (t2s.h), no flag: t2s_config_set_log/_socket_hook */
     t2s_log_fn log_fn;       /* NULL: nothing is logged */
@@ -100,8 +103,8 @@ int t2s_config_get(const struct t2s_config *c, const char *key, unsigned i,
 /*
  * "key =" with an empty value in a config file: an optional key (tun,
  * tun-fd, tun-ipv4, tun-ipv6, proxy, proxy-auth-file, memory-limit,
- * interface, dns-resolver) goes back to its default (unset). Returns 0, or
- * -1 with one line in err when key needs a value.
+ * interface, dns-resolver, dns-gateway) goes back to its default (unset).
+ * Returns 0, or -1 with one line in err when key needs a value.
  */
 int t2s_config_reset(struct t2s_config *c, const char *key, char *err,
                      size_t errlen);

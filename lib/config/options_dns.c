@@ -36,49 +36,79 @@ set_dns_addr(struct t2s_config *c, const char *v, char *err, size_t errlen)
                          v);
 }
 
+/* "IPv4[:PORT]" or "[IPv6][:PORT]" (port default 53); 0 or -1. */
 static int
-set_dns_resolver(struct t2s_config *c, const char *v, char *err, size_t errlen)
+parse_dns_server(const char *v, int *family, uint8_t addr[16], uint16_t *port)
 {
     char host[64];
-    const char *port = NULL, *end;
+    const char *pstr = NULL, *end;
     unsigned long pv = 53;
+    int bracket = *v == '[';
     size_t n;
 
-    if (*v == '[') {
+    if (bracket) {
         end = strchr(v, ']');
         if (end == NULL || (end[1] != '\0' && end[1] != ':'))
-            goto bad;
+            return -1;
         n = (size_t)(end - v - 1);
-        if (n == 0 || n >= sizeof(host))
-            goto bad;
-        memcpy(host, v + 1, n);
-        host[n] = '\0';
         if (end[1] == ':')
-            port = end + 2;
+            pstr = end + 2;
+        v++;
     } else {
         end = strchr(v, ':');
         n = end != NULL ? (size_t)(end - v) : strlen(v);
-        if (n == 0 || n >= sizeof(host))
-            goto bad;
-        memcpy(host, v, n);
-        host[n] = '\0';
         if (end != NULL)
-            port = end + 1;
+            pstr = end + 1;
     }
-    if (port != NULL && t2s_value_ulong(port, 10, 1, 65535, &pv) < 0)
-        goto bad;
-    if (inet_pton(AF_INET, host, c->resolver_addr) == 1)
-        c->resolver_family = AF_INET;
-    else if (*v == '[' && inet_pton(AF_INET6, host, c->resolver_addr) == 1)
-        c->resolver_family = AF_INET6;
+    if (n == 0 || n >= sizeof(host))
+        return -1;
+    memcpy(host, v, n);
+    host[n] = '\0';
+    if (pstr != NULL && t2s_value_ulong(pstr, 10, 1, 65535, &pv) < 0)
+        return -1;
+    memset(addr, 0, 16);
+    if (!bracket && inet_pton(AF_INET, host, addr) == 1)
+        *family = AF_INET;
+    else if (bracket && inet_pton(AF_INET6, host, addr) == 1)
+        *family = AF_INET6;
     else
-        goto bad;
-    c->resolver_port = (uint16_t)pv;
+        return -1;
+    *port = (uint16_t)pv;
     return 0;
-bad:
-    return t2s_value_err(
-        err, errlen,
-        "bad --dns-resolver '%.64s' (IPv4[:PORT] or [IPv6][:PORT])", v);
+}
+
+static int
+set_dns_resolver(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    int family;
+    uint8_t addr[16];
+    uint16_t port;
+
+    if (parse_dns_server(v, &family, addr, &port) < 0)
+        return t2s_value_err(
+            err, errlen,
+            "bad --dns-resolver '%.64s' (IPv4[:PORT] or [IPv6][:PORT])", v);
+    c->resolver_family = family;
+    memcpy(c->resolver_addr, addr, sizeof(addr));
+    c->resolver_port = port;
+    return 0;
+}
+
+static int
+set_dns_gateway(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    int family;
+    uint8_t addr[16];
+    uint16_t port;
+
+    if (parse_dns_server(v, &family, addr, &port) < 0)
+        return t2s_value_err(
+            err, errlen,
+            "bad --dns-gateway '%.64s' (IPv4[:PORT] or [IPv6][:PORT])", v);
+    c->gw_family = family;
+    memcpy(c->gw_addr, addr, sizeof(addr));
+    c->gw_port = port;
+    return 0;
 }
 
 static int
@@ -157,18 +187,30 @@ T2S_OPTIONS_GETTER(get_dns_addr)
     return inet_ntop(AF_INET6, c->dns_addr6, out, (socklen_t)outlen) != NULL;
 }
 
-T2S_OPTIONS_GETTER(get_dns_resolver)
+/* family 0: ""; else IPv4:PORT or [IPv6]:PORT. */
+static int
+put_dns_server(char *out, size_t outlen, int family, const uint8_t *addr,
+               uint16_t port)
 {
     char a[INET6_ADDRSTRLEN];
 
-    if (i != 0)
-        return 0;
-    if (c->resolver_family == 0 ||
-        inet_ntop(c->resolver_family, c->resolver_addr, a, sizeof(a)) == NULL)
+    if (family == 0 || inet_ntop(family, addr, a, sizeof(a)) == NULL)
         return t2s_options_put(out, outlen, "%s", "");
     return t2s_options_put(out, outlen,
-                           c->resolver_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
-                           a, (unsigned)c->resolver_port);
+                           family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+                           (unsigned)port);
+}
+
+T2S_OPTIONS_GETTER(get_dns_resolver)
+{
+    return i == 0 && put_dns_server(out, outlen, c->resolver_family,
+                                    c->resolver_addr, c->resolver_port);
+}
+
+T2S_OPTIONS_GETTER(get_dns_gateway)
+{
+    return i == 0 &&
+           put_dns_server(out, outlen, c->gw_family, c->gw_addr, c->gw_port);
 }
 
 T2S_OPTIONS_GETTER(get_fake_pool4)
@@ -234,6 +276,10 @@ const struct t2s_option t2s_options_dns[] = {
      get_fake_pool4, T2S_OPTIONS_REQUIRED},
     {"fake-ip-pool6", "NET/LEN", "fake-ip IPv6 pool, none disables",
      set_fake_pool6, get_fake_pool6, T2S_OPTIONS_REQUIRED},
+    {"dns-gateway", "ADDR[:PORT]",
+     "UDP DNS (port 53) goes straight to this server, not through the "
+     "proxy; replies come from the address asked (default: none)",
+     set_dns_gateway, get_dns_gateway, T2S_OPTIONS_RESET(gw_family, gw_port)},
 };
 
 const size_t t2s_options_dns_count =

@@ -55,7 +55,9 @@
     X(mem_shed, "mem_shed", "TUN packets with data dropped: memory budget")    \
     X(tcp_orphans, "tcp_orphans", "closing pcbs no session owns now")          \
     X(socket_hook_refused, "socket_hook_refused",                              \
-      "proxy sockets the socket hook refused")
+      "proxy sockets the socket hook refused")                                 \
+    X(dns_gw, "dns_gw", "queries sent to --dns-gateway")                       \
+    X(dns_gw_failed, "dns_gw_failed", "of those, dropped or unsendable")
 
 /* The list and the public struct name the same fields in the same order. */
 enum t2s_stats_index {

@@ -38,6 +38,25 @@ on_session_timer(struct ev_loop *loop, ev_timer *w, int revents)
     s->ops->on_timer(s);
 }
 
+/* What every start does once s has its socket and (maybe) its handshake. */
+static void
+session_begin(struct t2s_session *s, struct t2s_ctx *ctx,
+              const struct t2s_session_ops *ops, struct t2s_list *live,
+              int events, double timeout_s)
+{
+    s->ops = ops;
+    s->ctx = ctx;
+    s->id = t2s_ctx_next_id(ctx);
+    ev_init(&s->io, on_session_io);
+    s->io.data = s;
+    ev_init(&s->timer, on_session_timer);
+    s->timer.data = s;
+    t2s_session_want(s, events);
+    t2s_session_arm(s, timeout_s);
+    t2s_session_touch(s);
+    t2s_list_add(live, &s->link);
+}
+
 int
 t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
                   const struct t2s_session_ops *ops, struct t2s_list *live,
@@ -62,19 +81,19 @@ t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
         errno = e;
         return -1;
     }
-    s->ops = ops;
-    s->ctx = ctx;
-    s->id = t2s_ctx_next_id(ctx);
     t2s_upstream_init(s->up, &c->proxy, cmd, dst, c->socks_pipeline, &want);
-    ev_init(&s->io, on_session_io);
-    s->io.data = s;
-    ev_init(&s->timer, on_session_timer);
-    s->timer.data = s;
-    t2s_session_want(s, want);
-    t2s_session_arm(s, timeout_s);
-    t2s_session_touch(s);
-    t2s_list_add(live, &s->link);
+    session_begin(s, ctx, ops, live, want, timeout_s);
     return 0;
+}
+
+void
+t2s_session_adopt(struct t2s_session *s, struct t2s_ctx *ctx,
+                  const struct t2s_session_ops *ops, struct t2s_list *live,
+                  int fd, int events, double timeout_s)
+{
+    s->fd = fd;
+    s->up = NULL;
+    session_begin(s, ctx, ops, live, events, timeout_s);
 }
 
 void

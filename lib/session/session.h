@@ -1,10 +1,12 @@
 /*
  * The one life cycle of every session toward the proxy: TCP sessions
- * (tcp/), UDP associations (udp/) and DNS-over-TCP queries (udp/dns_tcp).
+ * (tcp/), UDP associations (udp/), DNS-over-TCP queries (udp/dns_tcp) and
+ * DNS gateway flows (udp/dns_gw).
  *
  *   t2s_session_start()   proxy socket (policy, socket hook), SOCKS
  *                         handshake, watcher, connect timer; linked into
- *                         the kind's live list
+ *                         the kind's live list (t2s_session_adopt(): a
+ *                         socket of the kind's own, no handshake)
  *   ops->on_handshake()   the proxy granted or refused the request
  *   ops->on_io()          the proxy socket is ready (after the handshake)
  *   ops->on_timer()       the timer armed with t2s_session_arm() fired
@@ -78,6 +80,17 @@ int t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
                       const struct t2s_session_ops *ops, struct t2s_list *live,
                       uint8_t cmd, const struct t2s_socks5_addr *dst,
                       double timeout_s);
+
+/*
+ * Starts s (zeroed, first member of its kind's struct) on a socket the
+ * kind opened and prepared itself, with no proxy handshake (the DNS
+ * gateway's UDP socket): ops->on_io runs from the first event. Watches fd
+ * for events, arms the timer for timeout_s, gives s an id and links it
+ * first in live. s owns fd from here: t2s_session_close() closes it.
+ */
+void t2s_session_adopt(struct t2s_session *s, struct t2s_ctx *ctx,
+                       const struct t2s_session_ops *ops, struct t2s_list *live,
+                       int fd, int events, double timeout_s);
 
 /* Watches fd for events (EV_READ|EV_WRITE), or stops watching (0). */
 void t2s_session_want(struct t2s_session *s, int events);

@@ -7,10 +7,12 @@ t2s_dns_relay_init(struct t2s_dns_relay *r, struct t2s_ctx *ctx,
 {
     t2s_dns_tcp_init(&r->tcp, ctx, tx, fakeip);
     t2s_dns_local_init(&r->local, ctx, tx, fakeip, &r->tcp);
+    t2s_dns_gw_init(&r->gw, ctx, tx);
 }
 
 void
 t2s_dns_relay_shutdown(struct t2s_dns_relay *r)
 {
     t2s_dns_tcp_shutdown(&r->tcp);
+    t2s_dns_gw_shutdown(&r->gw);
 }

@@ -1,4 +1,8 @@
-/* lwIP UDP glue: receive everything, dispatch; replies go out via udp_tx. */
+/*
+ * lwIP UDP glue: receive everything, dispatch; replies go out via udp_tx.
+ * Port 53: fake-ip answers first, then --dns-gateway, then DNS over TCP
+ * (--dns tcp, or a proxy without UDP), else an association.
+ */
 #include <stdio.h>
 
 #include "lwip/ip.h"
@@ -31,6 +35,11 @@ on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
         if (c->dns_mode == T2S_DNS_FAKEIP &&
             t2s_dns_local_match(&r->dns.local, &f)) {
             t2s_dns_local_query(&r->dns.local, &f, p);
+            return;
+        }
+        /* --dns-gateway wins over relay and tcp: the app chose it */
+        if (t2s_dns_gw_enabled(&r->dns.gw)) {
+            t2s_dns_gw_query(&r->dns.gw, &f, p);
             return;
         }
         if (c->dns_mode == T2S_DNS_TCP ||

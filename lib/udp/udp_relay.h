@@ -1,8 +1,8 @@
 /*
  * The UDP relay, lwIP's UDP side: one pcb receives every datagram the TUN
  * delivers (our lwIP patch) and dispatches it to the fake-ip resolver, DNS
- * over TCP (dns_relay.h) or an association (udp_assoc.h); udp_tx
- * sends the replies with any source address and port. It owns all of
+ * over TCP or the DNS gateway (dns_relay.h) or an association (udp_assoc.h);
+ * udp_tx sends the replies with any source address and port. It owns all of
  * that state; it shares only struct t2s_ctx with the other relays, and the
  * fake-ip pool is the instance's, lent at init. Nothing below includes
  * this header.

@@ -454,6 +454,73 @@ test_program_keys_in_file(void **state)
         t2s_config_set(&c, "print-config", "yes", err, sizeof(err)), -1);
 }
 
+/* shadowsocks-android's exact command line (compat.h). */
+static void
+test_compat_shadowsocks_android(void **state)
+{
+    struct t2s_config c;
+    char v[128];
+
+    (void)state;
+    unsetenv("TUN2SOCKS_PROXY");
+    assert_int_equal(
+        args(&c, "--netif-ipaddr", "172.19.0.2", "--socks-server-addr",
+             "127.0.0.1:1080", "--tunmtu", "1500", "--sock-path", "sock_path",
+             "--dnsgw", "127.0.0.1:5450", "--loglevel", "warning",
+             "--netif-ip6addr", "fdfe:dcba:9876::2", "--enable-udprelay", NULL),
+        T2S_ARGS_OK);
+    assert_string_equal(prog.sock_path, "sock_path");
+    assert_int_equal(c.tun_fd, -1);
+    assert_int_equal(c.mtu, 1500);
+    assert_int_equal(c.loglevel, 1); /* warn */
+    t2s_config_get(&c, "proxy", 0, v, sizeof(v));
+    assert_string_equal(v, "socks5://127.0.0.1:1080");
+    t2s_config_get(&c, "dns-gateway", 0, v, sizeof(v));
+    assert_string_equal(v, "127.0.0.1:5450");
+    assert_int_equal(args(&c, "--socks-server-addr", "[::1]:1080",
+                          "--sock-path", "p", "--netif-netmask",
+                          "255.255.255.252", "--loglevel", "5", NULL),
+                     T2S_ARGS_OK);
+    t2s_config_get(&c, "proxy", 0, v, sizeof(v));
+    assert_string_equal(v, "socks5://[::1]:1080");
+    assert_int_equal(c.loglevel, 3); /* debug */
+    assert_int_equal(args(&c, "--proxy", "socks5://h:1", "--sock-path", "p",
+                          "--loglevel", "none", NULL),
+                     T2S_ARGS_OK);
+    assert_int_equal(c.loglevel, 0);
+}
+
+static void
+test_compat_bad_values(void **state)
+{
+    struct t2s_config c;
+
+    (void)state;
+    unsetenv("TUN2SOCKS_PROXY");
+#define BAD(what, ...)                                                         \
+    do {                                                                       \
+        assert_int_equal(                                                      \
+            args(&c, "--proxy", "socks5://h:1", __VA_ARGS__, NULL),            \
+            T2S_ARGS_ERR);                                                     \
+        assert_non_null(strstr(err, what));                                    \
+        assert_null(strchr(err, '\n'));                                        \
+    } while (0)
+    BAD("--netif-ipaddr", "--sock-path", "p", "--netif-ipaddr", "fd00::1");
+    BAD("--netif-netmask", "--sock-path", "p", "--netif-netmask",
+        "255.0.255.0");
+    BAD("--netif-ip6addr", "--sock-path", "p", "--netif-ip6addr", "1.2.3.4");
+    BAD("--socks-server-addr", "--sock-path", "p", "--socks-server-addr",
+        "u:pw@h:1");
+    BAD("--dns-gateway", "--sock-path", "p", "--dnsgw", "127.0.0.1:0");
+    BAD("MTU", "--sock-path", "p", "--tunmtu", "100");
+    BAD("log level", "--sock-path", "p", "--loglevel", "6");
+    BAD("one of --tun", "--sock-path", "p", "--tun-fd", "3");
+    BAD("one of --tun", "--sock-path", "p", "--tun", "t0");
+    BAD("--route needs --tun", "--sock-path", "p", "--route");
+    BAD("--sock-path", "--sock-path", "", "--mtu", "1500");
+#undef BAD
+}
+
 int
 main(void)
 {
@@ -465,6 +532,8 @@ main(void)
         cmocka_unit_test(test_user_option),
         cmocka_unit_test(test_usage_lists_options_and_defaults),
         cmocka_unit_test(test_program_keys_in_file),
+        cmocka_unit_test(test_compat_shadowsocks_android),
+        cmocka_unit_test(test_compat_bad_values),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

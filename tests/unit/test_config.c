@@ -93,6 +93,28 @@ test_set_options(void **state)
     assert_int_equal(c.resolver_port, 53);
     assert_int_equal(
         t2s_config_set(&c, "dns-resolver", "fd00::53", err, sizeof(err)), -1);
+    {
+        char v[64];
+
+        assert_int_equal(c.gw_family, 0); /* default: no gateway */
+        assert_int_equal(t2s_config_set(&c, "dns-gateway", "[fd00::53]:5353",
+                                        err, sizeof(err)),
+                         0);
+        assert_int_equal(c.gw_family, AF_INET6);
+        assert_int_equal(c.gw_port, 5353);
+        assert_int_equal(
+            t2s_config_set(&c, "dns-gateway", "127.0.0.1", err, sizeof(err)),
+            0);
+        assert_int_equal(t2s_config_get(&c, "dns-gateway", 0, v, sizeof(v)), 1);
+        assert_string_equal(v, "127.0.0.1:53");
+        assert_int_equal(
+            t2s_config_set(&c, "dns-gateway", "127.0.0.1:x", err, sizeof(err)),
+            -1);
+        assert_non_null(strstr(err, "--dns-gateway"));
+        assert_int_equal(t2s_config_reset(&c, "dns-gateway", err, sizeof(err)),
+                         0);
+        assert_int_equal(c.gw_family, 0);
+    }
     assert_int_equal(
         t2s_config_set(&c, "fake-ip-pool", "198.18.0.0/31", err, sizeof(err)),
         -1);
