@@ -151,6 +151,8 @@ struct t2s_stats {
     uint64_t mem_shed;            /* TUN packets with data dropped: budget */
     uint64_t tcp_orphans;         /* closing pcbs no session owns now */
     uint64_t socket_hook_refused; /* proxy sockets the socket hook refused */
+    uint64_t protect_failed;      /* proxy sockets the protect-path server
+                                     refused or did not answer in time */
 };
 
 /* ---- the instance ---- */

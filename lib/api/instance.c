@@ -201,6 +201,11 @@ t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
     }
     t->cfg = *cfg;
     t->tun_fd = -1;
+    t->cfg.protect = NULL;
+    if (t->cfg.protect_path[0] != '\0') {
+        t2s_protect_init(&t->protect, t->cfg.protect_path);
+        t->cfg.protect = &t->protect;
+    }
     t->ctx.cfg = &t->cfg;
     t2s_list_init(&t->ctx.dead);
     the_instance = t;

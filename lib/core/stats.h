@@ -55,7 +55,9 @@
     X(mem_shed, "mem_shed", "TUN packets with data dropped: memory budget")    \
     X(tcp_orphans, "tcp_orphans", "closing pcbs no session owns now")          \
     X(socket_hook_refused, "socket_hook_refused",                              \
-      "proxy sockets the socket hook refused")
+      "proxy sockets the socket hook refused")                                 \
+    X(protect_failed, "protect_failed",                                        \
+      "proxy sockets the protect-path server refused or left unanswered")
 
 /* The list and the public struct name the same fields in the same order. */
 enum t2s_stats_index {
