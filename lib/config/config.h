@@ -62,6 +62,7 @@ struct t2s_config {
 
     /* Guards for VPN apps (api/, upstream/protect.h) */
     char protect_path[108]; /* --protect-path (sun_path); empty: none */
+    char stats_socket[108]; /* --stats-socket (sun_path); empty: none */
 
     /* Embedding only (t2s.h), no flag: t2s_config_set_log/_socket_hook */
     t2s_log_fn log_fn;       /* NULL: nothing is logged */

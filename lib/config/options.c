@@ -202,6 +202,13 @@ set_protect_path(struct t2s_config *c, const char *v, char *err, size_t errlen)
                         sizeof(c->protect_path), v, err, errlen);
 }
 
+static int
+set_stats_socket(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    return set_sun_path("stats-socket", c->stats_socket,
+                        sizeof(c->stats_socket), v, err, errlen);
+}
+
 int
 t2s_options_put(char *out, size_t outlen, const char *fmt, ...)
 {
@@ -314,6 +321,11 @@ T2S_OPTIONS_GETTER(get_protect_path)
     return i == 0 && t2s_options_put(out, outlen, "%s", c->protect_path);
 }
 
+T2S_OPTIONS_GETTER(get_stats_socket)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->stats_socket);
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 static const struct t2s_option options[] = {
@@ -360,6 +372,11 @@ static const struct t2s_option options[] = {
      "for a 0 byte; otherwise refuse that connection",
      set_protect_path, get_protect_path,
      T2S_OPTIONS_RESET(protect_path, protect_path)},
+    {"stats-socket", "PATH",
+     "answer each connection to the Unix socket PATH with the counters: "
+     "JSON, or Prometheus text when the request line asks for /metrics",
+     set_stats_socket, get_stats_socket,
+     T2S_OPTIONS_RESET(stats_socket, stats_socket)},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

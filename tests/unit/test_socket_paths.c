@@ -6,14 +6,12 @@
  */
 #include "config_test.h"
 
-static const char *const keys[] = {"protect-path"};
-#define N_KEYS 1
+static const char *const keys[] = {"protect-path", "stats-socket"};
 
 static char *
 field(struct t2s_config *c, int i)
 {
-    (void)i;
-    return c->protect_path;
+    return i == 0 ? c->protect_path : c->stats_socket;
 }
 
 static void
@@ -25,7 +23,7 @@ test_set_get(void **state)
     (void)state;
     memset(longest, 'p', 107);
     longest[107] = '\0';
-    for (int i = 0; i < N_KEYS; i++) {
+    for (int i = 0; i < 2; i++) {
         t2s_config_init(&c);
         assert_string_equal(field(&c, i), "");
         assert_int_equal(t2s_config_get(&c, keys[i], 0, out, sizeof(out)), 1);
@@ -50,7 +48,7 @@ test_bad_paths(void **state)
     (void)state;
     memset(too_long, 'x', sizeof(too_long) - 1);
     too_long[sizeof(too_long) - 1] = '\0';
-    for (int i = 0; i < N_KEYS; i++) {
+    for (int i = 0; i < 2; i++) {
         t2s_config_init(&c);
         assert_int_equal(
             t2s_config_set(&c, keys[i], "/run/ok.sock", err, sizeof(err)), 0);
@@ -77,14 +75,17 @@ test_config_file(void **state)
 
     (void)state;
     t2s_config_init(&c);
-    path = write_temp("protect-path = protect_path\n");
+    path = write_temp("protect-path = protect_path\n"
+                      "stats-socket = /run/t2s/stats.sock\n");
     assert_int_equal(t2s_config_load_file(&c, path, err, sizeof(err)), 0);
     unlink(path);
     assert_string_equal(c.protect_path, "protect_path");
-    path = write_temp("protect-path =\n");
+    assert_string_equal(c.stats_socket, "/run/t2s/stats.sock");
+    path = write_temp("protect-path =\nstats-socket =\n");
     assert_int_equal(t2s_config_load_file(&c, path, err, sizeof(err)), 0);
     unlink(path);
     assert_string_equal(c.protect_path, "");
+    assert_string_equal(c.stats_socket, "");
 }
 
 int
