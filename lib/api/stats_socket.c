@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/stats_socket.h"
+#include "core/fault.h"
 #include "core/log.h"
 #include "core/stats_format.h"
 
@@ -63,12 +64,26 @@ client_close(struct client *c)
     c->out = NULL;
 }
 
+/* send(), or EAGAIN when a test asked for a client that never drains
+ * (core/fault.h). */
+static ssize_t
+send_some(struct client *c)
+{
+#ifdef T2S_FAULT_INJECTION
+    if (t2s_fault_stats_send_hit()) {
+        errno = EAGAIN;
+        return -1;
+    }
+#endif
+    return send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+                MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void
 client_write(struct client *c)
 {
     while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = send_some(c);
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return; /* EV_WRITE is on, the deadline runs */

@@ -14,11 +14,15 @@
   huge PATH N           a request line of N bytes with no newline; prints
                         the first line of the answer
   garbage PATH          binary garbage then a newline; prints the answer
+  noread PATH N         N clients that ask for /metrics and never read,
+                        held for 2 s; prints how many the server closed
+                        (EOF seen once they finally read)
 """
 import json
 import socket
 import sys
 import threading
+import time
 
 GAUGES = {"tcp_active", "udp_active", "mem_used", "mem_peak", "tcp_orphans"}
 
@@ -112,6 +116,19 @@ def garbage(path):
     print(read_all(s).decode(errors="replace").strip())
 
 
+def noread(path, n):
+    socks = [connect(path) for _ in range(n)]
+    for s in socks:
+        s.sendall(b"/metrics\n")
+    time.sleep(2)
+    closed = 0
+    for s in socks:
+        data = read_all(s)
+        closed += data.endswith(b"\n") and b"<reset>" not in data
+        s.close()
+    print("closed %d" % closed)
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "check-json":
@@ -122,6 +139,8 @@ def main():
         cap(sys.argv[2], int(sys.argv[3]))
     elif cmd == "huge":
         huge(sys.argv[2], int(sys.argv[3]))
+    elif cmd == "noread":
+        noread(sys.argv[2], int(sys.argv[3]))
     elif cmd == "garbage":
         garbage(sys.argv[2])
     else:

@@ -99,6 +99,9 @@ out=$(python3 "$CLIENT" huge "$SOCK" 200000)
 out=$(python3 "$CLIENT" cap "$SOCK" 12)
 log "12 silent clients at once: $out"
 [ "$out" = "answered 8 closed 4" ] || fail "client cap: $out, want 8 answered, 4 closed"
+out=$(python3 "$CLIENT" noread "$SOCK" 8)
+log "8 clients that do not read for 2 s: $out"
+[ "$out" = "closed 8" ] || fail "clients that do not read: $out, want closed 8"
 kill -0 "$T2S_PID" || fail "tun2socks died"
 wait_for 50 bash -c "[ \$(find /proc/$T2S_PID/fd -mindepth 1 -maxdepth 1 | wc -l) -le $FDS_BEFORE ]" ||
     fail "descriptors: $(fd_count) now, $FDS_BEFORE before"
