@@ -75,7 +75,9 @@ typedef void (*t2s_log_fn)(int level, const char *line, void *user);
  * connect(), on the loop thread. Return 0 to go on; non-zero refuses that
  * one connection (the app sees a reset, a UDP association fails), counted
  * in socket_hook_refused. The library owns fd: do not close it. This is
- * where an Android app calls VpnService.protect(fd).
+ * where an Android app calls VpnService.protect(fd). With the
+ * "protect-path" option as well, the protect server is asked first and
+ * the hook sees only sockets it protected.
  */
 typedef int (*t2s_socket_fn)(int fd, void *user);
 
@@ -154,6 +156,8 @@ struct t2s_stats {
     uint64_t socket_hook_refused; /* proxy sockets the socket hook refused */
     uint64_t dns_gw;              /* queries sent to --dns-gateway */
     uint64_t dns_gw_failed;       /* of those, dropped or unsendable */
+    uint64_t protect_failed;      /* proxy sockets the protect-path server
+                                     refused or did not answer in time */
 };
 
 /* ---- the instance ---- */
@@ -188,7 +192,8 @@ T2S_API void t2s_stop(struct t2s_instance *t);
 /* Asks the loop to log the counters at INFO (as SIGUSR1 does). */
 T2S_API void t2s_request_stats_log(struct t2s_instance *t);
 
-/* Copies the counters. */
+/* Copies the counters. The "stats-socket" option serves them to other
+ * processes too (JSON, or Prometheus text for /metrics). */
 T2S_API void t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out);
 
 /*

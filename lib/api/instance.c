@@ -11,6 +11,7 @@
 
 #include "core/fault.h"
 #include "api/instance.h"
+#include "api/stats_socket.h"
 #include "core/mem.h"
 #include "udp/dns_local.h"
 #include "upstream/fakeip.h"
@@ -121,6 +122,13 @@ on_stats(struct ev_loop *loop, ev_async *w, int revents)
     t2s_stats_log(&t->ctx.stats);
 }
 
+/* The stats socket's source: what t2s_get_stats() returns. */
+static void
+read_stats(void *user, struct t2s_stats *out)
+{
+    t2s_get_stats(user, out);
+}
+
 static int
 init_instance(struct t2s_instance *t, char *err, size_t errlen)
 {
@@ -156,6 +164,11 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
     ev_async_init(&t->stats_async, on_stats);
     t->stats_async.data = t;
     ev_async_start(t->ctx.loop, &t->stats_async);
+    if (t->cfg.stats_socket[0] != '\0' &&
+        (t->stats_sock = t2s_stats_socket_open(t->ctx.loop, t->cfg.stats_socket,
+                                               read_stats, t, err, errlen)) ==
+            NULL)
+        return -1;
     return 0;
 }
 
@@ -201,6 +214,11 @@ t2s_create(const struct t2s_config *cfg, char *err, size_t errlen)
     }
     t->cfg = *cfg;
     t->tun_fd = -1;
+    t->cfg.protect = NULL;
+    if (t->cfg.protect_path[0] != '\0') {
+        t2s_protect_init(&t->protect, t->cfg.protect_path);
+        t->cfg.protect = &t->protect;
+    }
     t->ctx.cfg = &t->cfg;
     t2s_list_init(&t->ctx.dead);
     the_instance = t;
@@ -355,6 +373,9 @@ t2s_destroy(struct t2s_instance *t)
     if (t == NULL)
         return;
     if (t->ctx.loop != NULL) {
+        /* libev and descriptors only: safe even when lwIP is broken */
+        t2s_stats_socket_close(t->stats_sock);
+        t->stats_sock = NULL;
         shutdown_guarded(t);
         ev_loop_destroy(t->ctx.loop); /* libev's own: safe even when broken */
         t->ctx.loop = NULL;

@@ -18,8 +18,10 @@
 #include "tcp/tcp_relay.h"
 #include "tun/tun.h"
 #include "udp/udp_relay.h"
+#include "upstream/protect.h"
 
 struct t2s_fakeip;
+struct t2s_stats_socket;
 struct pbuf;
 
 struct t2s_instance {
@@ -39,9 +41,12 @@ struct t2s_instance {
     uint8_t *scratch;         /* T2S_SCRATCH_SIZE bytes, lent to the TCP
                                  relay */
 
-    struct t2s_udp_relay udp;  /* UDP and DNS (udp/) */
-    struct t2s_fakeip *fakeip; /* fake-ip mode only: created here,
-                                  lent to the relays and target.c */
+    struct t2s_udp_relay udp;            /* UDP and DNS (udp/) */
+    struct t2s_fakeip *fakeip;           /* fake-ip mode only: created here,
+                                            lent to the relays and target.c */
+    struct t2s_protect protect;          /* --protect-path client; cfg.protect
+                                            points here when the path is set */
+    struct t2s_stats_socket *stats_sock; /* --stats-socket, or NULL */
 };
 
 /*

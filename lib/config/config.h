@@ -21,6 +21,8 @@
 
 #define T2S_IFNAMSIZ 16
 
+struct t2s_protect; /* upstream/protect.h */
+
 struct t2s_config {
     char tun_name[T2S_IFNAMSIZ];   /* --tun; empty when not given */
     int tun_fd;                    /* --tun-fd; -1 when not given */
@@ -61,11 +63,19 @@ struct t2s_config {
     uint8_t gw_addr[16];     /* 4 or 16 bytes, network order */
     uint16_t gw_port;        /* host order */
 
+    /* Guards for VPN apps (api/, upstream/protect.h) */
+    char protect_path[108]; /* --protect-path (sun_path); empty: none */
+    char stats_socket[108]; /* --stats-socket (sun_path); empty: none */
+
     /* Embedding only (t2s.h), no flag: t2s_config_set_log/_socket_hook */
     t2s_log_fn log_fn;       /* NULL: nothing is logged */
     void *log_user;          /* passed back to log_fn */
     t2s_socket_fn socket_fn; /* NULL: no hook */
     void *socket_user;       /* passed back to socket_fn */
+
+    /* Internal, no flag: the instance's protect_path client, set in its
+     * own copy by t2s_create() when protect_path is; NULL: none */
+    struct t2s_protect *protect;
 };
 
 enum t2s_dns_mode {

@@ -179,6 +179,36 @@ set_pipeline(struct t2s_config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* A Unix socket path: it must fit sun_path with its NUL. */
+static int
+set_sun_path(const char *flag, char *dst, size_t size, const char *v, char *err,
+             size_t errlen)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n >= size)
+        return t2s_value_err(err, errlen,
+                             "bad --%s '%.32s%s' (a Unix socket path of 1..%zu "
+                             "bytes)",
+                             flag, v, n > 32 ? "..." : "", size - 1);
+    memcpy(dst, v, n + 1);
+    return 0;
+}
+
+static int
+set_protect_path(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    return set_sun_path("protect-path", c->protect_path,
+                        sizeof(c->protect_path), v, err, errlen);
+}
+
+static int
+set_stats_socket(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    return set_sun_path("stats-socket", c->stats_socket,
+                        sizeof(c->stats_socket), v, err, errlen);
+}
+
 int
 t2s_options_put(char *out, size_t outlen, const char *fmt, ...)
 {
@@ -286,6 +316,16 @@ T2S_OPTIONS_GETTER(get_pipeline)
            t2s_options_put(out, outlen, "%s", c->socks_pipeline ? "yes" : "no");
 }
 
+T2S_OPTIONS_GETTER(get_protect_path)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->protect_path);
+}
+
+T2S_OPTIONS_GETTER(get_stats_socket)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->stats_socket);
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 static const struct t2s_option options[] = {
@@ -326,6 +366,17 @@ static const struct t2s_option options[] = {
      set_pipeline, get_pipeline, T2S_OPTIONS_REQUIRED},
     {"loglevel", "LEVEL", "error, warn, info or debug", set_loglevel,
      get_loglevel, T2S_OPTIONS_REQUIRED},
+    {"protect-path", "PATH",
+     "before each proxy socket connects, send it to the Unix socket PATH "
+     "(SCM_RIGHTS, shadowsocks-android's protect_path) and wait up to 1 s "
+     "for a 0 byte; otherwise refuse that connection",
+     set_protect_path, get_protect_path,
+     T2S_OPTIONS_RESET(protect_path, protect_path)},
+    {"stats-socket", "PATH",
+     "answer each connection to the Unix socket PATH with the counters: "
+     "JSON, or Prometheus text when the request line asks for /metrics",
+     set_stats_socket, get_stats_socket,
+     T2S_OPTIONS_RESET(stats_socket, stats_socket)},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -81,6 +81,20 @@ t2s_fault_lwip_assert_hit(void)
     return __atomic_exchange_n(&fault_lwip_assert, 0, __ATOMIC_RELAXED);
 }
 
+static int fault_stats_send; /* stats socket sends find a full buffer */
+
+void
+t2s_fault_stats_send_block(int on)
+{
+    __atomic_store_n(&fault_stats_send, on, __ATOMIC_SEQ_CST);
+}
+
+int
+t2s_fault_stats_send_hit(void)
+{
+    return __atomic_load_n(&fault_stats_send, __ATOMIC_SEQ_CST);
+}
+
 #else
 /* ISO C wants at least one declaration in a translation unit. */
 typedef int t2s_fault_unused;

@@ -13,6 +13,8 @@
  *   TUN writes   stack.c's tun_write() fails with a chosen errno (EAGAIN,
  *                ENOBUFS) for the next K packets, as a full TUN queue would.
  * and one trigger: the loop trips a real LWIP_ASSERT (lwip_guard.h).
+ * Also: the stats socket's sends can be made to find the client's buffer
+ * full (EAGAIN), as a client that never reads a long answer would.
  */
 #ifndef T2S_FAULT_H
 #define T2S_FAULT_H
@@ -35,6 +37,11 @@ void t2s_fault_tun_write_fail(int err, long k);
  * assertion (pbuf_free(NULL)): t2s_run() then returns T2S_RUN_ERR_INTERNAL
  * and lwIP stays unusable for the rest of the process. */
 void t2s_fault_lwip_assert(void);
+
+/* Nonzero: every send of the stats socket (api/stats_socket.c) fails
+ * with EAGAIN until called again with 0. */
+void t2s_fault_stats_send_block(int on);
+int t2s_fault_stats_send_hit(void);
 
 /* For the hooks: nonzero if this allocation must fail / the errno this
  * TUN write must fail with (0: write normally). Loop thread. */

@@ -57,7 +57,14 @@
     X(socket_hook_refused, "socket_hook_refused",                              \
       "proxy sockets the socket hook refused")                                 \
     X(dns_gw, "dns_gw", "queries sent to --dns-gateway")                       \
-    X(dns_gw_failed, "dns_gw_failed", "of those, dropped or unsendable")
+    X(dns_gw_failed, "dns_gw_failed", "of those, dropped or unsendable")       \
+    X(protect_failed, "protect_failed",                                        \
+      "proxy sockets the protect-path server refused or left unanswered")
+
+/* The fields that go down as well as up (gauges for the stats socket's
+ * Prometheus text); every other field only grows (a counter). */
+#define T2S_STATS_GAUGES(X)                                                    \
+    X(tcp_active) X(udp_active) X(mem_used) X(mem_peak) X(tcp_orphans)
 
 /* The list and the public struct name the same fields in the same order. */
 enum t2s_stats_index {

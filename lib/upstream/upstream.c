@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "upstream/protect.h"
 #include "upstream/upstream.h"
 
 int
@@ -23,6 +24,13 @@ t2s_upstream_prepare(int fd, const struct t2s_config *c, struct t2s_stats *st)
         setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, c->bind_iface,
                    (socklen_t)strlen(c->bind_iface)) < 0)
         return -1;
+    /* protect_path first: the embedder's hook sees only sockets that
+     * will be used */
+    if (c->protect != NULL && t2s_protect_fd(c->protect, fd) != 0) {
+        T2S_STAT_INC(st, protect_failed);
+        errno = EPERM;
+        return -1;
+    }
     if (c->socket_fn != NULL && c->socket_fn(fd, c->socket_user) != 0) {
         T2S_STAT_INC(st, socket_hook_refused);
         errno = EPERM;

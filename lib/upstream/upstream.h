@@ -23,8 +23,9 @@
 /*
  * Whether a failed t2s_upstream_socket() or t2s_upstream_prepare() (errno
  * e) was a shortage of memory or descriptors, counted as err_resource, or
- * a refusal: the socket hook said no (EPERM, counted as
- * socket_hook_refused), or the process may not mark or bind the socket.
+ * a refusal: the protect server or the socket hook said no (EPERM, counted
+ * as protect_failed or socket_hook_refused), or the process may not mark or
+ * bind the socket.
  */
 static inline int
 t2s_upstream_is_shortage(int e)
@@ -83,10 +84,13 @@ int t2s_upstream_socket(const struct t2s_config *c, struct t2s_stats *st);
 /*
  * What every socket to the proxy (TCP, and the UDP relay sockets) gets
  * before its connect(): SO_MARK from c->fwmark, SO_BINDTODEVICE from
- * c->bind_iface (0/"" skip), then the embedder's socket hook
- * (t2s_config_set_socket_hook). 0, or -1 with errno set; a refusal by the
- * hook is counted in st->socket_hook_refused and sets EPERM (the caller
- * logs and fails that one connection). fd stays the caller's.
+ * c->bind_iface (0/"" skip), then the protect_path client (c->protect,
+ * upstream/protect.h; it may block up to 1 s), then the embedder's socket
+ * hook (t2s_config_set_socket_hook): both apply, in that order. 0, or -1
+ * with errno set; a refusal by the protect server is counted in
+ * st->protect_failed, one by the hook in st->socket_hook_refused; both set
+ * EPERM (the caller logs and fails that one connection). fd stays the
+ * caller's.
  */
 int t2s_upstream_prepare(int fd, const struct t2s_config *c,
                          struct t2s_stats *st);
