@@ -78,7 +78,13 @@ class ProtectServer(threading.Thread):
         super().__init__(daemon=True)
         self.requests = 0
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # as the app's listener: a socket file left by an earlier run goes
+        if os.path.exists(path):
+            os.unlink(path)
         self.sock.bind(path)
+        # the app and its tun2socks share a uid; here tun2socks runs as
+        # nobody (dropped from root), which needs write access to connect
+        os.chmod(path, 0o666)
         self.sock.listen(16)
 
     def run(self):

@@ -56,19 +56,32 @@ chown nobody "$WORK/app"
 want=$(python3 "$TOOLS_PY" sha "$SIZE")
 T2S_BIN=$(readlink -f "$T2S_BIN")
 
-set +e
-in_dev python3 "$T2S_ROOT/tests/integration/ssa_vpnservice.py" \
-    --t2s "$T2S_BIN" --scratch "$WORK/app" --socks-port "$SOCKS_PORT" \
-    --dns-port "$DNS_PORT" --server4 "$SERVER4" --want-down "$want" \
-    --route 198.19.0.0/16 --route fd00:19::/64 ${SSA_EXTRA:+-- $SSA_EXTRA} |
-    tee "$WORK/harness.log"
-rc=${PIPESTATUS[0]}
-set -e
-if [ "$rc" -ne 0 ]; then
-    WORK_LOG=$WORK/app/t2s.log
-    log "tun2socks log (last 30 lines):"
-    tail -n 30 "$WORK_LOG" >&2 || true
-    fail "the VpnService harness failed (exit $rc)"
-fi
+# harness ROUND [ARGS...]: one run of the app's life; ARGS go to the
+# harness (after --, to tun2socks).
+harness() {
+    local round=$1 rc
+    shift
+    log "round: $round"
+    set +e
+    in_dev python3 "$T2S_ROOT/tests/integration/ssa_vpnservice.py" \
+        --t2s "$T2S_BIN" --scratch "$WORK/app" --socks-port "$SOCKS_PORT" \
+        --dns-port "$DNS_PORT" --server4 "$SERVER4" --want-down "$want" \
+        --route 198.19.0.0/16 --route fd00:19::/64 "$@" |
+        tee "$WORK/harness.log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    if [ "$rc" -ne 0 ]; then
+        WORK_LOG=$WORK/app/t2s.log
+        log "tun2socks log (last 30 lines):"
+        tail -n 30 "$WORK_LOG" >&2 || true
+        fail "the VpnService harness failed in round '$round' (exit $rc)"
+    fi
+}
+
+# The app's exact command line; then the same with --protect-path, which
+# the harness serves as the app does (every proxy socket must reach it).
+# shellcheck disable=SC2086  # SSA_EXTRA: words for tun2socks
+harness "exact command line" ${SSA_EXTRA:+-- $SSA_EXTRA}
+harness "with --protect-path" --want-protect -- --protect-path protect_path
 grep -q "127.0.0.1" "$WORK/dnsgw.log" || fail "dnsmasq saw no query"
 log "PASS"
