@@ -54,8 +54,19 @@ if in_dev python3 -c "import socket; socket.create_connection(('$PROXY4', 1080),
     fail "an unmarked socket reached the proxy: the test would not see a missing protect()"
 fi
 
+# A sanitizer build (build/asan): the JVM gets the runtimes first, as
+# ASan requires; the JVM's own SEGV handling (safepoints, implicit null
+# checks) stays its own, and its allocations are not ours to leak-check.
+san_env=()
+san_libs=$(ldd "$T2S_JNI_DIR/libt2s-jni.so" | awk '/lib(asan|ubsan)\.so/ {print $3}' | paste -sd: -)
+if [ -n "$san_libs" ]; then
+    san_env=("LD_PRELOAD=$san_libs"
+        "ASAN_OPTIONS=handle_segv=0:allow_user_segv_handler=1:detect_leaks=0:abort_on_error=1"
+        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+fi
+
 # The JVM waits for $WORK/go: the default routes need its TUN first.
-spawn "$NS_DEV" "$WORK/java.log" env "JNI_TEST_GO=$WORK/go" \
+spawn "$NS_DEV" "$WORK/java.log" env "JNI_TEST_GO=$WORK/go" "${san_env[@]}" \
     python3 "$TOOLS_PY" tunexec --name tunj0 \
     --ipv4 198.18.0.1/30 --ipv6 fd00:18::1/64 -- \
     "$(command -v "$JAVA")" -XX:+UseSerialGC -XX:-UseDynamicNumberOfCompilerThreads \
