@@ -31,7 +31,9 @@ static struct {
     enum state state;
     enum t2s_jni_mode mode;
     struct t2s_instance *inst;
-    pthread_t thread;             /* mode THREAD */
+    pthread_t thread;             /* mode THREAD, set while S_STARTING */
+    int loop_done;                /* mode THREAD: the loop returned */
+    int stop_pending;             /* mode CALLER: stop() while S_STARTING */
     struct t2s_jni_bridge bridge; /* the run's protector and logger; its
                                      address is the callbacks' user */
 } slot;
@@ -133,6 +135,7 @@ instance_thread(void *arg)
                             rc == T2S_RUN_ERR_TUN ? "reading the TUN failed"
                                                   : "internal error");
     pthread_mutex_lock(&lock);
+    slot.loop_done = 1;
     if (slot.state == S_RUNNING)
         slot.state = S_ENDED;
     pthread_mutex_unlock(&lock);
@@ -159,7 +162,7 @@ reap_ended(JNIEnv *env)
         join_and_finish(env, inst, thread);
 }
 
-/* S_STARTING -> S_RUNNING with inst, or back to S_IDLE (inst NULL). */
+/* In S_STARTING: sets slot.inst, or goes back to S_IDLE. */
 static int
 create(JNIEnv *env, struct t2s_config *cfg, const char *who)
 {
@@ -176,7 +179,8 @@ create(JNIEnv *env, struct t2s_config *cfg, const char *who)
     }
     pthread_mutex_lock(&lock);
     slot.inst = inst;
-    slot.state = inst != NULL ? S_RUNNING : S_IDLE;
+    if (inst == NULL)
+        slot.state = S_IDLE;
     pthread_mutex_unlock(&lock);
     return inst != NULL ? 0 : T2S_JNI_CREATE;
 }
@@ -186,8 +190,14 @@ static int
 run_here(JNIEnv *env)
 {
     struct t2s_instance *inst = slot.inst;
-    int rc = t2s_run(inst);
+    int rc;
 
+    pthread_mutex_lock(&lock);
+    slot.state = S_RUNNING;
+    if (slot.stop_pending)
+        t2s_stop(inst); /* the loop returns at once */
+    pthread_mutex_unlock(&lock);
+    rc = t2s_run(inst);
     pthread_mutex_lock(&lock);
     slot.state = S_STOPPING;
     pthread_mutex_unlock(&lock);
@@ -240,6 +250,7 @@ t2s_jni_run_start(JNIEnv *env, struct t2s_jni_bridge *b, struct t2s_config *cfg,
     }
     slot.state = S_STARTING;
     slot.mode = mode;
+    slot.loop_done = slot.stop_pending = 0;
     slot.bridge = *b;
     memset(b, 0, sizeof(*b));
     pthread_mutex_unlock(&lock);
@@ -258,6 +269,10 @@ t2s_jni_run_start(JNIEnv *env, struct t2s_jni_bridge *b, struct t2s_config *cfg,
         pthread_mutex_unlock(&lock);
         return T2S_JNI_CREATE;
     }
+    /* RUNNING only now: a stop needs slot.thread */
+    pthread_mutex_lock(&lock);
+    slot.state = slot.loop_done ? S_ENDED : S_RUNNING;
+    pthread_mutex_unlock(&lock);
     return 0;
 }
 
@@ -268,6 +283,12 @@ t2s_jni_run_stop(JNIEnv *env, enum t2s_jni_mode mode, const char *who)
     pthread_t thread;
 
     pthread_mutex_lock(&lock);
+    if (slot.state == S_STARTING && slot.mode == mode &&
+        mode == T2S_JNI_CALLER) {
+        slot.stop_pending = 1; /* run() may be between parse and loop */
+        pthread_mutex_unlock(&lock);
+        return 0;
+    }
     if ((slot.state == S_RUNNING || slot.state == S_ENDED) &&
         slot.mode == mode) {
         inst = slot.inst;

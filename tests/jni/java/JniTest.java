@@ -261,6 +261,23 @@ public final class JniTest {
         ok("tun2proxy shape: run() blocked until stop(), returned 0");
     }
 
+    /* stop() as soon as run() has begun: never lost, whatever run() was
+     * doing (parsing, creating, in its loop) */
+    static void t2pStopRace() throws Exception {
+        for (int i = 0; i < 10; i++) {
+            check(Tun2proxy.setProtector(new Protector(true)), "setProtector");
+            Runner r = new Runner(t2pArgs());
+            r.start();
+            long end = System.nanoTime() + 5_000_000_000L;
+            while (Tun2proxy.stop() != 0)
+                check(System.nanoTime() < end, "stop() never found run() going");
+            r.join(10000);
+            check(!r.isAlive(), "race " + i + ": run() missed the stop()");
+            check(r.rc == 0, "race " + i + ": run() returned " + r.rc);
+        }
+        ok("tun2proxy shape: stop() racing run()'s start, 10 times: run() returned 0");
+    }
+
     /* ---- protect() answering false ---- */
 
     static void refused() throws Exception {
@@ -439,6 +456,8 @@ public final class JniTest {
         int fds0 = count("/proc/self/fd"), tasks0 = count("/proc/self/task");
         if (only == null || only.contains("t2p"))
             t2pTransfer();
+        if (only == null || only.contains("race"))
+            t2pStopRace();
         if (only == null || only.contains("refused"))
             refused();
         if (only == null || only.contains("bad"))
