@@ -169,6 +169,10 @@ create(JNIEnv *env, struct t2s_config *cfg, const char *who)
     char err[512];
     struct t2s_instance *inst;
 
+    if (cfg->loglevel >= T2S_LOG_DEBUG)
+        t2s_jni_bridge_logf(&slot.bridge, T2S_LOG_DEBUG,
+                            "%s: creating the instance on TUN fd %d", who,
+                            cfg->tun_fd);
     t2s_config_set_log(cfg, t2s_jni_bridge_log, &slot.bridge);
     if (slot.bridge.protector != NULL)
         t2s_config_set_socket_hook(cfg, t2s_jni_bridge_protect, &slot.bridge);

@@ -212,6 +212,7 @@ public final class JniTest {
         Runner(String args) {
             this.args = args;
             setName("t2p-runner");
+            setDaemon(true); // a run() that missed its stop() must not hold the exit
         }
 
         @Override
@@ -261,9 +262,30 @@ public final class JniTest {
         ok("tun2proxy shape: run() blocked until stop(), returned 0");
     }
 
-    /* stop() as soon as run() has begun: never lost, whatever run() was
-     * doing (parsing, creating, in its loop) */
+    /* A logger that calls stop() from run()'s own thread the moment the
+     * instance is being created (a debug line of the JNI layer). */
+    public static final class StopWhenCreating {
+        volatile int rc = 99;
+
+        public void log(int level, String line) {
+            if (line.contains("creating the instance"))
+                rc = Tun2proxy.stop();
+        }
+    }
+
+    /* stop() while run() is still creating the instance is not lost; and
+     * stop() as soon as run() has begun, from another thread, whatever
+     * run() is doing (parsing, creating, in its loop). */
     static void t2pStopRace() throws Exception {
+        StopWhenCreating s = new StopWhenCreating();
+        check(Tun2proxy.setProtector(new Protector(true)), "setProtector");
+        check(Tun2proxy.setLogger(s), "setLogger");
+        Runner early = new Runner(t2pArgs() + " --loglevel debug");
+        early.start();
+        early.join(10000);
+        check(s.rc == 0, "stop() while creating returned " + s.rc);
+        check(!early.isAlive(), "run() missed a stop() made while it was creating");
+        check(early.rc == 0, "run() returned " + early.rc);
         for (int i = 0; i < 10; i++) {
             check(Tun2proxy.setProtector(new Protector(true)), "setProtector");
             Runner r = new Runner(t2pArgs());
@@ -275,7 +297,8 @@ public final class JniTest {
             check(!r.isAlive(), "race " + i + ": run() missed the stop()");
             check(r.rc == 0, "race " + i + ": run() returned " + r.rc);
         }
-        ok("tun2proxy shape: stop() racing run()'s start, 10 times: run() returned 0");
+        ok("tun2proxy shape: stop() while run() creates the instance, and"
+           + " stop() racing run()'s start 10 times: run() returned 0");
     }
 
     /* ---- protect() answering false ---- */
@@ -432,7 +455,16 @@ public final class JniTest {
            + " instance unharmed");
     }
 
-    public static void main(String[] a) throws Exception {
+    public static void main(String[] a) {
+        try {
+            test(a);
+        } catch (Throwable t) {
+            t.printStackTrace();
+            System.exit(1); // whatever native thread is still running
+        }
+    }
+
+    static void test(String[] a) throws Exception {
         tunFd = Integer.parseInt(a[0]);
         proxy = a[1];
         server = a[2];
