@@ -8,7 +8,9 @@
 #
 # Environment (ctest sets them): T2S_JNI_DIR (libt2s-jni.so),
 # T2S_JNI_TEST_DIR (libt2s-jni-test.so), T2S_JNI_CLASSES (where javac
-# writes), JAVA, JAVAC; JNI_TEST_CYCLES (default 20).
+# writes), JAVA, JAVAC. For a run by hand: JNI_TEST_CYCLES (default 20),
+# JNI_TEST_ONLY (t2p,race,refused,bad,cycles: which parts after the first
+# hev transfer), JNI_TEST_VERBOSE=1 (every log line on the JVM's stdout).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
