@@ -227,9 +227,10 @@ public final class JniTest {
             + "' --loglevel \"info\"";
     }
 
+    /* run() on a thread of its own, with p (and the logger registered
+     * before, if any) */
     static Runner t2pStart(Protector p) throws Exception {
         check(Tun2proxy.setProtector(p), "setProtector");
-        check(Tun2proxy.setLogger(new Logger()), "setLogger");
         Runner r = new Runner(t2pArgs());
         r.start();
         waitRunning(true);
@@ -247,6 +248,7 @@ public final class JniTest {
     static void t2pTransfer() throws Exception {
         Protector p = new Protector(true);
         int from = lineCount();
+        check(Tun2proxy.setLogger(new Logger()), "setLogger");
         Runner r = t2pStart(p);
         String got = download(bigPort);
         check(got.equals(bigSha), "t2p: 64 MiB download got " + got + ", want " + bigSha);
@@ -343,29 +345,35 @@ public final class JniTest {
 
     /* ---- start/stop cycles ---- */
 
+    /* One start, a download, one stop; the protector and logger are
+     * referenced weakly only, from here on (this frame ends with them). */
+    static void cycle(int i, List<WeakReference<Object>> refs) throws Exception {
+        Protector p = new Protector(true);
+        Logger l = new Logger();
+        refs.add(new WeakReference<>(p));
+        refs.add(new WeakReference<>(l));
+        if (i % 2 == 0) {
+            check(TProxyService.TProxySetProtector(p), "set");
+            check(TProxyService.TProxySetLogger(l), "set");
+            check(TProxyService.TProxyStartService(goodConfig(), tunFd),
+                  "cycle " + i + ": start");
+            check(download(smallPort).equals(smallSha), "cycle " + i + " (hev)");
+            check(TProxyService.TProxyStopService(), "cycle " + i + ": stop");
+            check(instanceThreads() == 0, "cycle " + i + ": thread left");
+        } else {
+            check(Tun2proxy.setLogger(l), "set");
+            Runner r = t2pStart(p);
+            check(download(smallPort).equals(smallSha), "cycle " + i + " (t2p)");
+            t2pStop(r);
+        }
+        checkProtected(p, "cycle " + i);
+    }
+
     static void cycles() throws Exception {
         List<WeakReference<Object>> refs = new ArrayList<>();
         // cycles times through each shape, alternating
-        for (int i = 0; i < 2 * cycles; i++) {
-            Protector p = new Protector(true);
-            Logger l = new Logger();
-            refs.add(new WeakReference<>(p));
-            refs.add(new WeakReference<>(l));
-            if (i % 2 == 0) {
-                check(TProxyService.TProxySetProtector(p), "set");
-                check(TProxyService.TProxySetLogger(l), "set");
-                check(TProxyService.TProxyStartService(goodConfig(), tunFd),
-                      "cycle " + i + ": start");
-                check(download(smallPort).equals(smallSha), "cycle " + i + " (hev)");
-                check(TProxyService.TProxyStopService(), "cycle " + i + ": stop");
-                check(instanceThreads() == 0, "cycle " + i + ": thread left");
-            } else {
-                Runner r = t2pStart(p);
-                check(download(smallPort).equals(smallSha), "cycle " + i + " (t2p)");
-                t2pStop(r);
-            }
-            checkProtected(p, "cycle " + i);
-        }
+        for (int i = 0; i < 2 * cycles; i++)
+            cycle(i, refs);
         for (int i = 0; i < 5; i++) {
             System.gc();
             Thread.sleep(50);
