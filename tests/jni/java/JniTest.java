@@ -177,6 +177,7 @@ public final class JniTest {
         check(TProxyService.TProxyStartService(goodConfig(), tunFd),
               "TProxyStartService returned false: " + linesSince(from));
         check(TProxyService.TProxyIsRunning(), "TProxyIsRunning after start");
+        check(instanceThreads() == 1, "no thread named t2s-jni while running");
         String got = download(bigPort);
         check(got.equals(bigSha), "hev: 64 MiB download got " + got + ", want " + bigSha);
         ok("hev shape: 64 MiB download through the TUN, SHA-256 match");
