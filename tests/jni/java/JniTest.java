@@ -139,6 +139,18 @@ public final class JniTest {
         return n;
     }
 
+    /* The open flags of a descriptor of this process (octal "flags:" of
+     * /proc/self/fdinfo), -1 when it is not open. */
+    static int fdFlags(int fd) throws IOException {
+        File f = new File("/proc/self/fdinfo/" + fd);
+        if (!f.exists())
+            return -1;
+        for (String l : Files.readAllLines(f.toPath()))
+            if (l.startsWith("flags:"))
+                return Integer.parseInt(l.substring(6).trim(), 8);
+        return -1;
+    }
+
     static void checkProtected(Protector p, String what) {
         List<String> seen = p.seen();
         check(!seen.isEmpty(), what + ": protect() was never called");
@@ -178,6 +190,7 @@ public final class JniTest {
               "TProxyStartService returned false: " + linesSince(from));
         check(TProxyService.TProxyIsRunning(), "TProxyIsRunning after start");
         check(instanceThreads() == 1, "no thread named t2s-jni while running");
+        check((fdFlags(tunFd) & 04000) != 0, "the TUN descriptor is blocking");
         String got = download(bigPort);
         check(got.equals(bigSha), "hev: 64 MiB download got " + got + ", want " + bigSha);
         ok("hev shape: 64 MiB download through the TUN, SHA-256 match");
@@ -200,6 +213,8 @@ public final class JniTest {
         check(TProxyService.TProxyStopService(), "TProxyStopService");
         check(!TProxyService.TProxyIsRunning(), "TProxyIsRunning after stop");
         check(instanceThreads() == 0, "the instance thread outlived the stop");
+        check(fdFlags(tunFd) >= 0, "the TUN descriptor was closed by the stop");
+        ok("the TUN descriptor: made non-blocking, still open after the stop");
         long[] zero = TProxyService.TProxyGetStats();
         check(zero[0] == 0 && zero[3] == 0, "stats after stop are not zero");
     }
