@@ -122,7 +122,6 @@ instance_thread(void *arg)
     JNIEnv *env = NULL;
     int attached, rc;
 
-    pthread_setname_np(pthread_self(), thread_name);
     attached = vm != NULL && attach(vm, &env) == JNI_OK;
     if (!attached)
         t2s_jni_bridge_logf(&slot.bridge, T2S_LOG_ERROR,
@@ -273,6 +272,8 @@ t2s_jni_run_start(JNIEnv *env, struct t2s_jni_bridge *b, struct t2s_config *cfg,
         pthread_mutex_unlock(&lock);
         return T2S_JNI_CREATE;
     }
+    /* named here: the start returns with the thread findable by name */
+    pthread_setname_np(slot.thread, thread_name);
     /* RUNNING only now: a stop needs slot.thread */
     pthread_mutex_lock(&lock);
     slot.state = slot.loop_done ? S_ENDED : S_RUNNING;

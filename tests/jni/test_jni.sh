@@ -7,9 +7,10 @@
 # Android): a proxy socket that skipped protect() fails.
 #
 # Environment (ctest sets them): T2S_JNI_DIR (libt2s-jni.so),
-# T2S_JNI_TEST_DIR (libt2s-jni-test.so), T2S_JNI_CLASSES (where javac
+# T2S_JNI_TEST_DIR (libt2s-jni-test.so, libt2s-jni-compat.so: the
+# natives on t2stest/ classes with the older signatures), T2S_JNI_CLASSES (where javac
 # writes), JAVA, JAVAC. For a run by hand: JNI_TEST_CYCLES (default 20),
-# JNI_TEST_ONLY (t2p,race,refused,bad,cycles: which parts after the first
+# JNI_TEST_ONLY (t2p,race,refused,compat,bad,cycles: which parts after the first
 # hev transfer), JNI_TEST_VERBOSE=1 (every log line on the JVM's stdout).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../integration/lib.sh
@@ -35,7 +36,8 @@ rm -rf "$T2S_JNI_CLASSES"
 mkdir -p "$T2S_JNI_CLASSES"
 "$JAVAC" -Xlint:all -Werror -d "$T2S_JNI_CLASSES" \
     "$HERE/java/JniTest.java" "$HERE/java/hev/htproxy/TProxyService.java" \
-    "$HERE/java/com/github/shadowsocks/bg/Tun2proxy.java" ||
+    "$HERE/java/com/github/shadowsocks/bg/Tun2proxy.java" \
+    "$HERE/java/t2stest/OldTProxyService.java" "$HERE/java/t2stest/OldTun2proxy.java" ||
     fail "javac failed"
 
 setup_topology

@@ -1,5 +1,7 @@
 import com.github.shadowsocks.bg.Tun2proxy;
 import hev.htproxy.TProxyService;
+import t2stest.OldTProxyService;
+import t2stest.OldTun2proxy;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -359,6 +361,39 @@ public final class JniTest {
            + "), logged once per connection");
     }
 
+    /* ---- the older signatures (libt2s-jni-compat.so) ---- */
+
+    /* An old app registers no protector: the namespace refuses the
+     * forwarder's proxy socket, so the app's connection fails, but the
+     * packets it sent were read from the TUN: the start ran. */
+    static void compat() throws Exception {
+        System.loadLibrary("t2s-jni-compat");
+        OldTProxyService.TProxyStartService(goodConfig(), tunFd);
+        try {
+            download(smallPort);
+            check(false, "an unprotected proxy socket got through");
+        } catch (IOException expected) {
+            // refused: nobody protected the forwarder's socket
+        }
+        long[] st = OldTProxyService.TProxyGetStats();
+        check(st[0] > 0, "void TProxyStartService did not start: "
+                             + java.util.Arrays.toString(st));
+        OldTProxyService.TProxyStopService();
+        check(OldTProxyService.TProxyGetStats()[0] == 0, "void TProxyStopService");
+        ok("hev's void signatures: started (tx_packets " + st[0] + "), stopped");
+
+        final int[] rc = {99};
+        Thread t = new Thread(() -> rc[0] = OldTun2proxy.run(t2pArgs(), 1500));
+        t.setDaemon(true);
+        t.start();
+        long end = System.nanoTime() + 5_000_000_000L;
+        while (OldTun2proxy.stop() != 0)
+            check(System.nanoTime() < end, "run(String, int) never ran");
+        t.join(10000);
+        check(!t.isAlive() && rc[0] == 0, "run(String, int) returned " + rc[0]);
+        ok("tun2proxy's run(String, int): ran, stopped, returned 0");
+    }
+
     /* ---- start/stop cycles ---- */
 
     /* One start, a download, one stop; the protector and logger are
@@ -516,6 +551,8 @@ public final class JniTest {
             t2pStopRace();
         if (only == null || only.contains("refused"))
             refused();
+        if (only == null || only.contains("compat"))
+            compat();
         if (only == null || only.contains("bad"))
             badInput();
         if (only == null || only.contains("cycles"))
