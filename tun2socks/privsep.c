@@ -1,7 +1,10 @@
 /* Privilege drop and the --route parent; see privsep.h. */
+#ifdef T2S_HAVE_CAPNG
 #include <cap-ng.h>
-#include <errno.h>
 #include <linux/capability.h>
+#endif
+#include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,11 +68,21 @@ t2s_privsep_plan(const struct t2s_config *c, const char *user,
     if (lookup_user(name, p, err, errlen) < 0)
         return -1;
     p->change_id = p->uid != 0;
+#ifndef T2S_HAVE_CAPNG
+    if (p->change_id && (p->keep_net_admin || p->keep_net_raw)) {
+        snprintf(err, errlen,
+                 "%s as --user %s needs capabilities kept across the user "
+                 "change, and this build has no libcap-ng: use --user root",
+                 p->keep_net_admin ? "--fwmark" : "--interface", name);
+        return -1;
+    }
+#endif
     return 0;
 }
 
-int
-t2s_privsep_drop(const struct t2s_privsep *p, char *err, size_t errlen)
+#ifdef T2S_HAVE_CAPNG
+static int
+drop_ids_and_caps(const struct t2s_privsep *p, char *err, size_t errlen)
 {
     int rc, bounds, admin, raw;
 
@@ -106,6 +119,34 @@ t2s_privsep_drop(const struct t2s_privsep *p, char *err, size_t errlen)
                  p->change_id ? "; --user root stays root" : "");
         return -1;
     }
+    return 0;
+}
+#else
+/*
+ * Without libcap-ng (Android's NDK has none): the user change alone, by
+ * setgroups/setgid/setuid, which clears every capability (plan refused the
+ * options that would need one kept). Without a change, the capabilities
+ * stay as they are: an app's process holds none.
+ */
+static int
+drop_ids_and_caps(const struct t2s_privsep *p, char *err, size_t errlen)
+{
+    if (!p->change_id)
+        return 0;
+    if (setgroups(0, NULL) != 0 || setgid(p->gid) != 0 || setuid(p->uid) != 0) {
+        snprintf(err, errlen, "cannot drop privileges to %s: %s", p->name,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+#endif
+
+int
+t2s_privsep_drop(const struct t2s_privsep *p, char *err, size_t errlen)
+{
+    if (drop_ids_and_caps(p, err, errlen) < 0)
+        return -1;
     if (p->change_id && (getuid() != p->uid || geteuid() != p->uid)) {
         snprintf(err, errlen, "cannot drop privileges to %s", p->name);
         return -1;

@@ -7,6 +7,10 @@
  * (SO_BINDTODEVICE). With --route a root parent that does nothing else
  * waits for that worker and runs the script's "down" (privilege separation
  * as OpenSSH does it).
+ * Built without libcap-ng (-DT2S_CAPNG=OFF; Android has none), the user
+ * change is plain setgroups/setgid/setuid, which keeps no capability:
+ * t2s_privsep_plan() then refuses --fwmark or --interface with a --user
+ * other than root, and without a user change capabilities stay as held.
  */
 #ifndef T2S_PRIVSEP_H
 #define T2S_PRIVSEP_H

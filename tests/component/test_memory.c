@@ -45,14 +45,22 @@ rss_kib(void)
 
 /* The process's RSS grew by less than the budget (plus 1 MiB for the
  * test's own buffers). Not under AddressSanitizer, whose shadow memory
- * and quarantine of freed blocks count in RSS too. */
+ * and quarantine of freed blocks count in RSS too, nor under qemu-user
+ * (the cross builds set T2S_TEST_RSS_UNRELIABLE): the RSS is then qemu's,
+ * whose translated code grows as new code runs. The counted budget
+ * (mem_peak) is checked in every build. */
 static void
 assert_rss_within(long before_kib, size_t limit)
 {
     long grown = rss_kib() - before_kib;
+    const char *unreliable = getenv("T2S_TEST_RSS_UNRELIABLE");
 
     print_message("RSS grew by %ld KiB (budget %zu KiB)\n", grown,
                   limit / 1024);
+    if (unreliable != NULL && unreliable[0] != '\0') {
+        print_message("RSS not checked: %s\n", unreliable);
+        return;
+    }
 #if !defined(__SANITIZE_ADDRESS__)
     assert_true(grown * 1024 < (long)(limit + MIB));
 #endif
