@@ -77,38 +77,38 @@ parse_dns_server(const char *v, int *family, uint8_t addr[16], uint16_t *port)
     return 0;
 }
 
+/* A DNS server option's value into *family, addr, *port; the error names
+ * the flag. */
+static int
+set_dns_server(const char *flag, const char *v, int *family, uint8_t addr[16],
+               uint16_t *port, char *err, size_t errlen)
+{
+    int f;
+    uint8_t a[16];
+    uint16_t p;
+
+    if (parse_dns_server(v, &f, a, &p) < 0)
+        return t2s_value_err(err, errlen,
+                             "bad --%s '%.64s' (IPv4[:PORT] or [IPv6][:PORT])",
+                             flag, v);
+    *family = f;
+    memcpy(addr, a, sizeof(a));
+    *port = p;
+    return 0;
+}
+
 static int
 set_dns_resolver(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
-    int family;
-    uint8_t addr[16];
-    uint16_t port;
-
-    if (parse_dns_server(v, &family, addr, &port) < 0)
-        return t2s_value_err(
-            err, errlen,
-            "bad --dns-resolver '%.64s' (IPv4[:PORT] or [IPv6][:PORT])", v);
-    c->resolver_family = family;
-    memcpy(c->resolver_addr, addr, sizeof(addr));
-    c->resolver_port = port;
-    return 0;
+    return set_dns_server("dns-resolver", v, &c->resolver_family,
+                          c->resolver_addr, &c->resolver_port, err, errlen);
 }
 
 static int
 set_dns_gateway(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
-    int family;
-    uint8_t addr[16];
-    uint16_t port;
-
-    if (parse_dns_server(v, &family, addr, &port) < 0)
-        return t2s_value_err(
-            err, errlen,
-            "bad --dns-gateway '%.64s' (IPv4[:PORT] or [IPv6][:PORT])", v);
-    c->gw_family = family;
-    memcpy(c->gw_addr, addr, sizeof(addr));
-    c->gw_port = port;
-    return 0;
+    return set_dns_server("dns-gateway", v, &c->gw_family, c->gw_addr,
+                          &c->gw_port, err, errlen);
 }
 
 static int
