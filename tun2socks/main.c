@@ -282,15 +282,19 @@ sock_path_first(struct t2s_config *cfg, const struct t2s_opts *opts)
 {
     char err[512];
 
+    /* Handlers first: the app may send SIGTERM as soon as the path
+     * exists. One before sock_path_on is only in `stopping`. */
+    install_signals();
     if (t2s_sock_path_open(&sock_path, opts->sock_path,
                            cfg->loglevel >= T2S_LOG_INFO, err,
                            sizeof(err)) < 0) {
         fprintf(stderr, "tun2socks: %s\n", err);
         return -1;
     }
-    sock_path_on = 1;
     sock_cfg = cfg;
-    install_signals();
+    sock_path_on = 1;
+    if (stopping)
+        return 1;
     cfg->tun_fd = t2s_sock_path_wait(&sock_path);
     return cfg->tun_fd < 0 ? 1 : 0;
 }
