@@ -145,12 +145,14 @@ test_args_more(void **state)
     assert_string_equal(c.tun_ipv4, "198.18.0.1/15");
     assert_string_equal(c.tun_ipv6, "fd00::1/64");
 
-    /* a later flag overrides an earlier one */
+    /* a later flag overrides an earlier one; --proxy adds a proxy */
     assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
                           "--proxy", "socks5://h:2", "--mtu", "1400", "--mtu",
                           "1500", NULL),
                      T2S_ARGS_OK);
-    assert_int_equal(c.proxy.port, 2);
+    assert_int_equal(c.proxy_count, 2);
+    assert_int_equal(c.proxy.port, 1);
+    assert_int_equal(t2s_config_proxy(&c, 1)->port, 2);
     assert_int_equal(c.mtu, 1500);
 
     /* a bad value is reported, without the password */
