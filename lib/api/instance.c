@@ -138,11 +138,19 @@ on_stats(struct ev_loop *loop, ev_async *w, int revents)
     log_proxy_stats(t);
 }
 
-/* The stats socket's source: what t2s_get_stats() returns. */
+/* The stats socket's source: what t2s_get_stats() returns, and with
+ * several proxies what t2s_get_proxy_stats() does. */
 static void
-read_stats(void *user, struct t2s_stats *out)
+read_stats(void *user, struct t2s_stats *out, struct t2s_proxy_stats *px,
+           unsigned *npx)
 {
-    t2s_get_stats(user, out);
+    struct t2s_instance *t = user;
+
+    t2s_get_stats(t, out);
+    *npx = 0;
+    while (t->pool.n > 1 && *npx < T2S_PROXY_MAX &&
+           t2s_get_proxy_stats(t, *npx, &px[*npx]) == 0)
+        ++*npx;
 }
 
 /* Every proxy the caller did not resolve yet (the program resolves them
