@@ -117,10 +117,10 @@ log_proxy_stats(struct t2s_instance *t)
 
     for (unsigned i = 0; t->pool.n > 1 && t2s_get_proxy_stats(t, i, &ps) == 0;
          i++)
-        t2s_info("stats: proxy %u %s %s sessions=%llu active=%llu "
-                 "failures=%llu",
-                 i, ps.url, ps.up ? "up" : "down",
-                 (unsigned long long)ps.sessions, (unsigned long long)ps.active,
+        /* not "stats:", which scripts take for the counters' line */
+        t2s_info("proxy %u %s: %s sessions=%llu active=%llu failures=%llu", i,
+                 ps.url, ps.up ? "up" : "down", (unsigned long long)ps.sessions,
+                 (unsigned long long)ps.active,
                  (unsigned long long)ps.failures);
 }
 
@@ -293,6 +293,24 @@ run_guarded(struct t2s_instance *t)
     return t2s_stack_failed(&t->stack) ? T2S_RUN_ERR_TUN : T2S_RUN_STOPPED;
 }
 
+/* With several proxies, each of them and the policy, once at the start. */
+static void
+log_proxies(const struct t2s_instance *t)
+{
+    char url[300];
+
+    if (t->pool.n < 2)
+        return;
+    for (unsigned i = 0; i < t->pool.n; i++) {
+        t2s_proxy_url_format(t2s_config_proxy(&t->cfg, i), url, sizeof(url));
+        t2s_info("proxy %u: %s%s", i, url,
+                 i > 0 ? ""
+                 : t->cfg.proxy_policy == T2S_PROXY_ROUND_ROBIN
+                     ? " (policy round-robin)"
+                     : " (policy failover: the first that is up)");
+    }
+}
+
 int
 t2s_run(struct t2s_instance *t)
 {
@@ -322,6 +340,7 @@ t2s_run(struct t2s_instance *t)
                  t->cfg.tun_name, t->cfg.mtu, offload, proxy,
                  dns_mode_name(t->cfg.dns_mode), t->max_conns,
                  t->udp.assocs.max);
+    log_proxies(t);
     return run_guarded(t);
 }
 
