@@ -205,6 +205,19 @@ test_args_more(void **state)
     /* the file's credentials stay: the --proxy URL had none */
     unlink(path);
 
+    /* the command line's --proxy replaces the file's list */
+    path = write_temp("tun = t1\nproxy = socks5://h:6\nproxy = socks5://h:7\n");
+    assert_int_equal(args(&c, "--config", path, NULL), T2S_ARGS_OK);
+    assert_int_equal(c.proxy_count, 2);
+    assert_int_equal(args(&c, "--config", path, "--proxy", "socks5://h:8",
+                          "--proxy", "socks5://h:9", NULL),
+                     T2S_ARGS_OK);
+    assert_int_equal(c.proxy_count, 2);
+    assert_int_equal(c.proxy.port, 8);
+    assert_int_equal(t2s_config_proxy(&c, 1)->port, 9);
+    assert_int_equal(t2s_config_proxy(&c, 2)->port, 0);
+    unlink(path);
+
     /* a file that gives only the proxy completes the command line */
     path = write_temp("proxy = socks5://h:5\n");
     assert_int_equal(args(&c, "--config", path, "--tun", "t1", NULL),
