@@ -35,9 +35,9 @@ struct srv {
     int answer;   /* 0: accept and stay silent */
     int accepted; /* connections accepted */
     ev_io w;
-    int cfd[8];
-    int creads[8];
-    ev_io cw[8];
+    int cfd[32];
+    int creads[32];
+    ev_io cw[32];
 };
 
 static void
@@ -74,7 +74,7 @@ on_accept(struct ev_loop *loop, ev_io *w, int revents)
 
     (void)revents;
     assert_true(fd >= 0);
-    assert_true(k < 8);
+    assert_true(k < 32);
     s->cfd[k] = fd;
     ev_io_init(&s->cw[k], on_client, fd, EV_READ);
     s->cw[k].data = s;
@@ -93,7 +93,7 @@ srv_open(struct srv *s, struct ev_loop *loop, int answer)
     s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     assert_true(s->lfd >= 0);
     assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->lfd, 8), 0);
+    assert_int_equal(listen(s->lfd, 32), 0);
     getsockname(s->lfd, (struct sockaddr *)&a, &len);
     s->port = ntohs(a.sin_port);
     ev_io_init(&s->w, on_accept, s->lfd, EV_READ);
@@ -209,7 +209,7 @@ on_run_end(struct ev_loop *l, ev_timer *w, int revents)
     ev_break(l, EVBREAK_ONE);
 }
 
-/* Runs the loop for about seconds. */
+/* Runs the loop for about seconds (generous: qemu-user runs these too). */
 static void
 run_for(double seconds)
 {
@@ -323,7 +323,7 @@ test_probe_recovery(void **state)
     setup_pool(ports, 3, T2S_PROXY_FAILOVER);
     for (unsigned i = 0; i < 3; i++)
         t2s_proxy_pool_failed(&pool, i, "test");
-    run_for(0.5);
+    run_for(1.0);
     /* answered: up; silent and refused: still down, probed again */
     assert_int_equal(pool.slot[0].up, 1);
     assert_int_equal(pool.slot[1].up, 0);
@@ -425,14 +425,14 @@ test_sessions_fail_over(void **state)
 
     /* the first session meets the refusal (at once or in the handshake) */
     start_session(&ctx, &live);
-    run_for(0.3);
+    run_for(1.0);
     t2s_session_reap(&ctx);
     assert_int_equal(pool.slot[0].up, 0);
     assert_int_equal(count_lines("is down"), 1);
     /* the next ones go to the second proxy and get through */
     start_session(&ctx, &live);
     start_session(&ctx, &live);
-    run_for(0.3);
+    run_for(1.0);
     t2s_session_reap(&ctx);
     assert_int_equal(handshakes[1], 2);
     assert_int_equal(t2s_proxy_pool_read(&pool, 1, &ps), 0);
