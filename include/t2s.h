@@ -196,6 +196,20 @@ T2S_API void t2s_request_stats_log(struct t2s_instance *t);
  * processes too (JSON, or Prometheus text for /metrics). */
 T2S_API void t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out);
 
+/* One proxy of the list (--proxy given several times) as it is now. */
+struct t2s_proxy_stats {
+    char url[300];     /* socks5://host:port, never the credentials */
+    int up;            /* 1: up, 0: marked down (probed in the background) */
+    uint64_t sessions; /* sessions started on it */
+    uint64_t active;   /* sessions open on it now */
+    uint64_t failures; /* connects that failed or timed out */
+};
+
+/* Proxy number index (0 = the first --proxy) into *out, from any thread;
+ * returns 0, or -1 when there is no such proxy. */
+T2S_API int t2s_get_proxy_stats(struct t2s_instance *t, unsigned index,
+                                struct t2s_proxy_stats *out);
+
 /*
  * Closes the TUN if it opened it, frees everything, credentials zeroed.
  * Not while t2s_run() runs. NULL is a no-op.

@@ -135,13 +135,13 @@ t2p_run(JNIEnv *env, jclass cls, jstring args, jint mtu)
         return T2S_JNI_BUSY;
     }
     if (build(env, args, mtu, &c, err, sizeof(err)) < 0) {
-        explicit_bzero(&c.proxy, sizeof(c.proxy));
+        t2s_config_forget_proxies(&c);
         t2s_jni_bridge_logf(&b, T2S_LOG_ERROR, "%s: %s", who_run, err);
         t2s_jni_bridge_untake(env, &b);
         return T2S_JNI_CONFIG;
     }
     rc = t2s_jni_run_start(env, &b, &c, T2S_JNI_CALLER, who_run);
-    explicit_bzero(&c.proxy, sizeof(c.proxy));
+    t2s_config_forget_proxies(&c);
     return rc;
 }
 

@@ -159,10 +159,41 @@ check_combination(const struct t2s_config *c, const struct t2s_opts *o,
     return 0;
 }
 
+/*
+ * --proxy on the command line replaces the config file's proxies (the
+ * setter appended them after the file's n): the first flag's URL takes
+ * the first slot, in place, so credentials the file gave it stay unless
+ * the flag's URL has its own, as with one proxy.
+ */
+static void
+drop_file_proxies(struct t2s_config *c, unsigned n)
+{
+    unsigned k = c->proxy_count - n;
+    struct t2s_proxy file_first;
+
+    if (n == 0 || k == 0)
+        return;
+    file_first = c->proxy;
+    c->proxy = *t2s_config_proxy(c, n);
+    if (c->proxy.user_len == 0) {
+        memcpy(c->proxy.user, file_first.user, sizeof(c->proxy.user));
+        c->proxy.user_len = file_first.user_len;
+        memcpy(c->proxy.pass, file_first.pass, sizeof(c->proxy.pass));
+        c->proxy.pass_len = file_first.pass_len;
+    }
+    explicit_bzero(&file_first, sizeof(file_first));
+    for (unsigned i = 1; i < k; i++)
+        *t2s_config_proxy_mut(c, i) = *t2s_config_proxy_mut(c, n + i);
+    for (unsigned i = k; i < c->proxy_count; i++)
+        explicit_bzero(t2s_config_proxy_mut(c, i), sizeof(struct t2s_proxy));
+    c->proxy_count = k;
+}
+
 int
 t2s_args_parse(struct t2s_config *c, struct t2s_opts *o, int argc, char **argv,
                char *err, size_t errlen)
 {
+    unsigned file_proxies;
     int i;
 
     /* --help/--version win over everything; --config goes first. */
@@ -174,6 +205,7 @@ t2s_args_parse(struct t2s_config *c, struct t2s_opts *o, int argc, char **argv,
     }
     if (load_config_files(c, o, argc, argv, err, errlen) < 0)
         return T2S_ARGS_ERR;
+    file_proxies = c->proxy_count;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0)
             i++;
@@ -182,6 +214,7 @@ t2s_args_parse(struct t2s_config *c, struct t2s_opts *o, int argc, char **argv,
         else if (apply_flag(c, o, argc, argv, &i, err, errlen) < 0)
             return T2S_ARGS_ERR;
     }
+    drop_file_proxies(c, file_proxies);
     if (t2s_env_apply(c, err, errlen) < 0 ||
         check_combination(c, o, err, errlen) < 0)
         return T2S_ARGS_ERR;

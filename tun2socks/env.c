@@ -28,6 +28,29 @@ set_credentials(struct t2s_proxy *p, const char *s, size_t n)
     return 0;
 }
 
+/* "user:pass" for every proxy whose URL gave no credentials. */
+static int
+set_credentials_all(struct t2s_config *c, const char *s, size_t n)
+{
+    for (unsigned i = 0; i < c->proxy_count; i++) {
+        struct t2s_proxy *p = t2s_config_proxy_mut(c, i);
+
+        if (p->user_len == 0 && set_credentials(p, s, n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Whether every proxy has credentials of its own (URL credentials win). */
+static int
+all_have_credentials(const struct t2s_config *c)
+{
+    for (unsigned i = 0; i < c->proxy_count; i++)
+        if (t2s_config_proxy(c, i)->user_len == 0)
+            return 0;
+    return 1;
+}
+
 /* Reads up to cap bytes of fd into buf; -1 on error or when more remain. */
 static int
 read_small(int fd, char *buf, size_t cap, size_t *len)
@@ -76,8 +99,8 @@ read_auth_file(struct t2s_config *c, char *err, size_t errlen)
     close(fd);
     while (rc == 0 && n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
-    if (rc == 0 && (memchr(buf, '\n', n) != NULL ||
-                    set_credentials(&c->proxy, buf, n) < 0))
+    if (rc == 0 &&
+        (memchr(buf, '\n', n) != NULL || set_credentials_all(c, buf, n) < 0))
         rc = -1;
     explicit_bzero(buf, sizeof(buf));
     if (rc < 0)
@@ -103,13 +126,13 @@ t2s_env_apply(struct t2s_config *c, char *err, size_t errlen)
                 return t2s_value_err(err, errlen, "TUN2SOCKS_PROXY: %s", sub);
         }
     }
-    if (c->proxy.user_len > 0)
+    if (all_have_credentials(c))
         return 0; /* URL credentials win */
     if (c->auth_file[0] != '\0')
         return read_auth_file(c, err, errlen);
     env = getenv("TUN2SOCKS_PROXY_AUTH");
     if (env != NULL && *env != '\0' &&
-        set_credentials(&c->proxy, env, strlen(env)) < 0)
+        set_credentials_all(c, env, strlen(env)) < 0)
         return t2s_value_err(
             err, errlen,
             "TUN2SOCKS_PROXY_AUTH must be 'user:pass' (each at most "

@@ -1,7 +1,8 @@
 /*
  * Credentials and the proxy from outside the command line: TUN2SOCKS_PROXY
- * when no proxy URL was given, then, when the URL has no credentials,
- * --proxy-auth-file, else TUN2SOCKS_PROXY_AUTH ('user:pass'). Reads the
+ * when no proxy URL was given, then, for every proxy whose URL has no
+ * credentials, --proxy-auth-file, else TUN2SOCKS_PROXY_AUTH ('user:pass')
+ * (the same credentials for each of those proxies). Reads the
  * environment and one small file; never prints.
  */
 #ifndef T2S_ENV_H

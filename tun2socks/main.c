@@ -123,7 +123,7 @@ parse_config(struct t2s_config *cfg, struct t2s_opts *opts, int argc,
         return 0;
     }
     if (rc != T2S_ARGS_OK) {
-        explicit_bzero(cfg->proxy.pass, sizeof(cfg->proxy.pass));
+        t2s_config_forget_passwords(cfg);
         fprintf(stderr, "tun2socks: %s (see --help)\n", err);
         return EXIT_USAGE;
     }
@@ -327,8 +327,19 @@ print_config(struct t2s_config *cfg, const struct t2s_opts *opts)
     } else if (t2s_print_config_write(stdout, cfg, opts) < 0) {
         rc = 1;
     }
-    explicit_bzero(&cfg->proxy, sizeof(cfg->proxy));
+    t2s_config_forget_proxies(cfg);
     return rc;
+}
+
+/* Every proxy's address (--route excludes each from the TUN's routes). */
+static int
+resolve_proxies(struct t2s_config *cfg, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < cfg->proxy_count; i++)
+        if (t2s_proxy_addr_resolve(t2s_config_proxy_mut(cfg, i), err, errlen) <
+            0)
+            return -1;
+    return 0;
 }
 
 /* Before the instance: the user to drop to, and what --route needs. */
@@ -343,7 +354,7 @@ prepare(struct t2s_config *cfg, const struct t2s_opts *opts,
     /* planned again after --route filled in its --fwmark */
     return t2s_route_trust_check(opts, err, errlen) < 0 ||
                    t2s_route_defaults(cfg, err, errlen) < 0 ||
-                   t2s_proxy_addr_resolve(&cfg->proxy, err, errlen) < 0 ||
+                   resolve_proxies(cfg, err, errlen) < 0 ||
                    t2s_privsep_plan(cfg, opts->user, priv, err, errlen) < 0
                ? -1
                : 0;
@@ -372,7 +383,7 @@ main_sock_path(struct t2s_config *cfg, const struct t2s_opts *opts,
         rc = rc < 0 ? 1 : 0;
     }
     sock_path_end(cfg);
-    explicit_bzero(cfg->proxy.pass, sizeof(cfg->proxy.pass));
+    t2s_config_forget_passwords(cfg);
     return rc;
 }
 
@@ -394,7 +405,7 @@ main(int argc, char **argv)
     /* the program's own lines (route.c) go the same way as the library's */
     t2s_log_attach(log_to_stderr, NULL, cfg.loglevel);
     if (prepare(&cfg, &opts, &priv, err, sizeof(err)) < 0) {
-        explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
+        t2s_config_forget_passwords(&cfg);
         fprintf(stderr, "tun2socks: %s\n", err);
         return EXIT_USAGE;
     }
@@ -402,7 +413,7 @@ main(int argc, char **argv)
     if (opts.sock_path[0] != '\0')
         return main_sock_path(&cfg, &opts, &priv);
     instance = t2s_create(&cfg, err, sizeof(err));
-    explicit_bzero(cfg.proxy.pass, sizeof(cfg.proxy.pass));
+    t2s_config_forget_passwords(&cfg);
     if (instance == NULL) {
         fprintf(stderr, "tun2socks: %s\n", err);
         return EXIT_USAGE;

@@ -45,7 +45,10 @@ t2s_print_config_write(FILE *out, const struct t2s_config *c,
 {
     fprintf(out, "# tun2socks %s: effective configuration, no secrets\n",
             T2S_VERSION);
-    fprintf(out, "# proxy-auth = %s\n", c->proxy.user_len > 0 ? "yes" : "no");
+    /* one line per proxy, in the order of the proxy lines */
+    for (unsigned i = 0; i < c->proxy_count || i == 0; i++)
+        fprintf(out, "# proxy-auth = %s\n",
+                t2s_config_proxy(c, i)->user_len > 0 ? "yes" : "no");
     write_library_options(out, c);
     write_program_options(out, o);
     return fflush(out) == 0 && !ferror(out) ? 0 : -1;

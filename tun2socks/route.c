@@ -21,7 +21,7 @@ const char t2s_route_default_script[] = T2S_ROUTE_SCRIPT;
 #define DEFAULT_TUN_IPV6 "fd00:18::1/64"
 /* tun2socks-route's --persist-dir default */
 #define DEFAULT_PERSIST_DIR "/var/lib/tun2socks-route"
-#define MAX_ARGS 32
+#define MAX_ARGS (32 + 2 * T2S_PROXY_MAX)
 
 static const char *
 script_path(const struct t2s_opts *o)
@@ -162,16 +162,21 @@ int
 t2s_route_up(const struct t2s_config *c, const struct t2s_opts *o, char *err,
              size_t errlen)
 {
-    char pid[24], mark[16], proxy[NI_MAXHOST], dns4[INET_ADDRSTRLEN],
-        dns6[INET6_ADDRSTRLEN];
+    char pid[24], mark[16], proxy[T2S_PROXY_MAX][NI_MAXHOST],
+        dns4[INET_ADDRSTRLEN], dns6[INET6_ADDRSTRLEN];
     const char *argv[MAX_ARGS];
     int n = 1, rc;
     static const char *const modes[] = {"relay", "tcp", "fake-ip"};
 
-    if (getnameinfo((const struct sockaddr *)&c->proxy.addr, c->proxy.addr_len,
-                    proxy, sizeof(proxy), NULL, 0, NI_NUMERICHOST) != 0) {
-        snprintf(err, errlen, "--route: the proxy address is not resolved");
-        return -1;
+    for (unsigned i = 0; i < c->proxy_count || i == 0; i++) {
+        const struct t2s_proxy *p = t2s_config_proxy(c, i);
+
+        if (getnameinfo((const struct sockaddr *)&p->addr, p->addr_len,
+                        proxy[i], sizeof(proxy[i]), NULL, 0,
+                        NI_NUMERICHOST) != 0) {
+            snprintf(err, errlen, "--route: the proxy address is not resolved");
+            return -1;
+        }
     }
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     snprintf(mark, sizeof(mark), "0x%x", (unsigned)c->fwmark);
@@ -187,8 +192,11 @@ t2s_route_up(const struct t2s_config *c, const struct t2s_opts *o, char *err,
     argv[n++] = pid;
     argv[n++] = "--fwmark";
     argv[n++] = mark;
-    argv[n++] = "--proxy-addr";
-    argv[n++] = proxy;
+    /* every proxy stays direct */
+    for (unsigned i = 0; i < c->proxy_count || i == 0; i++) {
+        argv[n++] = "--proxy-addr";
+        argv[n++] = proxy[i];
+    }
     if (c->tun_ipv6[0] == '\0') {
         argv[n++] = "--tun-ipv6";
         argv[n++] = "none";

@@ -129,6 +129,7 @@ t2s_usage_print(FILE *out, const char *argv0)
             "--print-config writes the settings in that syntax (also what "
             "--route fills in),\none line per option (dns-addr twice: IPv4, "
             "IPv6); the proxy URL without user and\npassword, and a line "
-            "'# proxy-auth = yes|no' for whether credentials are set.\n"
+            "'# proxy-auth = yes|no' for whether credentials are set (one per\n"
+            "proxy, in order).\n"
             "Signals: SIGINT/SIGTERM stop, SIGUSR1 logs counters.\n");
 }

@@ -109,6 +109,21 @@ on_stop(struct ev_loop *loop, ev_async *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
+/* One line per proxy after the counters, when there are several. */
+static void
+log_proxy_stats(struct t2s_instance *t)
+{
+    struct t2s_proxy_stats ps;
+
+    for (unsigned i = 0; t->pool.n > 1 && t2s_get_proxy_stats(t, i, &ps) == 0;
+         i++)
+        /* not "stats:", which scripts take for the counters' line */
+        t2s_info("proxy %u %s: %s sessions=%llu active=%llu failures=%llu", i,
+                 ps.url, ps.up ? "up" : "down", (unsigned long long)ps.sessions,
+                 (unsigned long long)ps.active,
+                 (unsigned long long)ps.failures);
+}
+
 static void
 on_stats(struct ev_loop *loop, ev_async *w, int revents)
 {
@@ -120,20 +135,42 @@ on_stats(struct ev_loop *loop, ev_async *w, int revents)
     T2S_STAT_SET(&t->ctx.stats, mem_used, t2s_mem_used());
     T2S_STAT_SET(&t->ctx.stats, mem_peak, t2s_mem_peak());
     t2s_stats_log(&t->ctx.stats);
+    log_proxy_stats(t);
 }
 
-/* The stats socket's source: what t2s_get_stats() returns. */
+/* The stats socket's source: what t2s_get_stats() returns, and with
+ * several proxies what t2s_get_proxy_stats() does. */
 static void
-read_stats(void *user, struct t2s_stats *out)
+read_stats(void *user, struct t2s_stats *out, struct t2s_proxy_stats *px,
+           unsigned *npx)
 {
-    t2s_get_stats(user, out);
+    struct t2s_instance *t = user;
+
+    t2s_get_stats(t, out);
+    *npx = 0;
+    while (t->pool.n > 1 && *npx < T2S_PROXY_MAX &&
+           t2s_get_proxy_stats(t, *npx, &px[*npx]) == 0)
+        ++*npx;
+}
+
+/* Every proxy the caller did not resolve yet (the program resolves them
+ * before it drops privileges). */
+static int
+resolve_proxies(struct t2s_config *c, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < c->proxy_count || i == 0; i++) {
+        struct t2s_proxy *p = t2s_config_proxy_mut(c, i);
+
+        if (p->addr_len == 0 && t2s_proxy_addr_resolve(p, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int
 init_instance(struct t2s_instance *t, char *err, size_t errlen)
 {
-    if (t->cfg.proxy.addr_len == 0 &&
-        t2s_proxy_addr_resolve(&t->cfg.proxy, err, errlen) < 0)
+    if (resolve_proxies(&t->cfg, err, errlen) < 0)
         return -1;
     t->max_conns = effective_max_conns(t->cfg.max_conns);
     t2s_mem_set_limit(t->cfg.memory_limit ? (size_t)t->cfg.memory_limit
@@ -158,6 +195,8 @@ init_instance(struct t2s_instance *t, char *err, size_t errlen)
         t2s_tcp_relay_init(&t->tcp, &t->ctx, t->fakeip, t->scratch,
                            t->max_conns, err, errlen) < 0)
         return -1;
+    t2s_proxy_pool_init(&t->pool, t->ctx.loop, &t->cfg, &t->ctx.stats);
+    t->ctx.pool = &t->pool;
     ev_async_init(&t->stop_async, on_stop);
     t->stop_async.data = t;
     ev_async_start(t->ctx.loop, &t->stop_async);
@@ -254,6 +293,24 @@ run_guarded(struct t2s_instance *t)
     return t2s_stack_failed(&t->stack) ? T2S_RUN_ERR_TUN : T2S_RUN_STOPPED;
 }
 
+/* With several proxies, each of them and the policy, once at the start. */
+static void
+log_proxies(const struct t2s_instance *t)
+{
+    char url[300];
+
+    if (t->pool.n < 2)
+        return;
+    for (unsigned i = 0; i < t->pool.n; i++) {
+        t2s_proxy_url_format(t2s_config_proxy(&t->cfg, i), url, sizeof(url));
+        t2s_info("proxy %u: %s%s", i, url,
+                 i > 0 ? ""
+                 : t->cfg.proxy_policy == T2S_PROXY_ROUND_ROBIN
+                     ? " (policy round-robin)"
+                     : " (policy failover: the first that is up)");
+    }
+}
+
 int
 t2s_run(struct t2s_instance *t)
 {
@@ -283,6 +340,7 @@ t2s_run(struct t2s_instance *t)
                  t->cfg.tun_name, t->cfg.mtu, offload, proxy,
                  dns_mode_name(t->cfg.dns_mode), t->max_conns,
                  t->udp.assocs.max);
+    log_proxies(t);
     return run_guarded(t);
 }
 
@@ -308,6 +366,15 @@ t2s_get_stats(struct t2s_instance *t, struct t2s_stats *out)
     out->mem_peak = t2s_mem_peak();
 }
 
+int
+t2s_get_proxy_stats(struct t2s_instance *t, unsigned index,
+                    struct t2s_proxy_stats *out)
+{
+    if (t->ctx.pool == NULL)
+        return -1;
+    return t2s_proxy_pool_read(t->ctx.pool, index, out);
+}
+
 void
 t2s_instance_after_fork(struct t2s_instance *t)
 {
@@ -317,9 +384,13 @@ t2s_instance_after_fork(struct t2s_instance *t)
 void
 t2s_instance_clear_secrets(struct t2s_instance *t)
 {
-    explicit_bzero(t->cfg.proxy.user, sizeof(t->cfg.proxy.user));
-    explicit_bzero(t->cfg.proxy.pass, sizeof(t->cfg.proxy.pass));
-    t->cfg.proxy.user_len = t->cfg.proxy.pass_len = 0;
+    for (unsigned i = 0; i < T2S_PROXY_MAX; i++) {
+        struct t2s_proxy *p = t2s_config_proxy_mut(&t->cfg, i);
+
+        explicit_bzero(p->user, sizeof(p->user));
+        explicit_bzero(p->pass, sizeof(p->pass));
+        p->user_len = p->pass_len = 0;
+    }
 }
 
 /* Every session, the UDP side and the stack: all of lwIP's state that t
@@ -376,6 +447,8 @@ t2s_destroy(struct t2s_instance *t)
         /* libev and descriptors only: safe even when lwIP is broken */
         t2s_stats_socket_close(t->stats_sock);
         t->stats_sock = NULL;
+        if (t->ctx.pool != NULL)
+            t2s_proxy_pool_stop(t->ctx.pool); /* libev and sockets only */
         shutdown_guarded(t);
         ev_loop_destroy(t->ctx.loop); /* libev's own: safe even when broken */
         t->ctx.loop = NULL;

@@ -47,6 +47,8 @@ struct t2s_instance {
     struct t2s_protect protect;          /* --protect-path client; cfg.protect
                                             points here when the path is set */
     struct t2s_stats_socket *stats_sock; /* --stats-socket, or NULL */
+    struct t2s_proxy_pool pool;          /* the proxies' state (ctx.pool
+                                            points here once initialised) */
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/stats_socket.h"
+#include "config/config.h"
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/stats_format.h"
@@ -104,17 +105,20 @@ client_answer(struct client *c, int truncated)
     struct t2s_stats_socket *s = c->srv;
     struct t2s_stats_format_req req;
     struct t2s_stats st;
+    struct t2s_proxy_stats p[T2S_PROXY_MAX];
+    struct t2s_stats_format_proxies px = {p, 0};
     size_t n;
 
     t2s_stats_format_parse(c->in, c->in_len, truncated, &req);
-    s->fn(s->user, &st);
-    n = t2s_stats_format_response(&st, &req, NULL, 0);
+    s->fn(s->user, &st, p, &px.n);
+    n = t2s_stats_format_response_proxies(&st, &px, &req, NULL, 0);
     c->out = malloc(n + 1);
     if (c->out == NULL) {
         client_close(c);
         return;
     }
-    c->out_len = t2s_stats_format_response(&st, &req, c->out, n + 1);
+    c->out_len =
+        t2s_stats_format_response_proxies(&st, &px, &req, c->out, n + 1);
     c->out_off = 0;
     ev_io_stop(s->loop, &c->io);
     ev_io_set(&c->io, c->fd, EV_WRITE);

@@ -30,8 +30,11 @@
 
 struct t2s_stats_socket;
 
-/* Fills out with the counters to answer with (t2s_get_stats()). */
-typedef void (*t2s_stats_socket_read_fn)(void *user, struct t2s_stats *out);
+/* Fills out with the counters to answer with (t2s_get_stats()), px[0..
+ * *npx) with the proxies' (at most T2S_PROXY_MAX; *npx = 0: none shown). */
+typedef void (*t2s_stats_socket_read_fn)(void *user, struct t2s_stats *out,
+                                         struct t2s_proxy_stats *px,
+                                         unsigned *npx);
 
 /*
  * Listens on path: a stale socket there (nobody accepting) is removed

@@ -61,8 +61,27 @@ t2s_config_free(struct t2s_config *c)
 {
     if (c == NULL)
         return;
-    explicit_bzero(&c->proxy, sizeof(c->proxy));
+    t2s_config_forget_proxies(c);
     free(c);
+}
+
+void
+t2s_config_forget_passwords(struct t2s_config *c)
+{
+    for (unsigned i = 0; i < T2S_PROXY_MAX; i++) {
+        struct t2s_proxy *p = t2s_config_proxy_mut(c, i);
+
+        explicit_bzero(p->pass, sizeof(p->pass));
+    }
+}
+
+void
+t2s_config_forget_proxies(struct t2s_config *c)
+{
+    explicit_bzero(&c->proxy, sizeof(c->proxy));
+    explicit_bzero(c->proxy_more, sizeof(c->proxy_more));
+    c->proxy_count = 0;
+    c->proxy_given = 0;
 }
 
 int

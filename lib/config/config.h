@@ -20,17 +20,25 @@
 #include "t2s.h" /* t2s_log_fn, t2s_socket_fn */
 
 #define T2S_IFNAMSIZ 16
+#define T2S_PROXY_MAX 16 /* --proxy given at most this often */
 
 struct t2s_protect; /* upstream/protect.h */
 
 struct t2s_config {
-    char tun_name[T2S_IFNAMSIZ];   /* --tun; empty when not given */
-    int tun_fd;                    /* --tun-fd; -1 when not given */
-    int mtu;                       /* --mtu, 576..65535 */
-    char tun_ipv4[64];             /* --tun-ipv4 ADDR/PREFIX; empty: none */
-    char tun_ipv6[64];             /* --tun-ipv6 ADDR/PREFIX; empty: none */
-    struct t2s_proxy proxy;        /* --proxy, plus credentials */
-    int proxy_given;               /* a proxy URL was set */
+    char tun_name[T2S_IFNAMSIZ]; /* --tun; empty when not given */
+    int tun_fd;                  /* --tun-fd; -1 when not given */
+    int mtu;                     /* --mtu, 576..65535 */
+    char tun_ipv4[64];           /* --tun-ipv4 ADDR/PREFIX; empty: none */
+    char tun_ipv6[64];           /* --tun-ipv6 ADDR/PREFIX; empty: none */
+    struct t2s_proxy proxy;      /* the first --proxy, plus credentials */
+    int proxy_given;             /* a proxy URL was set */
+    /* The further --proxy values (proxy_more[i] is proxy number i + 1):
+     * proxy stays where one-proxy code has always found it; the list is
+     * read with t2s_config_proxy(). proxy..proxy_count are contiguous:
+     * "proxy =" resets them all. */
+    struct t2s_proxy proxy_more[T2S_PROXY_MAX - 1];
+    unsigned proxy_count;          /* proxies set, 0..T2S_PROXY_MAX */
+    int proxy_policy;              /* --proxy-policy, enum t2s_proxy_policy */
     int loglevel;                  /* --loglevel, enum t2s_log_level */
     unsigned connect_timeout_ms;   /* --connect-timeout SECONDS */
     unsigned idle_timeout_ms;      /* --idle-timeout SECONDS; 0: never */
@@ -84,6 +92,25 @@ enum t2s_dns_mode {
     T2S_DNS_FAKEIP = 2, /* queries to --dns-addr answered from a pool */
 };
 
+enum t2s_proxy_policy {
+    T2S_PROXY_FAILOVER = 0,    /* the first proxy that is up */
+    T2S_PROXY_ROUND_ROBIN = 1, /* the next proxy that is up */
+};
+
+/* Proxy number i (0 = c->proxy) of the list, i < T2S_PROXY_MAX. */
+static inline const struct t2s_proxy *
+t2s_config_proxy(const struct t2s_config *c, unsigned i)
+{
+    return i == 0 ? &c->proxy : &c->proxy_more[i - 1];
+}
+
+/* The same, writable (the program fills in credentials and addresses). */
+static inline struct t2s_proxy *
+t2s_config_proxy_mut(struct t2s_config *c, unsigned i)
+{
+    return i == 0 ? &c->proxy : &c->proxy_more[i - 1];
+}
+
 /* Defaults for every field: the one place they are written. */
 void t2s_config_init(struct t2s_config *c);
 
@@ -94,9 +121,17 @@ struct t2s_config *t2s_config_new(void);
 /* Zeroes the credentials, then frees c. NULL is fine. */
 void t2s_config_free(struct t2s_config *c);
 
+/* Zeroes every proxy's password (the rest stays). */
+void t2s_config_forget_passwords(struct t2s_config *c);
+
+/* Zeroes every proxy (credentials too) and empties the list. */
+void t2s_config_forget_proxies(struct t2s_config *c);
+
 /*
  * Set one option by its long flag name without dashes ("proxy", "mtu", ...),
  * as the command line and the config file both do. Returns 0 or -1.
+ * "proxy" appends to the list (at most T2S_PROXY_MAX); t2s_config_reset()
+ * ("proxy =" in a file) empties it.
  */
 int t2s_config_set(struct t2s_config *c, const char *key, const char *value,
                    char *err, size_t errlen);
@@ -105,7 +140,8 @@ int t2s_config_set(struct t2s_config *c, const char *key, const char *value,
  * Writes value number i of key in config-file syntax (t2s_config_set()
  * reads it back to the same setting; "" for an unset optional value; the
  * proxy URL without credentials). Returns 1, or 0 when key has no value i
- * (dns-addr has two, every other key one) or is unknown.
+ * (dns-addr has two, proxy one per proxy, every other key one) or is
+ * unknown.
  */
 int t2s_config_get(const struct t2s_config *c, const char *key, unsigned i,
                    char *out, size_t outlen);

@@ -70,7 +70,8 @@ apply_line(struct t2s_config *c, char *line, const char *path, unsigned lineno,
     v = trim(eq + 1);
     if (apply_key(c, k, v, other, ctx, sub, sizeof(sub)) < 0)
         return t2s_value_err(err, errlen, "%.200s:%u: %s", path, lineno, sub);
-    if (strcmp(k, "proxy") == 0 && c->proxy.pass_len > 0)
+    if (strcmp(k, "proxy") == 0 && c->proxy_count > 0 &&
+        t2s_config_proxy(c, c->proxy_count - 1)->pass_len > 0)
         *has_password = 1;
     return 0;
 }
@@ -117,7 +118,7 @@ t2s_config_file_read(struct t2s_config *c, const char *path,
     rc = read_lines(c, f, path, other, ctx, &has_password, err, errlen);
     /* As OpenSSH refuses a private key others can read. */
     if (rc == 0 && has_password && t2s_config_file_shared(fileno(f))) {
-        explicit_bzero(c->proxy.pass, sizeof(c->proxy.pass));
+        t2s_config_forget_passwords(c);
         rc = t2s_value_err(err, errlen,
                            "config file %.200s holds a password and is "
                            "readable by group or others (chmod 600 it)",

@@ -81,12 +81,44 @@ set_tun_ipv6(struct t2s_config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* Appends to the list. The first parses into c->proxy in place, as one
+ * --proxy always did (credentials set before stay unless the URL has its
+ * own); a further one goes into a fresh slot. */
 static int
 set_proxy(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
-    if (t2s_proxy_url_parse(v, &c->proxy, err, errlen) < 0)
-        return -1;
-    c->proxy_given = 1;
+    struct t2s_proxy p;
+    int rc;
+
+    if (c->proxy_count >= T2S_PROXY_MAX)
+        return t2s_value_err(err, errlen, "too many proxies (at most %d)",
+                             T2S_PROXY_MAX);
+    if (c->proxy_count == 0) {
+        if (t2s_proxy_url_parse(v, &c->proxy, err, errlen) < 0)
+            return -1;
+        c->proxy_count = 1;
+        c->proxy_given = 1;
+        return 0;
+    }
+    memset(&p, 0, sizeof(p));
+    rc = t2s_proxy_url_parse(v, &p, err, errlen);
+    if (rc == 0)
+        *t2s_config_proxy_mut(c, c->proxy_count++) = p;
+    explicit_bzero(&p, sizeof(p));
+    return rc;
+}
+
+static int
+set_proxy_policy(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "failover") == 0)
+        c->proxy_policy = T2S_PROXY_FAILOVER;
+    else if (strcmp(v, "round-robin") == 0)
+        c->proxy_policy = T2S_PROXY_ROUND_ROBIN;
+    else
+        return t2s_value_err(
+            err, errlen, "bad --proxy-policy '%.32s' (failover, round-robin)",
+            v);
     return 0;
 }
 
@@ -252,12 +284,21 @@ T2S_OPTIONS_GETTER(get_mtu)
 /* Never the credentials: --print-config says only whether there are. */
 T2S_OPTIONS_GETTER(get_proxy)
 {
-    if (i != 0)
-        return 0;
     out[0] = '\0';
-    if (c->proxy_given)
-        t2s_proxy_url_format(&c->proxy, out, outlen);
+    if (c->proxy_count == 0)
+        return i == 0; /* unset: "proxy =" */
+    if (i >= c->proxy_count)
+        return 0;
+    t2s_proxy_url_format(t2s_config_proxy(c, i), out, outlen);
     return 1;
+}
+
+T2S_OPTIONS_GETTER(get_proxy_policy)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s",
+                                     c->proxy_policy == T2S_PROXY_ROUND_ROBIN
+                                         ? "round-robin"
+                                         : "failover");
 }
 
 T2S_OPTIONS_GETTER(get_auth_file)
@@ -339,8 +380,13 @@ static const struct t2s_option options[] = {
     {"tun-ipv6", "ADDR/LEN", "assign this IPv6 address to --tun", set_tun_ipv6,
      get_tun_ipv6, T2S_OPTIONS_RESET(tun_ipv6, tun_ipv6)},
     {"mtu", "N", "TUN MTU", set_mtu, get_mtu, T2S_OPTIONS_REQUIRED},
-    {"proxy", "URL", "socks5://[user[:pass]@]host:port (IPv6 in [])", set_proxy,
-     get_proxy, T2S_OPTIONS_RESET(proxy, proxy_given)},
+    {"proxy", "URL",
+     "socks5://[user[:pass]@]host:port (IPv6 in []); repeat it for more "
+     "proxies (at most 16)",
+     set_proxy, get_proxy, T2S_OPTIONS_RESET(proxy, proxy_count)},
+    {"proxy-policy", "POLICY",
+     "with several proxies: failover (the first that is up) or round-robin",
+     set_proxy_policy, get_proxy_policy, T2S_OPTIONS_REQUIRED},
     {"proxy-auth-file", "FILE", "read proxy credentials 'user:pass' from FILE",
      set_auth_file, get_auth_file, T2S_OPTIONS_RESET(auth_file, auth_file)},
     {"connect-timeout", "SEC", "proxy connect + handshake timeout",

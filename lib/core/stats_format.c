@@ -145,8 +145,45 @@ static const unsigned char is_gauge[T2S_STATS_COUNT] = {
 #undef T2S_STATS_GAUGE
 };
 
+/* s as a JSON or Prometheus label string body: '"' and '\\' escaped (a
+ * proxy URL holds neither, but a name is not ours to trust). */
+static void
+put_escaped(struct out *o, const char *s)
+{
+    for (; *s != '\0'; s++)
+        put(o, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+}
+
+/* ,"proxies":[{"url":...,"up":1,"sessions":N,"active":N,"failures":N}] */
+static void
+put_proxies_json(struct out *o, const struct t2s_stats_format_proxies *px)
+{
+    if (px == NULL || px->n == 0)
+        return;
+    put(o, ",\"proxies\":[");
+    for (unsigned i = 0; i < px->n; i++) {
+        const struct t2s_proxy_stats *p = &px->p[i];
+
+        put(o, "%s{\"url\":\"", i > 0 ? "," : "");
+        put_escaped(o, p->url);
+        put(o,
+            "\",\"up\":%d,\"sessions\":%" PRIu64 ",\"active\":%" PRIu64
+            ",\"failures\":%" PRIu64 "}",
+            p->up, p->sessions, p->active, p->failures);
+    }
+    put(o, "]");
+}
+
 size_t
 t2s_stats_format_json(const struct t2s_stats *st, char *buf, size_t len)
+{
+    return t2s_stats_format_json_proxies(st, NULL, buf, len);
+}
+
+size_t
+t2s_stats_format_json_proxies(const struct t2s_stats *st,
+                              const struct t2s_stats_format_proxies *px,
+                              char *buf, size_t len)
 {
     struct out o = {buf, len, 0};
     const char *sep = "";
@@ -157,6 +194,7 @@ t2s_stats_format_json(const struct t2s_stats *st, char *buf, size_t len)
     sep = ",";
     T2S_STATS_FIELDS(T2S_STATS_JSON)
 #undef T2S_STATS_JSON
+    put_proxies_json(&o, px);
     put(&o, "}\n");
     return done(&o);
 }
@@ -186,8 +224,44 @@ put_metric(struct out *o, const char *field, const char *help, int gauge,
     put(o, " %" PRIu64 "\n", v);
 }
 
+/* One per-proxy metric: HELP, TYPE, then a sample per proxy labelled
+ * proxy="URL". which: 0 up, 1 sessions, 2 active, 3 failures. */
+static void
+put_proxy_metric(struct out *o, const struct t2s_stats_format_proxies *px,
+                 int which)
+{
+    static const char *const names[] = {"proxy_up", "proxy_sessions_total",
+                                        "proxy_active", "proxy_failures_total"};
+    static const char *const helps[] = {
+        "1 when the proxy is up, 0 while it is marked down",
+        "sessions started on the proxy", "sessions open on the proxy now",
+        "connects to the proxy that failed or timed out"};
+
+    put(o, "# HELP t2s_%s %s\n# TYPE t2s_%s %s\n", names[which], helps[which],
+        names[which], which == 1 || which == 3 ? "counter" : "gauge");
+    for (unsigned i = 0; i < px->n; i++) {
+        const struct t2s_proxy_stats *p = &px->p[i];
+        uint64_t v = which == 0   ? (uint64_t)p->up
+                     : which == 1 ? p->sessions
+                     : which == 2 ? p->active
+                                  : p->failures;
+
+        put(o, "t2s_%s{proxy=\"", names[which]);
+        put_escaped(o, p->url);
+        put(o, "\"} %" PRIu64 "\n", v);
+    }
+}
+
 size_t
 t2s_stats_format_prometheus(const struct t2s_stats *st, char *buf, size_t len)
+{
+    return t2s_stats_format_prometheus_proxies(st, NULL, buf, len);
+}
+
+size_t
+t2s_stats_format_prometheus_proxies(const struct t2s_stats *st,
+                                    const struct t2s_stats_format_proxies *px,
+                                    char *buf, size_t len)
 {
     struct out o = {buf, len, 0};
 
@@ -195,11 +269,14 @@ t2s_stats_format_prometheus(const struct t2s_stats *st, char *buf, size_t len)
     put_metric(&o, #f, help, is_gauge[T2S_STATS_INDEX_##f], st->f);
     T2S_STATS_FIELDS(T2S_STATS_PROM)
 #undef T2S_STATS_PROM
+    for (int which = 0; px != NULL && px->n > 0 && which < 4; which++)
+        put_proxy_metric(&o, px, which);
     return done(&o);
 }
 
 static size_t
-body(const struct t2s_stats *st, int kind, int http, char *buf, size_t len)
+body(const struct t2s_stats *st, const struct t2s_stats_format_proxies *px,
+     int kind, int http, char *buf, size_t len)
 {
     static const char *const plain_err[] = {
         [T2S_STATS_FORMAT_NOT_FOUND] =
@@ -215,9 +292,9 @@ body(const struct t2s_stats *st, int kind, int http, char *buf, size_t len)
     };
 
     if (kind == T2S_STATS_FORMAT_JSON)
-        return t2s_stats_format_json(st, buf, len);
+        return t2s_stats_format_json_proxies(st, px, buf, len);
     if (kind == T2S_STATS_FORMAT_METRICS)
-        return t2s_stats_format_prometheus(st, buf, len);
+        return t2s_stats_format_prometheus_proxies(st, px, buf, len);
     if (kind < T2S_STATS_FORMAT_NOT_FOUND || kind > T2S_STATS_FORMAT_BAD)
         kind = T2S_STATS_FORMAT_BAD;
     return (size_t)snprintf(buf, len, "%s",
@@ -228,6 +305,15 @@ size_t
 t2s_stats_format_response(const struct t2s_stats *st,
                           const struct t2s_stats_format_req *req, char *buf,
                           size_t len)
+{
+    return t2s_stats_format_response_proxies(st, NULL, req, buf, len);
+}
+
+size_t
+t2s_stats_format_response_proxies(const struct t2s_stats *st,
+                                  const struct t2s_stats_format_proxies *px,
+                                  const struct t2s_stats_format_req *req,
+                                  char *buf, size_t len)
 {
     static const char *const status[] = {
         [T2S_STATS_FORMAT_JSON] = "200 OK",
@@ -244,8 +330,8 @@ t2s_stats_format_response(const struct t2s_stats *st,
     size_t n;
 
     if (!req->http)
-        return body(st, kind, 0, buf, len);
-    n = body(st, kind, 1, NULL, 0);
+        return body(st, px, kind, 0, buf, len);
+    n = body(st, px, kind, 1, NULL, 0);
     put(&o,
         "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
         "Connection: close\r\n\r\n",
@@ -256,7 +342,7 @@ t2s_stats_format_response(const struct t2s_stats *st,
             : "text/plain; charset=utf-8",
         n);
     if (o.off < len)
-        body(st, kind, 1, buf + o.off, len - o.off);
+        body(st, px, kind, 1, buf + o.off, len - o.off);
     o.off += n;
     return done(&o);
 }

@@ -44,8 +44,21 @@ struct t2s_stats_format_req {
 void t2s_stats_format_parse(const char *buf, size_t len, int truncated,
                             struct t2s_stats_format_req *req);
 
+/* The proxies' counters (t2s_get_proxy_stats()), n of them; NULL or
+ * n == 0: none shown. */
+struct t2s_stats_format_proxies {
+    const struct t2s_proxy_stats *p;
+    unsigned n;
+};
+
 /* {"tcp_active":0,...}\n: every field of struct t2s_stats by its name. */
 size_t t2s_stats_format_json(const struct t2s_stats *st, char *buf, size_t len);
+
+/* The same, then "proxies":[{"url":"socks5://h:p","up":1,"sessions":N,
+ * "active":N,"failures":N},...] when px has any. */
+size_t t2s_stats_format_json_proxies(const struct t2s_stats *st,
+                                     const struct t2s_stats_format_proxies *px,
+                                     char *buf, size_t len);
 
 /* "# HELP t2s_NAME ...", "# TYPE t2s_NAME counter|gauge", "t2s_NAME V"
  * per field; a counter's NAME ends in "_total" (t2s_bytes_up_total,
@@ -53,11 +66,24 @@ size_t t2s_stats_format_json(const struct t2s_stats *st, char *buf, size_t len);
 size_t t2s_stats_format_prometheus(const struct t2s_stats *st, char *buf,
                                    size_t len);
 
+/* The same, then t2s_proxy_up, t2s_proxy_sessions_total, t2s_proxy_active
+ * and t2s_proxy_failures_total, one sample per proxy labelled
+ * proxy="URL", when px has any. */
+size_t
+t2s_stats_format_prometheus_proxies(const struct t2s_stats *st,
+                                    const struct t2s_stats_format_proxies *px,
+                                    char *buf, size_t len);
+
 /* The whole answer to req: the body for its kind, with the HTTP status
  * line and headers (Content-Type, Content-Length, Connection: close)
  * first when req->http. */
 size_t t2s_stats_format_response(const struct t2s_stats *st,
                                  const struct t2s_stats_format_req *req,
                                  char *buf, size_t len);
+
+/* The same with the proxies' counters (px may be NULL). */
+size_t t2s_stats_format_response_proxies(
+    const struct t2s_stats *st, const struct t2s_stats_format_proxies *px,
+    const struct t2s_stats_format_req *req, char *buf, size_t len);
 
 #endif

@@ -16,6 +16,7 @@
 #include "core/list.h"
 #include "core/log.h"
 #include "core/stats.h"
+#include "upstream/proxy_pool.h"
 
 struct t2s_ctx {
     struct ev_loop *loop;           /* the instance's loop */
@@ -26,6 +27,8 @@ struct t2s_ctx {
     int stopping;                   /* shutdown in progress */
     struct t2s_list dead;           /* sessions closed in this iteration,
                                        freed by t2s_session_reap() */
+    struct t2s_proxy_pool *pool;    /* which proxy a new session uses (the
+                                       instance's); NULL: always the first */
 };
 
 /* A new id for a session's log lines. */

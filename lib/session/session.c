@@ -1,10 +1,29 @@
 /* The one session life cycle (session.h). */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/mem.h"
 #include "session/session.h"
+
+/* What a handshake says about its proxy: up, or down when the TCP
+ * connect failed (a refusal of the request says nothing about it). */
+static void
+pool_report(struct t2s_session *s, int rc)
+{
+    char why[256];
+
+    if (s->ctx->pool == NULL)
+        return;
+    if (rc == T2S_UP_DONE) {
+        t2s_proxy_pool_ok(s->ctx->pool, s->proxy_index);
+    } else if (s->up->fail_kind == T2S_UP_FAIL_CONNECT) {
+        snprintf(why, sizeof(why), "%s", strerror(s->up->sys_errno));
+        t2s_proxy_pool_failed(s->ctx->pool, s->proxy_index, why);
+    }
+}
 
 static void
 on_session_io(struct ev_loop *loop, ev_io *w, int revents)
@@ -22,6 +41,7 @@ on_session_io(struct ev_loop *loop, ev_io *w, int revents)
         t2s_session_want(s, want);
         return;
     }
+    pool_report(s, rc);
     s->ops->on_handshake(s, rc);
     /* closed or not, the handshake's bytes go now */
     t2s_upstream_free(s->up);
@@ -35,6 +55,10 @@ on_session_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
+    /* while the handshake runs the timer is the connect timeout */
+    if (s->up != NULL && s->ctx->pool != NULL)
+        t2s_proxy_pool_failed(s->ctx->pool, s->proxy_index,
+                              "timed out connecting");
     s->ops->on_timer(s);
 }
 
@@ -57,6 +81,53 @@ session_begin(struct t2s_session *s, struct t2s_ctx *ctx,
     t2s_list_add(live, &s->link);
 }
 
+/* connect() failed at once in a way that says the proxy is not there. */
+static int
+is_refusal(int e)
+{
+    return e == ECONNREFUSED || e == ENETUNREACH || e == EHOSTUNREACH;
+}
+
+/* The socket to the proxy the pool chooses; one that refuses at once is
+ * marked down and the next choice tried, each proxy at most once. */
+static int
+open_proxy_socket(struct t2s_session *s, struct t2s_ctx *ctx)
+{
+    struct t2s_proxy_pool *pool = ctx->pool;
+    unsigned tries = pool != NULL ? pool->n : 1;
+    int fd = -1;
+
+    for (unsigned k = 0; k < tries; k++) {
+        s->proxy_index = pool != NULL ? t2s_proxy_pool_pick(pool) : 0;
+        s->proxy = t2s_config_proxy(ctx->cfg, s->proxy_index);
+        fd = t2s_upstream_socket(ctx->cfg, s->proxy, &ctx->stats);
+        if (fd >= 0 || pool == NULL || !is_refusal(errno))
+            break;
+        int e = errno;
+
+        t2s_proxy_pool_failed(pool, s->proxy_index, strerror(e));
+        errno = e;
+    }
+    if (fd >= 0 && pool != NULL)
+        t2s_proxy_pool_started(pool, s->proxy_index);
+    return fd;
+}
+
+/* UDP ASSOCIATE's unspecified DST.ADDR (all zero) in the family of the
+ * proxy chosen for it; any other request as it is. */
+static const struct t2s_socks5_addr *
+assoc_dst(const struct t2s_session *s, uint8_t cmd,
+          const struct t2s_socks5_addr *dst, struct t2s_socks5_addr *any)
+{
+    if (cmd != T2S_SOCKS5_CMD_UDP_ASSOCIATE || dst->port != 0)
+        return dst;
+    *any = *dst;
+    any->atyp = s->proxy->addr.ss_family == AF_INET6 ? T2S_SOCKS5_ATYP_IPV6
+                                                     : T2S_SOCKS5_ATYP_IPV4;
+    memset(&any->u, 0, sizeof(any->u));
+    return any;
+}
+
 int
 t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
                   const struct t2s_session_ops *ops, struct t2s_list *live,
@@ -64,6 +135,7 @@ t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
                   double timeout_s)
 {
     const struct t2s_config *c = ctx->cfg;
+    struct t2s_socks5_addr any;
     int want;
 
     s->fd = -1;
@@ -72,7 +144,7 @@ t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
         errno = ENOMEM;
         return -1;
     }
-    s->fd = t2s_upstream_socket(c, &ctx->stats);
+    s->fd = open_proxy_socket(s, ctx);
     if (s->fd < 0) {
         int e = errno;
 
@@ -81,7 +153,8 @@ t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
         errno = e;
         return -1;
     }
-    t2s_upstream_init(s->up, &c->proxy, cmd, dst, c->socks_pipeline, &want);
+    t2s_upstream_init(s->up, s->proxy, cmd, assoc_dst(s, cmd, dst, &any),
+                      c->socks_pipeline, &want);
     session_begin(s, ctx, ops, live, want, timeout_s);
     return 0;
 }
@@ -157,6 +230,8 @@ t2s_session_close(struct t2s_session *s, int how, const char *why)
     }
     t2s_upstream_free(s->up);
     s->up = NULL;
+    if (s->proxy != NULL && s->ctx->pool != NULL)
+        t2s_proxy_pool_ended(s->ctx->pool, s->proxy_index);
     t2s_list_del(&s->link);
     t2s_list_add(&s->ctx->dead, &s->link);
 }

@@ -66,15 +66,20 @@ struct t2s_session {
     ev_timer timer;          /* t2s_session_arm() */
     ev_tstamp last_active;   /* t2s_session_touch() */
     struct t2s_upstream *up; /* handshake; NULL once it is over */
-    unsigned closed : 1;     /* t2s_session_close() ran */
+    /* the proxy this session went to (one of cfg's; t2s_session_start()
+     * chose it with ctx->pool); NULL for t2s_session_adopt() */
+    const struct t2s_proxy *proxy;
+    unsigned proxy_index; /* its number in the config's list */
+    unsigned closed : 1;  /* t2s_session_close() ran */
 };
 
 /*
- * Starts s (zeroed, first member of its kind's struct): opens the proxy
- * socket, prepares the SOCKS5 request (cmd, dst), watches the socket for
- * the first step, arms the timer for timeout_s, gives s an id and links it
- * first in live. Returns 0, or -1 with errno set (nothing to undo: s is
- * not linked and holds nothing).
+ * Starts s (zeroed, first member of its kind's struct): chooses the proxy
+ * (ctx->pool; a proxy that refuses the connect at once is marked down and
+ * the next one tried), opens the proxy socket, prepares the SOCKS5 request
+ * (cmd, dst), watches the socket for the first step, arms the timer for
+ * timeout_s, gives s an id and links it first in live. Returns 0, or -1 with
+ * errno set (nothing to undo: s is not linked and holds nothing).
  */
 int t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
                       const struct t2s_session_ops *ops, struct t2s_list *live,

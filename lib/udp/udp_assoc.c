@@ -280,10 +280,10 @@ assoc_new(struct t2s_udp_assocs *as, const struct t2s_udp_flow *f)
     a = t2s_mem_calloc(1, sizeof(*a));
     if (a == NULL)
         return NULL;
-    /* DST.ADDR/PORT all zero: we do not know our relay-side address. */
+    /* DST.ADDR/PORT all zero: we do not know our relay-side address.
+     * t2s_session_start() gives it the chosen proxy's family. */
     memset(&any, 0, sizeof(any));
-    any.atyp = c->proxy.addr.ss_family == AF_INET6 ? T2S_SOCKS5_ATYP_IPV6
-                                                   : T2S_SOCKS5_ATYP_IPV4;
+    any.atyp = T2S_SOCKS5_ATYP_IPV4;
     if (t2s_session_start(&a->s, as->ctx, &assoc_ops, &as->live,
                           T2S_SOCKS5_CMD_UDP_ASSOCIATE, &any,
                           c->connect_timeout_ms / 1000.0) < 0) {

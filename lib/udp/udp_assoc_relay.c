@@ -127,12 +127,12 @@ t2s_udp_assoc_relay_open(struct t2s_udp_assoc *a,
                          const struct t2s_socks5_addr *bnd)
 {
     const struct t2s_config *c = a->as->ctx->cfg;
+    const struct t2s_proxy *p = a->s.proxy; /* the association's own */
     struct sockaddr_storage ss;
     socklen_t len;
     int sz = RELAY_SOCKBUF;
 
-    if (t2s_relay_addr_pick(bnd, &c->proxy.addr, c->proxy.addr_len, &ss, &len) <
-        0) {
+    if (t2s_relay_addr_pick(bnd, &p->addr, p->addr_len, &ss, &len) < 0) {
         errno = EADDRNOTAVAIL;
         return -1;
     }

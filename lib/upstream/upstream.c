@@ -40,9 +40,9 @@ t2s_upstream_prepare(int fd, const struct t2s_config *c, struct t2s_stats *st)
 }
 
 int
-t2s_upstream_socket(const struct t2s_config *c, struct t2s_stats *st)
+t2s_upstream_socket(const struct t2s_config *c, const struct t2s_proxy *proxy,
+                    struct t2s_stats *st)
 {
-    const struct t2s_proxy *proxy = &c->proxy;
     int one = 1, e;
     int fd = socket(proxy->addr.ss_family,
                     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

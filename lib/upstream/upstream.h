@@ -75,11 +75,12 @@ struct t2s_upstream {
 };
 
 /*
- * Creates the non-blocking TCP socket to c->proxy, readies it with
- * t2s_upstream_prepare() and starts connect(). Returns the fd or -1 with
- * errno set (EPERM: the socket hook refused it).
+ * Creates the non-blocking TCP socket to proxy (one of c's, resolved),
+ * readies it with t2s_upstream_prepare() and starts connect(). Returns the
+ * fd or -1 with errno set (EPERM: the socket hook refused it).
  */
-int t2s_upstream_socket(const struct t2s_config *c, struct t2s_stats *st);
+int t2s_upstream_socket(const struct t2s_config *c,
+                        const struct t2s_proxy *proxy, struct t2s_stats *st);
 
 /*
  * What every socket to the proxy (TCP, and the UDP relay sockets) gets

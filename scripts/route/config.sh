@@ -12,7 +12,8 @@
 # command line, so the script never calls it back.
 #
 # Depends on common.sh. Reads BIN, CONFIG, TUN; config_from_file sets
-# PROXY_URL, PROXY_FROM and TUN; config_fill sets what is still unset of
+# PROXY_URL (one URL per line when the file lists several proxies),
+# PROXY_FROM and TUN; config_fill sets what is still unset of
 # TUN4, TUN6, MTU, FWMARK, DNS_MODE, DNS_ADDRS, DNS_RESOLVER.
 # shellcheck disable=SC2154  # the globals are set by args.sh
 
@@ -74,11 +75,12 @@ cfg_file() { # KEY
 
 # tun2socks prints its settings only for a command line it would start
 # with, which names a proxy; the defaults do not depend on which. Without
-# a URL (--no-start --proxy-addr ADDR), one for the proxy's address.
+# a URL (--no-start --proxy-addr ADDR), one for the proxy's address; of
+# several proxies (a config file's), the first.
 given_proxy() {
     local a=${PROXY_ADDRS[0]:-}
     if [ -n "$PROXY_URL" ]; then
-        printf '%s\n' "$PROXY_URL"
+        printf '%s\n' "${PROXY_URL%%$'\n'*}"
     elif is_ipv6 "$a"; then
         printf 'socks5://[%s]:1080\n' "$a"
     elif [ -n "$a" ]; then
@@ -110,9 +112,10 @@ config_from_file() {
     fi
     CFG_FILE_READ=1
     [ -n "$TUN" ] || TUN=${CFG_FILE[tun]:-}
+    # one line per proxy (a file may list several); the first is compared
     p=${CFG_FILE[proxy]:-}
     [ -n "$p" ] || return 0
-    [ -z "$given" ] || [ "$(url_hostport "$given")" != "$(url_hostport "$p")" ] || return 0
+    [ -z "$given" ] || [ "$(url_hostport "$given")" != "$(url_hostport "${p%%$'\n'*}")" ] || return 0
     if [ "$PROXY_FROM" = flag ]; then
         usage_error "--proxy differs from 'proxy' in $CONFIG (tun2socks would use the file's)"
     fi

@@ -33,10 +33,30 @@ on_signal() {
     exit 1
 }
 
-# The proxy's addresses: --proxy-addr, else the host of the proxy URL.
+# The addresses of the proxies of a config file that lists several (one
+# URL per line in PROXY_URL): each literal, each name resolved now.
+up_proxy_list_addrs() {
+    local u a
+    while IFS= read -r u; do
+        [[ $u == socks5://* ]] || usage_error "the proxy URL must start with socks5://"
+        a=$(url_host "$u")
+        [ -n "$a" ] || usage_error "no host in the proxy URL"
+        if is_ip "$a"; then
+            PROXY_ADDRS+=("$a")
+        else
+            mapfile -t -O ${#PROXY_ADDRS[@]} PROXY_ADDRS < <(getent ahosts "$a" | awk '{ print $1 }' | sort -u)
+            [ ${#PROXY_ADDRS[@]} -gt 0 ] || die "refusing: cannot resolve the proxy host '$a'"
+        fi
+    done <<<"$PROXY_URL"
+}
+
+# The proxy's addresses: --proxy-addr, else the host of the proxy URL
+# (of every proxy URL when the config file lists several).
 up_proxy_addrs() {
     local a
-    if [ ${#PROXY_ADDRS[@]} -eq 0 ]; then
+    if [ ${#PROXY_ADDRS[@]} -eq 0 ] && [[ $PROXY_URL == *$'\n'* ]]; then
+        up_proxy_list_addrs
+    elif [ ${#PROXY_ADDRS[@]} -eq 0 ]; then
         [ -n "$PROXY_URL" ] || usage_error "no proxy: give --proxy URL (or TUN2SOCKS_PROXY, or --proxy-addr)"
         [[ $PROXY_URL == socks5://* ]] || usage_error "the proxy URL must start with socks5://"
         a=$(url_host "$PROXY_URL")

@@ -476,6 +476,21 @@ client_seen "$WORK/web4.log" 198.18.3.1 || fail "--config: the request did not g
 route down || fail "down (--config round) failed"
 same_as_before "down (--config round)"
 log "ok: a proxy password with '#', '=' and a space in the config file: tun2socks and the script both use 198.18.3.1"
+# Two proxies in the config file: the script keeps both addresses direct
+# (198.18.3.9 has no server; without its rule it would go into tun0).
+printf 'tun = tun0\nproxy = socks5://198.18.3.1:1080\nproxy = socks5://198.18.3.9:1080\n' >"$WORK/two.conf"
+route up --config "$WORK/two.conf" --log "$WORK/t2s-two.log" ||
+    fail "up --config with two proxies failed"
+for a in 198.18.3.1 198.18.3.9; do
+    grep -qx "proxy4 $a" "$WORK/state/tun0/settings" ||
+        fail "two proxies: $a not kept direct: $(grep proxy "$WORK/state/tun0/settings")"
+    [ "$(dev_of "$a")" = veth0 ] || fail "two proxies: $a routed via $(dev_of "$a")"
+    [ "$(dev_of "$a" mark 0x7331)" = veth0 ] || fail "two proxies: marked traffic to $a not via veth0"
+done
+[ "$(http_get http://198.19.0.20:8080/)" = web4 ] || fail "two proxies: curl through tun0 failed"
+route down || fail "down (two proxies) failed"
+same_as_before "down (two proxies)"
+log "ok: two proxies in the config file: both addresses stay direct"
 # As under the systemd drop-in: tun2socks runs on a config file, the
 # script only routes (up --no-start --replace --config FILE --pid) and
 # takes the TUN (tun1 here) from the file, for down too.
@@ -649,12 +664,18 @@ wait_for 50 bash -c "! kill -0 $ROUTE_PID 2>/dev/null" || fail "tun2socks surviv
 wait_for 50 bash -c "! ip netns exec $MACH ip link show tun0 >/dev/null 2>&1" || fail "tun0 outlived tun2socks --route"
 expect_blocked "tun2socks --route killed again"
 # restarted with other settings: the old state is replaced
-route_prog "$WORK/t2s-r2.log" --dns tcp
+route_prog "$WORK/t2s-r2.log" --dns tcp --proxy socks5://198.18.3.9:1080
+# a second proxy (no server there; the first is up): both stay direct
+for a in 198.18.3.1 198.18.3.9; do
+    grep -qx "proxy4 $a" "$WORK/state/tun0/settings" ||
+        fail "--route, two proxies: $a not kept direct: $(grep proxy "$WORK/state/tun0/settings")"
+    [ "$(dev_of "$a")" = veth0 ] || fail "--route, two proxies: $a routed via $(dev_of "$a")"
+done
 body=$(http_get http://198.19.0.20:8080/) || fail "--route after kill -9: curl failed"
 [ "$body" = web4 ] || fail "--route after kill -9: unexpected body $body"
 ans=$(in_mach dig +short +time=3 +tries=2 example.test A) || true
 [ "$ans" = 198.19.0.20 ] || fail "--route --dns tcp: dig example.test gave '$ans'"
-log "ok: tun2socks --route restarted after kill -9 with other settings (state replaced), --dns tcp: $ans"
+log "ok: tun2socks --route restarted after kill -9 with other settings (state replaced, a second proxy kept direct), --dns tcp: $ans"
 kill "$ROUTE_PID"
 wait_for 100 bash -c "! kill -0 $ROUTE_PID 2>/dev/null" || fail "tun2socks --route did not exit"
 wait "$ROUTE_PID" 2>/dev/null || true

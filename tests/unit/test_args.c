@@ -145,12 +145,14 @@ test_args_more(void **state)
     assert_string_equal(c.tun_ipv4, "198.18.0.1/15");
     assert_string_equal(c.tun_ipv6, "fd00::1/64");
 
-    /* a later flag overrides an earlier one */
+    /* a later flag overrides an earlier one; --proxy adds a proxy */
     assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
                           "--proxy", "socks5://h:2", "--mtu", "1400", "--mtu",
                           "1500", NULL),
                      T2S_ARGS_OK);
-    assert_int_equal(c.proxy.port, 2);
+    assert_int_equal(c.proxy_count, 2);
+    assert_int_equal(c.proxy.port, 1);
+    assert_int_equal(t2s_config_proxy(&c, 1)->port, 2);
     assert_int_equal(c.mtu, 1500);
 
     /* a bad value is reported, without the password */
@@ -201,6 +203,19 @@ test_args_more(void **state)
     assert_int_equal(c.loglevel, 0);
     assert_int_equal(c.proxy.port, 4);
     /* the file's credentials stay: the --proxy URL had none */
+    unlink(path);
+
+    /* the command line's --proxy replaces the file's list */
+    path = write_temp("tun = t1\nproxy = socks5://h:6\nproxy = socks5://h:7\n");
+    assert_int_equal(args(&c, "--config", path, NULL), T2S_ARGS_OK);
+    assert_int_equal(c.proxy_count, 2);
+    assert_int_equal(args(&c, "--config", path, "--proxy", "socks5://h:8",
+                          "--proxy", "socks5://h:9", NULL),
+                     T2S_ARGS_OK);
+    assert_int_equal(c.proxy_count, 2);
+    assert_int_equal(c.proxy.port, 8);
+    assert_int_equal(t2s_config_proxy(&c, 1)->port, 9);
+    assert_int_equal(t2s_config_proxy(&c, 2)->port, 0);
     unlink(path);
 
     /* a file that gives only the proxy completes the command line */

@@ -398,6 +398,53 @@ test_load_file_more(void **state)
 
 /* Idle TCP default: like the kernel's conntrack for established TCP
  * (5 days), so idle interactive sessions (SSH) are not cut. */
+/* --proxy repeated: a list of at most T2S_PROXY_MAX, "proxy =" empties
+ * it, the getter gives one URL per proxy, the policy by name. */
+static void
+test_several_proxies(void **state)
+{
+    struct t2s_config c;
+    char url[64], out[300];
+
+    (void)state;
+    t2s_config_init(&c);
+    assert_int_equal(c.proxy_policy, T2S_PROXY_FAILOVER);
+    assert_int_equal(t2s_config_get(&c, "proxy", 0, out, sizeof(out)), 1);
+    assert_string_equal(out, "");
+    for (unsigned i = 0; i < T2S_PROXY_MAX; i++) {
+        snprintf(url, sizeof(url), "socks5://u%u:p@198.18.0.%u:%u", i, i + 1,
+                 1000 + i);
+        assert_int_equal(t2s_config_set(&c, "proxy", url, err, sizeof(err)), 0);
+    }
+    assert_int_equal(c.proxy_count, T2S_PROXY_MAX);
+    assert_int_equal(t2s_config_proxy(&c, 5)->port, 1005);
+    assert_string_equal(t2s_config_proxy(&c, 5)->user, "u5");
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks5://h:1", err, sizeof(err)), -1);
+    assert_string_equal(err, "too many proxies (at most 16)");
+    assert_int_equal(t2s_config_get(&c, "proxy", 15, out, sizeof(out)), 1);
+    assert_string_equal(out, "socks5://198.18.0.16:1015");
+    assert_int_equal(t2s_config_get(&c, "proxy", 16, out, sizeof(out)), 0);
+    /* "proxy =" empties the list; a bad URL then adds nothing */
+    assert_int_equal(t2s_config_reset(&c, "proxy", err, sizeof(err)), 0);
+    assert_int_equal(c.proxy_count, 0);
+    assert_int_equal(t2s_config_proxy(&c, 5)->pass_len, 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks5://h:0", err, sizeof(err)), -1);
+    assert_int_equal(c.proxy_count, 0);
+
+    assert_int_equal(
+        t2s_config_set(&c, "proxy-policy", "round-robin", err, sizeof(err)), 0);
+    assert_int_equal(c.proxy_policy, T2S_PROXY_ROUND_ROBIN);
+    assert_int_equal(t2s_config_get(&c, "proxy-policy", 0, out, sizeof(out)),
+                     1);
+    assert_string_equal(out, "round-robin");
+    assert_int_equal(
+        t2s_config_set(&c, "proxy-policy", "random", err, sizeof(err)), -1);
+    assert_string_equal(err,
+                        "bad --proxy-policy 'random' (failover, round-robin)");
+}
+
 static void
 test_idle_default(void **state)
 {
@@ -455,6 +502,7 @@ main(void)
         cmocka_unit_test(test_set_every_key),
         cmocka_unit_test(test_errors_fit_small_buffers),
         cmocka_unit_test(test_load_file_more),
+        cmocka_unit_test(test_several_proxies),
         cmocka_unit_test(test_idle_default),
         cmocka_unit_test(test_new_free_get),
     };

@@ -35,6 +35,17 @@ test_environment_and_auth_file(void **state)
     assert_string_equal(c.proxy.user, "envuser");
     assert_string_equal(c.proxy.pass, "envpass");
 
+    /* with several proxies, each one without URL credentials */
+    assert_int_equal(args(&c, "--tun", "t0", "--proxy", "socks5://h:1",
+                          "--proxy", "socks5://u2:p2@h:2", "--proxy",
+                          "socks5://h:3", NULL),
+                     T2S_ARGS_OK);
+    assert_string_equal(c.proxy.user, "envuser");
+    assert_string_equal(t2s_config_proxy(&c, 1)->user, "u2");
+    assert_string_equal(t2s_config_proxy(&c, 1)->pass, "p2");
+    assert_string_equal(t2s_config_proxy(&c, 2)->user, "envuser");
+    assert_string_equal(t2s_config_proxy(&c, 2)->pass, "envpass");
+
     /* URL credentials win over the environment */
     assert_int_equal(args(&c, "--tun", "t0", "--proxy",
                           "socks5://urluser:urlpass@h:1", NULL),

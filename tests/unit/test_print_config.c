@@ -286,6 +286,32 @@ test_no_secret(void **state)
     assert_non_null(strstr(out, "\n# proxy-auth = no\n"));
 }
 
+/* Several proxies: one proxy line and one proxy-auth line each, in
+ * order; read back to the same list and policy. */
+static void
+test_several_proxies(void **state)
+{
+    struct t2s_config c;
+    struct t2s_opts o;
+
+    (void)state;
+    unsetenv("TUN2SOCKS_PROXY");
+    unsetenv("TUN2SOCKS_PROXY_AUTH");
+    assert_int_equal(args(&c, "--tun", "t0", "--proxy",
+                          "socks5://alice:" SECRET "@h:1", "--proxy",
+                          "socks5://[fd00::2]:2", "--proxy-policy",
+                          "round-robin", NULL),
+                     T2S_ARGS_OK);
+    print_to(&c, &prog, NULL);
+    assert_non_null(strstr(out, "# proxy-auth = yes\n# proxy-auth = no\n"));
+    assert_non_null(strstr(out, "\nproxy = socks5://h:1\nproxy = "
+                                "socks5://[fd00::2]:2\nproxy-policy = "
+                                "round-robin\n"));
+    assert_null(strstr(out, SECRET));
+    o = prog;
+    assert_round_trip(&c, &o);
+}
+
 int
 main(void)
 {
@@ -296,6 +322,7 @@ main(void)
         cmocka_unit_test(test_empty_value_unsets),
         cmocka_unit_test(test_route_defaults),
         cmocka_unit_test(test_no_secret),
+        cmocka_unit_test(test_several_proxies),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -144,6 +144,46 @@ test_parse_garbage(void **state)
     }
 }
 
+/* Several proxies: a "proxies" array in the JSON, labelled samples in
+ * the Prometheus text, both in the HTTP answer's length. */
+static void
+test_proxies(void **state)
+{
+    struct t2s_stats st = sample();
+    struct t2s_proxy_stats p[2] = {
+        {"socks5://198.18.0.1:1080", 1, 5, 2, 0},
+        {"socks5://[fd00::1]:1080", 0, 3, 0, 7},
+    };
+    struct t2s_stats_format_proxies px = {p, 2};
+    struct t2s_stats_format_req r = {T2S_STATS_FORMAT_JSON, 1};
+    char buf[BIG];
+    size_t n = t2s_stats_format_json_proxies(&st, &px, buf, sizeof(buf));
+
+    (void)state;
+    assert_int_equal(n, strlen(buf));
+    assert_non_null(strstr(
+        buf, ",\"proxies\":[{\"url\":\"socks5://198.18.0.1:1080\",\"up\":1,"
+             "\"sessions\":5,\"active\":2,\"failures\":0},{\"url\":"
+             "\"socks5://[fd00::1]:1080\",\"up\":0,\"sessions\":3,"
+             "\"active\":0,\"failures\":7}]}\n"));
+    n = t2s_stats_format_prometheus_proxies(&st, &px, buf, sizeof(buf));
+    assert_int_equal(n, strlen(buf));
+    assert_non_null(strstr(buf, "# TYPE t2s_proxy_up gauge\n"
+                                "t2s_proxy_up{proxy=\"socks5://198.18.0.1:"
+                                "1080\"} 1\n"));
+    assert_non_null(strstr(buf, "t2s_proxy_failures_total{proxy=\"socks5://"
+                                "[fd00::1]:1080\"} 7\n"));
+    assert_non_null(strstr(buf, "# TYPE t2s_proxy_sessions_total counter\n"));
+    /* none: the plain output */
+    px.n = 0;
+    n = t2s_stats_format_json_proxies(&st, &px, buf, sizeof(buf));
+    assert_null(strstr(buf, "proxies"));
+    px.n = 2;
+    n = t2s_stats_format_response_proxies(&st, &px, &r, buf, sizeof(buf));
+    assert_int_equal(n, strlen(buf));
+    assert_non_null(strstr(buf, "\"failures\":7}]}\n"));
+}
+
 static void
 test_json(void **state)
 {
@@ -306,6 +346,7 @@ main(void)
         cmocka_unit_test(test_parse_prefixes),
         cmocka_unit_test(test_parse_garbage),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_proxies),
         cmocka_unit_test(test_prometheus),
         cmocka_unit_test(test_response),
         cmocka_unit_test(test_small_buffers),
