@@ -339,8 +339,10 @@ static const struct t2s_option options[] = {
     {"tun-ipv6", "ADDR/LEN", "assign this IPv6 address to --tun", set_tun_ipv6,
      get_tun_ipv6, T2S_OPTIONS_RESET(tun_ipv6, tun_ipv6)},
     {"mtu", "N", "TUN MTU", set_mtu, get_mtu, T2S_OPTIONS_REQUIRED},
-    {"proxy", "URL", "socks5://[user[:pass]@]host:port (IPv6 in [])", set_proxy,
-     get_proxy, T2S_OPTIONS_RESET(proxy, proxy_given)},
+    {"proxy", "URL",
+     "socks5|socks5h|socks4|socks4a|http://[user[:pass]@]host:port (IPv6 in "
+     "[])",
+     set_proxy, get_proxy, T2S_OPTIONS_RESET(proxy, proxy_given)},
     {"proxy-auth-file", "FILE", "read proxy credentials 'user:pass' from FILE",
      set_auth_file, get_auth_file, T2S_OPTIONS_RESET(auth_file, auth_file)},
     {"connect-timeout", "SEC", "proxy connect + handshake timeout",
@@ -362,7 +364,8 @@ static const struct t2s_option options[] = {
     {"interface", "IF", "bind sockets to the proxy to interface IF",
      set_interface, get_interface, T2S_OPTIONS_RESET(bind_iface, bind_iface)},
     {"socks-pipeline", NULL,
-     "send greeting, auth and CONNECT without waiting (proxy must support it)",
+     "SOCKS5: send greeting, auth and CONNECT without waiting (proxy must "
+     "support it); ignored by socks4 and http (one request already)",
      set_pipeline, get_pipeline, T2S_OPTIONS_REQUIRED},
     {"loglevel", "LEVEL", "error, warn, info or debug", set_loglevel,
      get_loglevel, T2S_OPTIONS_REQUIRED},
