@@ -138,7 +138,8 @@ t2s_http_connect_resp_init(struct t2s_http_resp *r)
 static int
 status_verdict(const struct t2s_http_resp *r)
 {
-    if (r->status == 407)
+    /* 401 too: tinyproxy 1.11 answers its BasicAuth with it */
+    if (r->status == 407 || r->status == 401)
         return T2S_HTTP_EAUTH;
     if (r->status < 200 || r->status > 299)
         return T2S_HTTP_ESTATUS;

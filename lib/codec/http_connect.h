@@ -25,8 +25,9 @@ enum t2s_http_status {
     T2S_HTTP_OK = 0,         /* 2xx, header over */
     T2S_HTTP_NEED_MORE = 1,  /* all input consumed, header not over */
     T2S_HTTP_EVERSION = -1,  /* the response does not start "HTTP/1.d " */
-    T2S_HTTP_ESTATUS = -2,   /* a status other than 2xx (and 407) */
-    T2S_HTTP_EAUTH = -3,     /* 407 Proxy Authentication Required */
+    T2S_HTTP_ESTATUS = -2,   /* a status other than 2xx, 401, 407 */
+    T2S_HTTP_EAUTH = -3,     /* 407 Proxy Authentication Required (or 401,
+                                as tinyproxy answers) */
     T2S_HTTP_ETOOBIG = -4,   /* header longer than T2S_HTTP_HDR_MAX */
     T2S_HTTP_EMALFORMED = -5 /* bad status code, NUL byte, bare CR */
 };

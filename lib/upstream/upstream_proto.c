@@ -192,7 +192,8 @@ t2s_upstream_proto_describe(const struct t2s_upstream *up, char *buf,
 
     switch (up->fail_kind) {
     case T2S_UP_FAIL_AUTH:
-        snprintf(buf, len, "proxy authentication required (HTTP 407)%s",
+        snprintf(buf, len, "proxy authentication required (HTTP %u)%s",
+                 (unsigned)up->http.status,
                  up->proxy->user_len > 0 ? ": credentials refused"
                                          : ": no credentials given");
         break;

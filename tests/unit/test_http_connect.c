@@ -122,6 +122,7 @@ test_response(void **state)
     check_resp("HTTP/1.1 200 OK\r\nX: y\r\n", T2S_HTTP_NEED_MORE, 23);
     check_resp("HTTP/1.1 407 Proxy Authentication Required\r\n", T2S_HTTP_EAUTH,
                44);
+    check_resp("HTTP/1.1 401 Unauthorized\r\n", T2S_HTTP_EAUTH, 27);
     check_resp("HTTP/1.1 403 Forbidden\r\nbody", T2S_HTTP_ESTATUS, 24);
     check_resp("HTTP/1.1 100 Continue\r\n", T2S_HTTP_ESTATUS, 23);
     check_resp("SOCKS", T2S_HTTP_EVERSION, 1);
