@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""A misbehaving SOCKS4 or HTTP CONNECT proxy for test_proxy_bad_input.sh.
+"""A misbehaving SOCKS4 or HTTP CONNECT proxy for test_proxy_bad_input.sh,
+and a working SOCKS4a one for test_socks4.sh (Debian's danted has no
+SOCKS4a).
 
     fake_proxy.py --bind ADDR --port PORT --mode MODE
 
@@ -7,6 +9,9 @@ Per connection: reads the client's request (a SOCKS4/4a request up to its
 last NUL, or an HTTP request up to its blank line), answers what MODE
 says, then closes (or, for the "hold" modes, keeps the connection open
 until the client goes). Every request line read is logged to stdout.
+Mode s4a-relay is a real SOCKS4/4a server: it resolves the name (or takes
+the address), connects, answers 90 and relays both ways, half-closes
+included; it logs "connect NAME PORT".
 """
 import argparse
 import socket
@@ -48,7 +53,46 @@ def read_request(c, mode):
                 return buf
 
 
+def pump(src, dst):
+    """Copy src to dst until EOF, then pass the half-close on."""
+    try:
+        while True:
+            b = src.recv(65536)
+            if not b:
+                break
+            dst.sendall(b)
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def relay4a(c, req):
+    port = int.from_bytes(req[2:4], "big")
+    rest = req[8:].split(b"\0")
+    if req[4:7] == b"\0\0\0" and req[7]:
+        host = rest[1].decode()
+    else:
+        host = socket.inet_ntoa(req[4:8])
+    print("connect %s %d" % (host, port), flush=True)
+    try:
+        u = socket.create_connection((host, port), timeout=10)
+    except OSError:
+        c.sendall(b"\x00\x5b" + b"\0" * 6)
+        return
+    u.settimeout(None)
+    c.sendall(b"\x00\x5a" + b"\0" * 6)
+    t = threading.Thread(target=pump, args=(u, c), daemon=True)
+    t.start()
+    pump(c, u)
+    t.join()
+    u.close()
+
+
 def handle(c, mode):
+    if mode == "s4a-relay":
+        with c:
+            relay4a(c, read_request(c, mode))
+        return
     with c:
         req = read_request(c, mode)
         print("request %r" % req.split(b"\r\n")[0][:80], flush=True)
@@ -62,7 +106,8 @@ def main():
     a = argparse.ArgumentParser()
     a.add_argument("--bind", required=True)
     a.add_argument("--port", type=int, required=True)
-    a.add_argument("--mode", required=True, choices=sorted(REPLIES))
+    a.add_argument("--mode", required=True,
+                   choices=sorted(REPLIES) + ["s4a-relay"])
     args = a.parse_args()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

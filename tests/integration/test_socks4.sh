@@ -5,8 +5,10 @@
 #            counted (err_proxy_reply) and said once; DNS to port 53 as
 #            DNS over TCP through CONNECT (dns_tcp); other UDP dropped,
 #            counted (udp_unsupported) and said once, no UDP ASSOCIATE
-# (danted 1.4 has no SOCKS4a: it connects to 0.0.0.1; socks4a is checked
-# against OpenSSH's -D in test_socks4a.sh.)
+#   socks4a  fake-ip: the name goes to the proxy, which resolves it; 64 MiB
+#            down and up to the name. danted 1.4 has no SOCKS4a (it
+#            connects to 0.0.0.1), so the server is fake_proxy.py's
+#            s4a-relay, a SOCKS4a server in Python.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -60,5 +62,22 @@ fake=$(in_dev dig +time=3 +tries=1 +short @198.18.0.2 example.test A)
 expect_refused_within 3 "socks4: a fake-ip name" "$fake" 8001
 grep -q "cannot carry a host name" "$WORK/t2s.log" ||
     fail "socks4: the name refusal gives no reason"
+stop_t2s
+
+# ---- socks4a and a fake-ip name ----
+spawn_resolved "$NS_NET" "$WORK/net-resolv.conf" "$WORK/s4a.log" python3 \
+    "$T2S_ROOT/tests/integration/fake_proxy.py" --bind "$PROXY4" --port 1084 \
+    --mode s4a-relay
+wait_for 100 listening "$NS_NET" 1084 || fail "the SOCKS4a server did not start"
+start_t2s --proxy "socks4a://nobody@$PROXY4:1084" --dns fake-ip --dns-resolver "$SERVER4"
+fake=$(in_dev dig +time=3 +tries=1 +short @198.18.0.2 example.test A)
+[[ $fake =~ ^198\.18\. ]] || fail "socks4a: no fake address for example.test: '$fake'"
+transfer_both_ways "socks4a" "$fake" "$SIZE" 9 "$want_down" "$want_up"
+log "socks4a example.test ($fake): 64 MiB down and up, SHA-256 match"
+grep -q "^connect example.test 8001$" "$WORK/s4a.log" ||
+    fail "socks4a: the proxy did not get the name"
+expect_refused_within 3 "socks4a: IPv6 destination" "$SERVER6" 8001
+grep -q "a socks4a proxy cannot carry an IPv6 destination" "$WORK/t2s.log" ||
+    fail "socks4a: the IPv6 refusal gives no reason"
 stop_t2s
 log PASS
