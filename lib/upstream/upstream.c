@@ -288,6 +288,13 @@ t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
     }
 }
 
+const char *
+t2s_upstream_refusal(const struct t2s_proxy *proxy,
+                     const struct t2s_socks5_addr *dst)
+{
+    return t2s_upstream_proto_refusal(proxy, dst);
+}
+
 void
 t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
 {

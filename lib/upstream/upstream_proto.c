@@ -34,8 +34,8 @@ http_name_ok(const struct t2s_socks5_addr *d)
 }
 
 const char *
-t2s_upstream_refusal(const struct t2s_proxy *proxy,
-                     const struct t2s_socks5_addr *dst)
+t2s_upstream_proto_refusal(const struct t2s_proxy *proxy,
+                           const struct t2s_socks5_addr *dst)
 {
     if (proxy->scheme == T2S_PROXY_SOCKS4) {
         if (dst->atyp == T2S_SOCKS5_ATYP_IPV6)

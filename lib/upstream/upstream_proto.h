@@ -15,6 +15,10 @@
 /* Whether the proxy speaks SOCKS5 (socks5:// or socks5h://). */
 int t2s_upstream_proto_is_socks5(const struct t2s_proxy *p);
 
+/* t2s_upstream_refusal() (upstream.h) for every scheme. */
+const char *t2s_upstream_proto_refusal(const struct t2s_proxy *proxy,
+                                       const struct t2s_socks5_addr *dst);
+
 /* Queues the scheme's one request for up->dst in up->out. 0 when dst
  * cannot be written (a name with bytes the protocol cannot carry): then
  * nothing is queued and the first t2s_upstream_io() fails. */
