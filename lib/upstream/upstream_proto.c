@@ -83,7 +83,6 @@ http_request(struct t2s_upstream *up, uint8_t *out, size_t cap)
     const char *host = text;
     size_t host_len;
 
-    t2s_http_connect_resp_init(&up->http);
     if (d->atyp == T2S_SOCKS5_ATYP_DOMAIN) {
         host = d->u.name;
         host_len = d->name_len;
@@ -103,6 +102,8 @@ t2s_upstream_proto_request(struct t2s_upstream *up)
 {
     size_t n;
 
+    /* after out[] in the struct: t2s_upstream_init() does not clear it */
+    t2s_http_connect_resp_init(&up->http);
     if (up->cmd != T2S_SOCKS5_CMD_CONNECT)
         return 0; /* no UDP in these protocols: never asked (udp_relay.c) */
     if (up->proxy->scheme == T2S_PROXY_HTTP)
