@@ -330,14 +330,17 @@ t2s_run(struct t2s_instance *t)
                              &((const struct sockaddr_in *)a)->sin_addr,
                              t->cfg.proxy.port, proxy, sizeof(proxy));
     if (t->cfg.tun_fd >= 0)
-        t2s_info("TUN fd %d%s -> socks5 proxy %s, DNS %s, at most %u TCP "
+        t2s_info("TUN fd %d%s -> %s proxy %s, DNS %s, at most %u TCP "
                  "connections and %u UDP associations",
-                 t->tun_fd, offload, proxy, dns_mode_name(t->cfg.dns_mode),
-                 t->max_conns, t->udp.assocs.max);
+                 t->tun_fd, offload,
+                 t2s_proxy_url_scheme_name(t->cfg.proxy.scheme), proxy,
+                 dns_mode_name(t->cfg.dns_mode), t->max_conns,
+                 t->udp.assocs.max);
     else
-        t2s_info("TUN %s (MTU %d%s) -> socks5 proxy %s, DNS %s, at most %u "
+        t2s_info("TUN %s (MTU %d%s) -> %s proxy %s, DNS %s, at most %u "
                  "TCP connections and %u UDP associations",
-                 t->cfg.tun_name, t->cfg.mtu, offload, proxy,
+                 t->cfg.tun_name, t->cfg.mtu, offload,
+                 t2s_proxy_url_scheme_name(t->cfg.proxy.scheme), proxy,
                  dns_mode_name(t->cfg.dns_mode), t->max_conns,
                  t->udp.assocs.max);
     log_proxies(t);

@@ -381,8 +381,8 @@ static const struct t2s_option options[] = {
      get_tun_ipv6, T2S_OPTIONS_RESET(tun_ipv6, tun_ipv6)},
     {"mtu", "N", "TUN MTU", set_mtu, get_mtu, T2S_OPTIONS_REQUIRED},
     {"proxy", "URL",
-     "socks5://[user[:pass]@]host:port (IPv6 in []); repeat it for more "
-     "proxies (at most 16)",
+     "socks5|socks5h|socks4|socks4a|http://[user[:pass]@]host:port (IPv6 in "
+     "[]); repeat it for more proxies (at most 16)",
      set_proxy, get_proxy, T2S_OPTIONS_RESET(proxy, proxy_count)},
     {"proxy-policy", "POLICY",
      "with several proxies: failover (the first that is up) or round-robin",
@@ -408,7 +408,8 @@ static const struct t2s_option options[] = {
     {"interface", "IF", "bind sockets to the proxy to interface IF",
      set_interface, get_interface, T2S_OPTIONS_RESET(bind_iface, bind_iface)},
     {"socks-pipeline", NULL,
-     "send greeting, auth and CONNECT without waiting (proxy must support it)",
+     "SOCKS5: send greeting, auth and CONNECT without waiting (proxy must "
+     "support it); ignored by socks4 and http (one request already)",
      set_pipeline, get_pipeline, T2S_OPTIONS_REQUIRED},
     {"loglevel", "LEVEL", "error, warn, info or debug", set_loglevel,
      get_loglevel, T2S_OPTIONS_REQUIRED},

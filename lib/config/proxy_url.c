@@ -155,26 +155,87 @@ parse_hostport(const char *hp, struct t2s_proxy *q, char *err, size_t errlen)
     return parse_port(colon + 1, q, err, errlen);
 }
 
+static const char *const scheme_names[] = {
+    [T2S_PROXY_SOCKS5] = "socks5", [T2S_PROXY_SOCKS5H] = "socks5h",
+    [T2S_PROXY_SOCKS4] = "socks4", [T2S_PROXY_SOCKS4A] = "socks4a",
+    [T2S_PROXY_HTTP] = "http",
+};
+
+#define N_SCHEMES (sizeof(scheme_names) / sizeof(scheme_names[0]))
+
+const char *
+t2s_proxy_url_scheme_name(unsigned scheme)
+{
+    return scheme < N_SCHEMES ? scheme_names[scheme] : "socks5";
+}
+
+int
+t2s_proxy_url_has_udp(const struct t2s_proxy *p)
+{
+    return p->scheme == T2S_PROXY_SOCKS5 || p->scheme == T2S_PROXY_SOCKS5H;
+}
+
+/* The scheme at the start of url: its index and the length of "NAME://",
+ * or -1. */
+static int
+parse_scheme(const char *url, size_t *skip)
+{
+    for (unsigned i = 0; i < N_SCHEMES; i++) {
+        size_t n = strlen(scheme_names[i]);
+
+        if (strncasecmp(url, scheme_names[i], n) == 0 &&
+            strncmp(url + n, "://", 3) == 0) {
+            *skip = n + 3;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* What each protocol can carry of the userinfo. */
+static int
+check_userinfo(const struct t2s_proxy *q, int had_pass, char *err,
+               size_t errlen)
+{
+    if ((q->scheme == T2S_PROXY_SOCKS4 || q->scheme == T2S_PROXY_SOCKS4A) &&
+        had_pass)
+        return t2s_value_err(err, errlen,
+                             "socks4 proxy URL takes a user id, no password "
+                             "(socks4://userid@host:port)");
+    if (q->scheme == T2S_PROXY_HTTP && memchr(q->user, ':', q->user_len))
+        return t2s_value_err(err, errlen,
+                             "bad user name in proxy URL (no ':' in an HTTP "
+                             "Basic user name)");
+    return 0;
+}
+
 /* The URL into q (the caller's scratch copy, cleared by the caller). */
 static int
 parse_url(const char *url, struct t2s_proxy *q, char *err, size_t errlen)
 {
-    static const char scheme[] = "socks5://";
     const char *s, *at;
+    size_t skip = 0;
+    int scheme;
 
     if (url == NULL || *url == '\0')
         return t2s_value_err(err, errlen, "empty proxy URL");
-    if (strncasecmp(url, scheme, sizeof(scheme) - 1) != 0) {
+    scheme = parse_scheme(url, &skip);
+    if (scheme < 0) {
         if (strstr(url, "://") != NULL)
-            return t2s_value_err(
-                err, errlen, "unsupported proxy scheme (only socks5:// is)");
+            return t2s_value_err(err, errlen,
+                                 "unsupported proxy scheme (socks5, socks5h, "
+                                 "socks4, socks4a and http are)");
         return t2s_value_err(
             err, errlen,
             "proxy URL must look like socks5://[user[:pass]@]host:port");
     }
-    s = url + sizeof(scheme) - 1;
+    q->scheme = (uint8_t)scheme;
+    s = url + skip;
     at = strrchr(s, '@');
-    if (at != NULL && parse_userinfo(s, at, q, err, errlen) < 0)
+    if (at != NULL &&
+        (parse_userinfo(s, at, q, err, errlen) < 0 ||
+         check_userinfo(q, memchr(s, ':', (size_t)(at - s)) != NULL, err,
+                        errlen) < 0))
         return -1;
     if (parse_hostport(at != NULL ? at + 1 : s, q, err, errlen) < 0)
         return -1;
@@ -200,7 +261,6 @@ void
 t2s_proxy_url_format(const struct t2s_proxy *p, char *out, size_t outlen)
 {
     snprintf(out, outlen,
-             strchr(p->host, ':') != NULL ? "socks5://[%s]:%u"
-                                          : "socks5://%s:%u",
-             p->host, (unsigned)p->port);
+             strchr(p->host, ':') != NULL ? "%s://[%s]:%u" : "%s://%s:%u",
+             t2s_proxy_url_scheme_name(p->scheme), p->host, (unsigned)p->port);
 }

@@ -1,7 +1,8 @@
 /*
- * The proxy URL codec: socks5://[user[:pass]@]host:port <-> struct
- * t2s_proxy. Pure: no I/O, no allocation, no logging. Errors are one line
- * in err and never contain the password.
+ * The proxy URL codec: SCHEME://[user[:pass]@]host:port <-> struct
+ * t2s_proxy, SCHEME one of socks5, socks5h, socks4, socks4a, http. Pure: no
+ * I/O, no allocation, no logging. Errors are one line in err and never contain
+ * the password.
  */
 #ifndef T2S_PROXY_URL_H
 #define T2S_PROXY_URL_H
@@ -10,7 +11,19 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* The proxy's protocol (the URL's scheme). socks5h is socks5: names are
+ * always sent to the proxy when there is one (a fake-ip address); it is
+ * kept apart only to be written back as given. */
+enum t2s_proxy_scheme {
+    T2S_PROXY_SOCKS5 = 0,
+    T2S_PROXY_SOCKS5H,
+    T2S_PROXY_SOCKS4,  /* IPv4 destinations only, a user id, no UDP */
+    T2S_PROXY_SOCKS4A, /* SOCKS4 + host names, no UDP */
+    T2S_PROXY_HTTP,    /* HTTP CONNECT, Basic authentication, no UDP */
+};
+
 struct t2s_proxy {
+    uint8_t scheme;  /* enum t2s_proxy_scheme */
     char host[256];  /* literal IPv4/IPv6 (no brackets) or a host name */
     uint16_t port;   /* host order, 1..65535 */
     char user[256];  /* username, user_len bytes, NUL-terminated */
@@ -22,16 +35,23 @@ struct t2s_proxy {
 };
 
 /*
- * socks5://[user[:pass]@]host:port, host an IPv4 literal, [IPv6] or a name.
- * user and pass may be percent-encoded. Only the parsed fields of p change
- * (host, port and, when present in the URL, user/pass); nothing changes
- * when the URL is rejected. Returns 0 or -1.
+ * SCHEME://[user[:pass]@]host:port, host an IPv4 literal, [IPv6] or a name.
+ * user and pass may be percent-encoded; socks4 and socks4a take a user id
+ * and no password, http a user without ':' (RFC 7617). Only the parsed fields
+ * of p change (host, port and, when present in the URL, user/pass); nothing
+ * changes when the URL is rejected. Returns 0 or -1.
  */
 int t2s_proxy_url_parse(const char *url, struct t2s_proxy *p, char *err,
                         size_t errlen);
 
+/* The scheme's name ("socks5", "http", ...). Never NULL. */
+const char *t2s_proxy_url_scheme_name(unsigned scheme);
+
+/* Whether the proxy's protocol has UDP (SOCKS5 UDP ASSOCIATE). */
+int t2s_proxy_url_has_udp(const struct t2s_proxy *p);
+
 /*
- * socks5://host:port (IPv6 in []), never the credentials: what may be
+ * SCHEME://host:port (IPv6 in []), never the credentials: what may be
  * shown. t2s_proxy_url_parse() reads it back to the same host and port.
  */
 void t2s_proxy_url_format(const struct t2s_proxy *p, char *out, size_t outlen);

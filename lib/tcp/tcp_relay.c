@@ -9,12 +9,38 @@
 #include "tcp/tcp_relay.h"
 #include "tcp/tcp_session.h"
 #include "upstream/target.h"
+#include "upstream/upstream.h"
+
+/* A destination the proxy's protocol cannot carry (SOCKS4 and IPv6...):
+ * refused before any socket, counted as the refusal a SOCKS5 server would
+ * give ("address type not supported"), the reason logged once; later ones
+ * at debug level. */
+static int
+relay_carries(struct t2s_tcp_relay *r, const struct tcp_pcb *npcb,
+              const struct t2s_socks5_addr *dst)
+{
+    const char *why = t2s_upstream_refusal(&r->ctx->cfg->proxy, dst);
+    char who[T2S_TCP_SESSION_WHO_LEN];
+    int level = r->refusal_logged ? T2S_LOG_DEBUG : T2S_LOG_WARN;
+
+    if (why == NULL)
+        return 1;
+    T2S_STAT_INC(&r->ctx->stats, err_proxy_reply);
+    if (t2s_log_threshold >= level) {
+        t2s_tcp_session_describe(npcb, who, sizeof(who));
+        t2s_log(level, "refusing %s: %s%s", who, why,
+                r->refusal_logged ? ""
+                                  : " (said once; counted in err_proxy_reply)");
+    }
+    r->refusal_logged = 1;
+    return 0;
+}
 
 /* Whether a new connection may have a session: 0 after logging (rate
  * limited) and counting why not. */
 static int
 relay_admits(struct t2s_tcp_relay *r, const struct tcp_pcb *npcb,
-             long fake_entry)
+             long fake_entry, const struct t2s_socks5_addr *dst)
 {
     struct t2s_stats *st = &r->ctx->stats;
     char who[T2S_TCP_SESSION_WHO_LEN];
@@ -28,6 +54,8 @@ relay_admits(struct t2s_tcp_relay *r, const struct tcp_pcb *npcb,
                         who);
         return 0;
     }
+    if (!relay_carries(r, npcb, dst))
+        return 0;
     if (r->ctx->stopping || st->tcp_active + st->tcp_orphans >= r->max_conns) {
         T2S_STAT_INC(st, tcp_refused_limit);
         t2s_tcp_session_describe(npcb, who, sizeof(who));
@@ -59,7 +87,7 @@ relay_on_syn(void *arg, struct tcp_pcb *npcb)
 
     fake_entry =
         t2s_target_from_ip(r->fakeip, &npcb->local_ip, npcb->local_port, &dst);
-    if (relay_admits(r, npcb, fake_entry) &&
+    if (relay_admits(r, npcb, fake_entry, &dst) &&
         (s = t2s_tcp_session_new(r, npcb, &dst, fake_entry)) == NULL) {
         int e = errno;
 

@@ -41,6 +41,8 @@ struct t2s_tcp_relay {
     ev_tstamp orphan_check_at;            /* next t2s_tcp_ext_orphans() */
     uint8_t *scratch;                     /* T2S_SCRATCH_SIZE bytes, lent */
     struct t2s_blkq_pool blkpool;         /* blocks for proxy -> app bytes */
+    int refusal_logged; /* a destination the proxy cannot carry was
+                           logged (relay_carries) */
 };
 
 /*

@@ -1,7 +1,9 @@
 /*
  * lwIP UDP glue: receive everything, dispatch; replies go out via udp_tx.
  * Port 53: fake-ip answers first, then --dns-gateway, then DNS over TCP
- * (--dns tcp, or a proxy without UDP), else an association.
+ * (--dns tcp, or a proxy without UDP), else an association. A proxy whose
+ * protocol has no UDP (socks4, socks4a, http) is never asked for an
+ * association: other datagrams are dropped, counted and said once.
  */
 #include <stdio.h>
 
@@ -12,6 +14,20 @@
 #include "udp/udp_relay.h"
 
 static void
+drop_no_udp(struct t2s_udp_relay *r, struct pbuf *p)
+{
+    const struct t2s_proxy *proxy = &r->ctx->cfg->proxy;
+
+    T2S_STAT_INC(&r->ctx->stats, udp_unsupported);
+    if (!r->no_udp_logged)
+        t2s_warn("dropping UDP: a %s proxy has no UDP (DNS goes over TCP; "
+                 "said once, counted in udp_unsupported)",
+                 t2s_proxy_url_scheme_name(proxy->scheme));
+    r->no_udp_logged = 1;
+    pbuf_free(p);
+}
+
+static void
 on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
             const ip_addr_t *addr, u16_t port)
 {
@@ -19,6 +35,7 @@ on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
     const struct t2s_config *c = r->ctx->cfg;
     const struct udp_hdr *h;
     struct t2s_udp_flow f;
+    int has_udp = t2s_proxy_url_has_udp(&c->proxy);
 
     (void)pcb;
     /* The UDP header sits just before the payload lwIP hands us. */
@@ -42,11 +59,14 @@ on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
             t2s_dns_gw_query(&r->dns.gw, &f, p);
             return;
         }
-        if (c->dns_mode == T2S_DNS_TCP ||
+        if (c->dns_mode == T2S_DNS_TCP || !has_udp ||
             !t2s_udp_assoc_proxy_has_udp(&r->assocs)) {
             t2s_dns_tcp_query(&r->dns.tcp, &f, p);
             return;
         }
+    } else if (!has_udp) {
+        drop_no_udp(r, p);
+        return;
     } else if (!t2s_udp_assoc_proxy_has_udp(&r->assocs)) {
         T2S_STAT_INC(&r->ctx->stats, udp_unsupported);
         pbuf_free(p);

@@ -27,6 +27,7 @@ struct t2s_udp_relay {
     struct t2s_udp_tx tx;         /* sends replies "from" anywhere */
     struct t2s_udp_assocs assocs; /* UDP ASSOCIATE sessions */
     struct t2s_dns_relay dns;     /* fake-ip answers, DNS over TCP */
+    int no_udp_logged; /* the proxy's protocol has no UDP: said once */
 };
 
 /*

@@ -1,4 +1,5 @@
-/* SOCKS5 handshake over a non-blocking socket, driven by its owner's I/O. */
+/* The handshake over a non-blocking socket, driven by its owner's I/O:
+ * SOCKS5 here, the other schemes' steps in upstream_proto.c. */
 #include <errno.h>
 #include <ev.h>
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 #include "core/mem.h"
 #include "upstream/protect.h"
 #include "upstream/upstream.h"
+#include "upstream/upstream_proto.h"
 
 int
 t2s_upstream_prepare(int fd, const struct t2s_config *c, struct t2s_stats *st)
@@ -103,15 +105,19 @@ t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
     up->cmd = cmd;
     up->pipeline = (uint8_t)(pipeline != 0);
     up->state = T2S_UP_CONNECTING;
+    *want = EV_WRITE;
+    if (!t2s_upstream_proto_is_socks5(proxy)) {
+        t2s_upstream_proto_request(up);
+        return;
+    }
     queue(up, t2s_socks5_encode_greeting(up->out, sizeof(up->out), userpass));
     /* Without credentials the method is known in advance. */
     if (up->pipeline && !userpass)
         queue_request(up);
-    *want = EV_WRITE;
 }
 
-static int
-fail(struct t2s_upstream *up, int kind, int err)
+int
+t2s_upstream_fail(struct t2s_upstream *up, int kind, int err)
 {
     /* unsent bytes may hold the RFC 1929 password */
     explicit_bzero(up->out, sizeof(up->out));
@@ -124,8 +130,14 @@ fail(struct t2s_upstream *up, int kind, int err)
     return T2S_UP_FAIL;
 }
 
-static void
-consume(struct t2s_upstream *up, size_t n)
+static int
+fail(struct t2s_upstream *up, int kind, int err)
+{
+    return t2s_upstream_fail(up, kind, err);
+}
+
+void
+t2s_upstream_consume(struct t2s_upstream *up, size_t n)
 {
     memmove(up->in, up->in + n, up->in_len - n);
     up->in_len = (uint16_t)(up->in_len - n);
@@ -168,10 +180,12 @@ parse_one(struct t2s_upstream *up, int *progress)
             queue_request(up);
         break;
     default:
+        if (!t2s_upstream_proto_is_socks5(up->proxy))
+            return t2s_upstream_proto_parse(up);
         rc = t2s_socks5_decode_reply(up->in, up->in_len, &up->rep, &up->bnd,
                                      &used);
         if (rc == T2S_SOCKS5_OK) {
-            consume(up, used);
+            t2s_upstream_consume(up, used);
             return T2S_UP_DONE;
         }
         break;
@@ -185,7 +199,7 @@ parse_one(struct t2s_upstream *up, int *progress)
             return fail(up, T2S_UP_FAIL_AUTH, rc);
         return fail(up, T2S_UP_FAIL_PROTO, rc);
     }
-    consume(up, used);
+    t2s_upstream_consume(up, used);
     *progress = 1;
     return T2S_UP_AGAIN;
 }
@@ -238,6 +252,11 @@ t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
     int rc, progress;
 
     if (up->state == T2S_UP_CONNECTING) {
+        int s5 = t2s_upstream_proto_is_socks5(up->proxy);
+
+        /* a destination the scheme's request could not carry */
+        if (!s5 && up->out_len == 0)
+            return fail(up, T2S_UP_FAIL_PROTO, -T2S_UP_UNSENDABLE);
         /* Writable: connected, or the connect failed. No getsockopt(
          * SO_ERROR): the first send() reports a failure just as well. */
         rc = flush_out(up, fd, want);
@@ -245,7 +264,7 @@ t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
             up->fail_kind = T2S_UP_FAIL_CONNECT;
         if (rc != T2S_UP_DONE)
             return rc;
-        up->state = T2S_UP_METHOD;
+        up->state = s5 ? T2S_UP_METHOD : T2S_UP_REPLY;
     }
     for (;;) {
         rc = flush_out(up, fd, want);
@@ -269,9 +288,22 @@ t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
     }
 }
 
+const char *
+t2s_upstream_refusal(const struct t2s_proxy *proxy,
+                     const struct t2s_socks5_addr *dst)
+{
+    return t2s_upstream_proto_refusal(proxy, dst);
+}
+
 void
 t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
 {
+    if (up->fail_kind != T2S_UP_FAIL_CONNECT &&
+        up->fail_kind != T2S_UP_FAIL_IO &&
+        !t2s_upstream_proto_is_socks5(up->proxy)) {
+        t2s_upstream_proto_describe(up, buf, len);
+        return;
+    }
     switch (up->fail_kind) {
     case T2S_UP_FAIL_CONNECT:
         snprintf(buf, len, "cannot connect to proxy %s port %u: %s",

@@ -1,13 +1,14 @@
 /*
- * Upstream SOCKS5 handshake driver: a non-blocking TCP connect to the proxy
- * followed by greeting, optional username/password and one request
- * (CONNECT or UDP ASSOCIATE). Owns no watcher: its owner calls
- * t2s_upstream_io() whenever the socket is ready in the direction last
- * asked for in *want, until it returns DONE or FAIL. The struct is freed by
- * the owner once the handshake is over. Bytes of out are zeroed as they are
- * sent and on FAIL, so the RFC 1929 password does not outlive its send;
- * only a handshake abandoned while the kernel refused them (EAGAIN) still
- * holds them.
+ * Upstream handshake driver: a non-blocking TCP connect to the proxy
+ * followed, for SOCKS5, by greeting, optional username/password and one
+ * request (CONNECT or UDP ASSOCIATE); for SOCKS4/4a and HTTP CONNECT
+ * (proxy->scheme) by their one request and reply (upstream_proto.c). Owns no
+ * watcher: its owner calls t2s_upstream_io() whenever the socket is ready in
+ * the direction last asked for in *want, until it returns DONE or FAIL. The
+ * struct is freed by the owner once the handshake is over. Bytes of out are
+ * zeroed as they are sent and on FAIL, so the RFC 1929 password does not
+ * outlive its send; only a handshake abandoned while the kernel refused them
+ * (EAGAIN) still holds them.
  */
 #ifndef T2S_UPSTREAM_H
 #define T2S_UPSTREAM_H
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "codec/http_connect.h"
 #include "codec/socks5.h"
 #include "core/stats.h"
 
@@ -39,10 +41,19 @@ enum t2s_up_result {
     T2S_UP_FAIL = -1, /* see fail_kind and t2s_upstream_describe() */
 };
 
+/* Room for the largest first flight: SOCKS5 greeting + auth + request, or
+ * an HTTP CONNECT request with its Basic credentials. */
+#define T2S_UP_OUT_S5                                                          \
+    (T2S_SOCKS5_GREETING_MAX + T2S_SOCKS5_AUTH_MAX + T2S_SOCKS5_REQUEST_MAX)
+#define T2S_UP_OUT_MAX                                                         \
+    (T2S_HTTP_REQUEST_MAX > T2S_UP_OUT_S5 ? T2S_HTTP_REQUEST_MAX               \
+                                          : T2S_UP_OUT_S5)
+
 enum t2s_up_fail {
     T2S_UP_FAIL_CONNECT = 1, /* TCP connect to the proxy failed */
-    T2S_UP_FAIL_AUTH,        /* no acceptable method / credentials refused */
-    T2S_UP_FAIL_REPLY,       /* REP != 0 */
+    T2S_UP_FAIL_AUTH,        /* no acceptable method / credentials refused
+                                (HTTP: 407) */
+    T2S_UP_FAIL_REPLY,       /* REP != 0 (SOCKS4: CD != 90; HTTP: not 2xx) */
     T2S_UP_FAIL_PROTO,       /* malformed reply, unexpected EOF */
     T2S_UP_FAIL_IO,          /* socket error after connect */
 };
@@ -61,17 +72,20 @@ struct t2s_upstream {
     uint8_t state;                 /* enum t2s_up_state */
     uint8_t pipeline;              /* send request without waiting */
     uint8_t request_sent;          /* request already queued in out */
-    uint8_t rep;                   /* REP byte when fail_kind is REPLY */
+    uint8_t rep;                   /* REP byte when fail_kind is REPLY
+                                      (SOCKS4: the CD byte) */
     uint8_t fail_kind;             /* enum t2s_up_fail */
-    uint8_t s5_status;             /* -T2S_SOCKS5_* of a codec failure */
+    uint8_t s5_status;             /* -T2S_SOCKS5_* of a codec failure
+                                      (-T2S_SOCKS4_*, -T2S_HTTP_* for those
+                                      schemes; 7 there too: EOF) */
     int sys_errno;                 /* errno of a CONNECT/IO failure */
     uint16_t out_len;              /* bytes queued in out */
     uint16_t out_off;              /* bytes of out already sent */
     uint16_t in_len;               /* bytes received in in */
-    uint8_t out[T2S_SOCKS5_GREETING_MAX + T2S_SOCKS5_AUTH_MAX +
-                T2S_SOCKS5_REQUEST_MAX];
+    uint8_t out[T2S_UP_OUT_MAX];
     uint8_t in[T2S_SOCKS5_REPLY_MAX];
     struct t2s_socks5_addr bnd; /* BND.ADDR of the final reply */
+    struct t2s_http_resp http;  /* HTTP: the response parser's place */
 };
 
 /*
@@ -96,7 +110,16 @@ int t2s_upstream_socket(const struct t2s_config *c,
 int t2s_upstream_prepare(int fd, const struct t2s_config *c,
                          struct t2s_stats *st);
 
-/* Prepares a handshake for (cmd, dst); *want is EV_WRITE. */
+/*
+ * Why proxy cannot carry a TCP connection to dst (a constant string, e.g.
+ * "a socks4 proxy cannot carry an IPv6 destination"), or NULL when it can.
+ * The caller refuses such a connection before any socket is made.
+ */
+const char *t2s_upstream_refusal(const struct t2s_proxy *proxy,
+                                 const struct t2s_socks5_addr *dst);
+
+/* Prepares a handshake for (cmd, dst); *want is EV_WRITE. pipeline is for
+ * SOCKS5 only (the other schemes send one request anyway). */
 void t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
                        uint8_t cmd, const struct t2s_socks5_addr *dst,
                        int pipeline, int *want);

@@ -9,7 +9,9 @@
  *
  * Handshake (bit 0 clear): byte 0 bit 1 credentials, bit 2 pipelining,
  * bit 3 UDP ASSOCIATE (else CONNECT), bits 4-5 the target's address type
- * (IPv4, IPv6, name); byte 1 how the stream is cut (four 2-bit piece
+ * (IPv4, IPv6, name), bits 6-7 the scheme (socks5, socks4, socks4a, http:
+ * CONNECT only, a target the scheme cannot carry becomes IPv4); byte 1
+ * how the stream is cut (four 2-bit piece
  * sizes, cycled); the rest is what the proxy sends, then EOF. The driver
  * runs on a socketpair twice, with the stream whole and in pieces: both
  * must reach the same verdict; a granted request must have sent exactly a
@@ -35,6 +37,8 @@
 #include "wire.h"
 #include "config/config.h"
 #include "harness.h"
+#include "codec/http_connect.h"
+#include "codec/socks4.h"
 #include "upstream/upstream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -140,11 +144,45 @@ addr_equal(const struct t2s_socks5_addr *a, const struct t2s_socks5_addr *b)
            memcmp(a->u.name, b->u.name, a->name_len) == 0;
 }
 
+/* socks4, socks4a, http: a granted request sent its one request. */
+static void
+check_sent_other(const struct run *r, const struct t2s_proxy *px,
+                 const struct t2s_socks5_addr *d)
+{
+    uint8_t want[T2S_HTTP_REQUEST_MAX];
+    size_t n;
+
+    if (px->scheme == T2S_PROXY_HTTP)
+        n = t2s_http_connect_encode_request(
+            want, sizeof(want),
+            d->atyp == T2S_SOCKS5_ATYP_DOMAIN ? d->u.name
+            : d->atyp == T2S_SOCKS5_ATYP_IPV4 ? "198.19.0.10"
+                                              : "2001:d00::",
+            d->atyp == T2S_SOCKS5_ATYP_DOMAIN ? d->name_len
+            : d->atyp == T2S_SOCKS5_ATYP_IPV4 ? 11
+                                              : 10,
+            d->atyp == T2S_SOCKS5_ATYP_IPV6, d->port, px->user, px->user_len,
+            px->pass, px->pass_len);
+    else if (d->atyp == T2S_SOCKS5_ATYP_IPV4)
+        n = t2s_socks4_encode_connect(want, sizeof(want), d->u.v4, d->port,
+                                      px->user, px->user_len);
+    else
+        n = t2s_socks4_encode_connect_name(want, sizeof(want), d->u.name,
+                                           d->name_len, d->port, px->user,
+                                           px->user_len);
+    check(n > 0 && r->sent_len == n && memcmp(r->sent, want, n) == 0,
+          "granted, but what was sent is not the scheme's request");
+}
+
 /* A granted request sent greeting [credentials] request, nothing else. */
 static void
 check_sent(const struct run *r, const struct t2s_proxy *px, uint8_t cmd,
            const struct t2s_socks5_addr *dst)
 {
+    if (px->scheme != T2S_PROXY_SOCKS5) {
+        check_sent_other(r, px, dst);
+        return;
+    }
     uint8_t want[T2S_SOCKS5_GREETING_MAX + T2S_SOCKS5_AUTH_MAX +
                  T2S_SOCKS5_REQUEST_MAX];
     size_t n = t2s_socks5_encode_greeting(want, sizeof(want), px->user_len > 0);
@@ -189,6 +227,13 @@ handshake(const uint8_t *data, size_t size)
     memset(&px, 0, sizeof(px));
     strcpy(px.host, "127.0.0.1");
     px.port = 1080;
+    px.scheme = (uint8_t[]){T2S_PROXY_SOCKS5, T2S_PROXY_SOCKS4,
+                            T2S_PROXY_SOCKS4A, T2S_PROXY_HTTP}[mode >> 6];
+    if (px.scheme != T2S_PROXY_SOCKS5) {
+        cmd = T2S_SOCKS5_CMD_CONNECT;
+        if (t2s_upstream_refusal(&px, dst) != NULL)
+            dst = &dsts[0];
+    }
     if (mode & 2) {
         strcpy(px.user, "user");
         px.user_len = 4;
@@ -206,7 +251,12 @@ handshake(const uint8_t *data, size_t size)
     drive(&up, &whole, &v1);
     t2s_upstream_describe(&up, desc, sizeof(desc));
     if (v1.rc == T2S_UP_DONE) {
-        check(v1.rep == 0 && up.state == T2S_UP_REPLY, "DONE without a grant");
+        check(v1.rep == (px.scheme == T2S_PROXY_SOCKS4 ||
+                                 px.scheme == T2S_PROXY_SOCKS4A
+                             ? T2S_SOCKS4_GRANTED
+                             : 0) &&
+                  up.state == T2S_UP_REPLY,
+              "DONE without a grant");
         check_sent(&whole, &px, cmd, dst);
     } else {
         check(v1.fail_kind >= T2S_UP_FAIL_CONNECT &&

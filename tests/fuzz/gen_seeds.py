@@ -223,6 +223,18 @@ def upstream_seeds():
     s["auth-fail"] = bytes([0x02, 0]) + b"\x05\x02\x01\x01"
     s["eof"] = bytes([0, 0]) + b"\x05"
     s["bad-version"] = bytes([0, 0]) + b"\x04\x00"
+    # bits 6-7 of byte 0: socks4, socks4a, http (CONNECT only)
+    g4 = b"\x00\x5a" + bytes(6)
+    s["socks4-ok"] = bytes([0x40, 0x11]) + g4 + b"banner"
+    s["socks4-rejected"] = bytes([0x40, 0]) + b"\x00\x5b" + bytes(6)
+    s["socks4a-name"] = bytes([0xa2, 0x12]) + g4
+    s["http-ok"] = bytes([0xc0, 0x13]) + \
+        b"HTTP/1.1 200 Connection established\r\n\r\nbanner"
+    s["http-auth-v6"] = bytes([0xd2, 0x22]) + \
+        b"HTTP/1.0 200 OK\r\nVia: 1.1 squid\r\n\r\n"
+    s["http-407"] = bytes([0xc2, 0]) + \
+        b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n"
+    s["http-no-blank-line"] = bytes([0xc0, 0x11]) + b"HTTP/1.1 200 OK\r\nX: y\r\n"
     # relay mode: bit 0 of byte 0; then the BND of the UDP ASSOCIATE reply,
     # then datagrams
     d4 = b"\x00\x00\x00\x01\xc6\x13\x00\x0a\x00\x35" + b"answer"

@@ -237,7 +237,7 @@ start_t2s() {
     spawn "$NS_DEV" "$WORK/t2s.log" "$T2S_BIN" --tun tun0 \
         --tun-ipv4 198.18.0.1/30 --tun-ipv6 fd00:18::1/64 "$@" ${T2S_TEST_ARGS:-}
     T2S_PID=$LAST_PID
-    wait_for 100 grep -q "socks5 proxy" "$WORK/t2s.log" ||
+    wait_for 100 grep -qE "(socks5h?|socks4a?|http) proxy" "$WORK/t2s.log" ||
         fail "tun2socks did not start"
     in_dev ip route replace default dev tun0
     in_dev ip -6 route replace default dev tun0

@@ -18,7 +18,7 @@ expect_usage_error() { # WANT-SUBSTRING args...
 }
 expect_usage_error "unknown option '--bogus'" --bogus
 expect_usage_error "no port" --tun t0 --proxy socks5://198.18.1.2
-expect_usage_error "unsupported proxy scheme" --tun t0 --proxy http://198.18.1.2:80
+expect_usage_error "unsupported proxy scheme" --tun t0 --proxy https://198.18.1.2:443
 expect_usage_error "bad proxy port" --tun t0 --proxy socks5://198.18.1.2:99999
 expect_usage_error "not a usable unicast address" --tun t0 --proxy socks5://0.0.0.0:1080
 expect_usage_error "no proxy" --tun t0

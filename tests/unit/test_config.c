@@ -319,7 +319,7 @@ test_errors_fit_small_buffers(void **state)
     memset(&p, 0, sizeof(p));
     memset(small, 'Z', sizeof(small));
     assert_int_equal(
-        t2s_proxy_url_parse("http://h:1", &p, small, sizeof(small)), -1);
+        t2s_proxy_url_parse("https://h:1", &p, small, sizeof(small)), -1);
     assert_int_equal(small[sizeof(small) - 1], '\0');
 }
 

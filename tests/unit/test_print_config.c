@@ -312,6 +312,33 @@ test_several_proxies(void **state)
     assert_round_trip(&c, &o);
 }
 
+/* Every scheme is written back with its name, never the credentials. */
+static void
+test_schemes_no_secret(void **state)
+{
+    static const char *const in[][2] = {
+        {"http://alice:" SECRET "@h:3128", "\nproxy = http://h:3128\n"},
+        {"socks4a://alice@[fd00::1]:1080",
+         "\nproxy = socks4a://[fd00::1]:1080\n"},
+        {"socks4://alice@h:1080", "\nproxy = socks4://h:1080\n"},
+        {"socks5h://alice:" SECRET "@h:1", "\nproxy = socks5h://h:1\n"},
+    };
+    struct t2s_config c;
+
+    (void)state;
+    unsetenv("TUN2SOCKS_PROXY");
+    unsetenv("TUN2SOCKS_PROXY_AUTH");
+    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        if (args(&c, "--tun", "t0", "--proxy", in[i][0], NULL) != T2S_ARGS_OK)
+            fail_msg("%s: %s", in[i][0], err);
+        print_to(&c, &prog, NULL);
+        if (strstr(out, in[i][1]) == NULL)
+            fail_msg("want '%s' in:\n%s", in[i][1], out);
+        assert_null(strstr(out, SECRET));
+        assert_null(strstr(out, "alice"));
+    }
+}
+
 int
 main(void)
 {
@@ -323,6 +350,7 @@ main(void)
         cmocka_unit_test(test_route_defaults),
         cmocka_unit_test(test_no_secret),
         cmocka_unit_test(test_several_proxies),
+        cmocka_unit_test(test_schemes_no_secret),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

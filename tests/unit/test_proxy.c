@@ -80,14 +80,64 @@ test_url_lengths(void **state)
     assert_null(strstr(err, "ppppp"));
 }
 
+/* Every scheme parses, keeps its kind and is written back without the
+ * credentials, in a form that parses to the same scheme, host and port. */
+static void
+test_url_schemes(void **state)
+{
+    static const struct {
+        const char *in, *out;
+        unsigned scheme;
+        const char *user, *pass;
+    } ok[] = {
+        {"socks5://h:1", "socks5://h:1", T2S_PROXY_SOCKS5, "", ""},
+        {"SOCKS5H://u:p@h:2", "socks5h://h:2", T2S_PROXY_SOCKS5H, "u", "p"},
+        {"socks4://198.18.0.1:1080", "socks4://198.18.0.1:1080",
+         T2S_PROXY_SOCKS4, "", ""},
+        {"socks4://nobody@h:3", "socks4://h:3", T2S_PROXY_SOCKS4, "nobody", ""},
+        {"socks4a://id%40x@[fd00::1]:4", "socks4a://[fd00::1]:4",
+         T2S_PROXY_SOCKS4A, "id@x", ""},
+        {"http://h:3128", "http://h:3128", T2S_PROXY_HTTP, "", ""},
+        {"http://alice:" SECRET "@h:8080/", "http://h:8080", T2S_PROXY_HTTP,
+         "alice", SECRET},
+        {"http://bob@h:8080", "http://h:8080", T2S_PROXY_HTTP, "bob", ""},
+    };
+    struct t2s_proxy p, again;
+    char out[300];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        memset(&p, 0, sizeof(p));
+        if (url(ok[i].in, &p) != 0)
+            fail_msg("refused '%s': %s", ok[i].in, err);
+        assert_int_equal(p.scheme, ok[i].scheme);
+        assert_string_equal(p.user, ok[i].user);
+        assert_string_equal(p.pass, ok[i].pass);
+        t2s_proxy_url_format(&p, out, sizeof(out));
+        assert_string_equal(out, ok[i].out);
+        memset(&again, 0, sizeof(again));
+        assert_int_equal(url(out, &again), 0);
+        assert_int_equal(again.scheme, p.scheme);
+        assert_int_equal(again.port, p.port);
+        assert_int_equal(t2s_proxy_url_has_udp(&p),
+                         ok[i].scheme <= T2S_PROXY_SOCKS5H);
+    }
+    assert_string_equal(t2s_proxy_url_scheme_name(T2S_PROXY_HTTP), "http");
+}
+
 static void
 test_url_malformed(void **state)
 {
     static const char *const bad[] = {
         "",
         "198.18.1.2:1080",
-        "http://198.18.1.2:1080",
-        "socks4://198.18.1.2:1080",
+        "https://198.18.1.2:1080",
+        "socks6://198.18.1.2:1080",
+        "socks5x://198.18.1.2:1080",
+        "socks4://u:p@198.18.1.2:1080",
+        "socks4a://u:@198.18.1.2:1080",
+        "http://a%3Ab:p@198.18.1.2:3128",
+        "http//198.18.1.2:3128",
         "socks5://198.18.1.2",
         "socks5://198.18.1.2:",
         "socks5://198.18.1.2:0",
@@ -243,7 +293,7 @@ test_url_more_malformed(void **state)
     static const char *const bad[] = {
         "socks5://",
         "socks5:/h:1",
-        "socks5h://h:1",
+        "socks5hx://h:1",
         "socks://h:1",
         "socks5://h:1:2",
         "socks5://h:1x",
@@ -282,8 +332,11 @@ static void
 test_url_errors_never_show_password(void **state)
 {
     static const char *const bad[] = {
-        "http://alice:" SECRET "@h:1",
+        "https://alice:" SECRET "@h:1",
         "socks4://alice:" SECRET "@h:1",
+        "socks4a://alice:" SECRET "@h:1",
+        "http://alice:" SECRET "@h",
+        "http://a%3Ab:" SECRET "@h:1",
         "socks5://alice:" SECRET "@h",
         "socks5://alice:" SECRET "@h:",
         "socks5://alice:" SECRET "@h:0",
@@ -364,6 +417,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_valid),
         cmocka_unit_test(test_url_lengths),
+        cmocka_unit_test(test_url_schemes),
         cmocka_unit_test(test_url_malformed),
         cmocka_unit_test(test_url_error_hides_password),
         cmocka_unit_test(test_resolve),
