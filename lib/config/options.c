@@ -102,6 +102,14 @@ set_proxy(struct t2s_config *c, const char *v, char *err, size_t errlen)
     }
     memset(&p, 0, sizeof(p));
     rc = t2s_proxy_url_parse(v, &p, err, errlen);
+    /* What a session may carry is decided before the pool picks its
+     * proxy (SOCKS4 refuses IPv6, only SOCKS5 has UDP): one protocol. */
+    if (rc == 0 && t2s_proxy_url_protocol(p.scheme) !=
+                       t2s_proxy_url_protocol(c->proxy.scheme))
+        rc = t2s_value_err(
+            err, errlen, "several proxies must speak one protocol: %s after %s",
+            t2s_proxy_url_scheme_name(p.scheme),
+            t2s_proxy_url_scheme_name(c->proxy.scheme));
     if (rc == 0)
         *t2s_config_proxy_mut(c, c->proxy_count++) = p;
     explicit_bzero(&p, sizeof(p));

@@ -169,10 +169,16 @@ t2s_proxy_url_scheme_name(unsigned scheme)
     return scheme < N_SCHEMES ? scheme_names[scheme] : "socks5";
 }
 
+unsigned
+t2s_proxy_url_protocol(unsigned scheme)
+{
+    return scheme == T2S_PROXY_SOCKS5H ? T2S_PROXY_SOCKS5 : scheme;
+}
+
 int
 t2s_proxy_url_has_udp(const struct t2s_proxy *p)
 {
-    return p->scheme == T2S_PROXY_SOCKS5 || p->scheme == T2S_PROXY_SOCKS5H;
+    return t2s_proxy_url_protocol(p->scheme) == T2S_PROXY_SOCKS5;
 }
 
 /* The scheme at the start of url: its index and the length of "NAME://",

@@ -47,6 +47,10 @@ int t2s_proxy_url_parse(const char *url, struct t2s_proxy *p, char *err,
 /* The scheme's name ("socks5", "http", ...). Never NULL. */
 const char *t2s_proxy_url_scheme_name(unsigned scheme);
 
+/* The protocol a scheme speaks: socks5h is T2S_PROXY_SOCKS5, every other
+ * scheme its own. */
+unsigned t2s_proxy_url_protocol(unsigned scheme);
+
 /* Whether the proxy's protocol has UDP (SOCKS5 UDP ASSOCIATE). */
 int t2s_proxy_url_has_udp(const struct t2s_proxy *p);
 

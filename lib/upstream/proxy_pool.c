@@ -58,14 +58,29 @@ mark_up(struct t2s_proxy_slot *s, const char *how)
     t2s_info("proxy %s is up again (%s)", url, how);
 }
 
-/* Sends the greeting once connected; any failure waits for the next. */
+/*
+ * Once connected: a SOCKS5 proxy gets the greeting (its method reply says
+ * it is a SOCKS5 server); SOCKS4/4a and HTTP proxies have no request
+ * without a destination, so an accepted connection is their answer. Any
+ * failure waits for the next probe.
+ */
 static void
 probe_send(struct t2s_proxy_slot *s)
 {
     uint8_t g[T2S_SOCKS5_GREETING_MAX];
-    size_t n =
-        t2s_socks5_encode_greeting(g, sizeof(g), slot_proxy(s)->user_len > 0);
+    size_t n;
+    int e = 0;
+    socklen_t elen = sizeof(e);
 
+    if (t2s_proxy_url_protocol(slot_proxy(s)->scheme) != T2S_PROXY_SOCKS5) {
+        if (getsockopt(s->probe_fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 &&
+            e == 0)
+            mark_up(s, "probe connected");
+        else
+            probe_later(s);
+        return;
+    }
+    n = t2s_socks5_encode_greeting(g, sizeof(g), slot_proxy(s)->user_len > 0);
     if (send(s->probe_fd, g, n, MSG_NOSIGNAL) != (ssize_t)n) {
         probe_later(s);
         return;

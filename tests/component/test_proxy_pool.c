@@ -162,6 +162,7 @@ hook(int fd, void *user)
 }
 
 static struct t2s_config cfg;
+static const char *pool_scheme = "socks5"; /* of every proxy in setup_pool */
 static struct t2s_stats stats;
 static struct ev_loop *loop;
 static struct t2s_proxy_pool pool;
@@ -173,7 +174,7 @@ setup_pool(const uint16_t *ports, unsigned n, int policy)
 
     t2s_config_init(&cfg);
     for (unsigned i = 0; i < n; i++) {
-        snprintf(url, sizeof(url), "socks5://127.0.0.1:%u", ports[i]);
+        snprintf(url, sizeof(url), "%s://127.0.0.1:%u", pool_scheme, ports[i]);
         assert_int_equal(t2s_config_set(&cfg, "proxy", url, err, sizeof(err)),
                          0);
         assert_int_equal(t2s_proxy_addr_resolve(t2s_config_proxy_mut(&cfg, i),
@@ -352,6 +353,34 @@ test_probe_recovery(void **state)
     teardown_pool();
 }
 
+/* A SOCKS4 or HTTP proxy has no request without a destination: its probe
+ * is a connect, and an accepted one brings it back even if it says
+ * nothing (a SOCKS5 probe would wait for a method reply forever). */
+static void
+test_probe_connect_only(void **state)
+{
+    struct srv silent;
+    uint16_t ports[2];
+
+    (void)state;
+    loop = ev_loop_new(EVFLAG_AUTO);
+    srv_open(&silent, loop, 0);
+    ports[0] = silent.port;
+    ports[1] = closed_port();
+    pool_scheme = "http";
+    setup_pool(ports, 2, T2S_PROXY_FAILOVER);
+    pool_scheme = "socks5";
+    t2s_proxy_pool_failed(&pool, 0, "test");
+    t2s_proxy_pool_failed(&pool, 1, "test");
+    run_for(1.0);
+    assert_int_equal(pool.slot[0].up, 1);
+    assert_int_equal(pool.slot[1].up, 0);
+    assert_int_equal(count_lines("is up again (probe connected)"), 1);
+    t2s_proxy_pool_stop(&pool);
+    srv_close(&silent, loop);
+    teardown_pool();
+}
+
 /* ---- sessions through the pool ---- */
 
 static int handshakes[2];
@@ -455,6 +484,7 @@ main(void)
         cmocka_unit_test(test_round_robin_spread),
         cmocka_unit_test(test_one_proxy_never_down),
         cmocka_unit_test(test_probe_recovery),
+        cmocka_unit_test(test_probe_connect_only),
         cmocka_unit_test(test_sessions_fail_over),
     };
 

@@ -443,6 +443,26 @@ test_several_proxies(void **state)
         t2s_config_set(&c, "proxy-policy", "random", err, sizeof(err)), -1);
     assert_string_equal(err,
                         "bad --proxy-policy 'random' (failover, round-robin)");
+
+    /* one protocol in a list (socks5h is socks5); a mismatch adds nothing */
+    assert_int_equal(t2s_config_reset(&c, "proxy", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks5://h:1", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks5h://h:2", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "http://h:3", err, sizeof(err)), -1);
+    assert_string_equal(
+        err, "several proxies must speak one protocol: http after socks5");
+    assert_int_equal(c.proxy_count, 2);
+    assert_int_equal(t2s_config_reset(&c, "proxy", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks4://h:1", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks4a://h:2", err, sizeof(err)), -1);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks4://h:3", err, sizeof(err)), 0);
+    assert_int_equal(c.proxy_count, 2);
 }
 
 static void
