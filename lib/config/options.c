@@ -328,6 +328,32 @@ T2S_OPTIONS_GETTER(get_stats_socket)
 
 /* ---- the table -------------------------------------------------------- */
 
+/* --proxy-gssapi: a GSS service name (RFC 1961), checked for shape only;
+ * the GSS-API library judges it at the first connection. */
+static int
+set_proxy_gssapi(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+#ifdef T2S_HAVE_GSSAPI
+    if (*v == '\0' || strlen(v) >= sizeof(c->proxy.gss_service) ||
+        strpbrk(v, " \t\r\n") != NULL)
+        return t2s_value_err(err, errlen, "bad --proxy-gssapi service name");
+    snprintf(c->proxy.gss_service, sizeof(c->proxy.gss_service), "%s", v);
+    return 0;
+#else
+    (void)c;
+    (void)v;
+    return t2s_value_err(
+        err, errlen,
+        "--proxy-gssapi: this build has no GSSAPI support "
+        "(built without libkrb5-dev or with -DT2S_GSSAPI=OFF)");
+#endif
+}
+
+T2S_OPTIONS_GETTER(get_proxy_gssapi)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->proxy.gss_service);
+}
+
 static const struct t2s_option options[] = {
     {"tun", "NAME", "create or attach to TUN device NAME", set_tun, get_tun,
      T2S_OPTIONS_RESET(tun_name, tun_name)},
@@ -343,6 +369,12 @@ static const struct t2s_option options[] = {
      get_proxy, T2S_OPTIONS_RESET(proxy, proxy_given)},
     {"proxy-auth-file", "FILE", "read proxy credentials 'user:pass' from FILE",
      set_auth_file, get_auth_file, T2S_OPTIONS_RESET(auth_file, auth_file)},
+    {"proxy-gssapi", "SERVICE",
+     "SOCKS5 GSSAPI (Kerberos) with the proxy's service SERVICE: rcmd means "
+     "rcmd@PROXYHOST (Dante's default), or svc@host, or a principal "
+     "svc/host@REALM; credentials from the default ccache (KRB5CCNAME)",
+     set_proxy_gssapi, get_proxy_gssapi,
+     T2S_OPTIONS_RESET(proxy.gss_service, proxy.gss_service)},
     {"connect-timeout", "SEC", "proxy connect + handshake timeout",
      set_connect_timeout, get_connect_timeout, T2S_OPTIONS_REQUIRED},
     {"idle-timeout", "SEC",

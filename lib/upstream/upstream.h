@@ -45,6 +45,7 @@ enum t2s_up_fail {
     T2S_UP_FAIL_REPLY,       /* REP != 0 */
     T2S_UP_FAIL_PROTO,       /* malformed reply, unexpected EOF */
     T2S_UP_FAIL_IO,          /* socket error after connect */
+    T2S_UP_FAIL_GSSAPI,      /* the GSSAPI method failed (gssapi.h) */
 };
 
 enum t2s_up_state {
@@ -52,7 +53,10 @@ enum t2s_up_state {
     T2S_UP_METHOD,
     T2S_UP_AUTH,
     T2S_UP_REPLY,
+    T2S_UP_GSSAPI, /* RFC 1961 exchange, then the request */
 };
+
+struct t2s_gssapi;
 
 struct t2s_upstream {
     const struct t2s_proxy *proxy; /* borrowed; outlives the handshake */
@@ -65,6 +69,8 @@ struct t2s_upstream {
     uint8_t fail_kind;             /* enum t2s_up_fail */
     uint8_t s5_status;             /* -T2S_SOCKS5_* of a codec failure */
     int sys_errno;                 /* errno of a CONNECT/IO failure */
+    struct t2s_gssapi *gss;        /* owned; while the GSSAPI method runs */
+    char *gss_err;                 /* owned; why it failed (FAIL_GSSAPI) */
     uint16_t out_len;              /* bytes queued in out */
     uint16_t out_off;              /* bytes of out already sent */
     uint16_t in_len;               /* bytes received in in */

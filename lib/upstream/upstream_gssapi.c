@@ -1,0 +1,95 @@
+/* The GSSAPI branch of the SOCKS5 handshake; see upstream_gssapi.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "upstream/gssapi.h"
+#include "upstream/upstream_gssapi.h"
+
+int
+t2s_upstream_gssapi_greeting(struct t2s_upstream *up)
+{
+    size_t n = 0;
+
+    if (up->proxy->gss_service[0] == '\0')
+        return 0;
+    up->out[n++] = 0x05;
+    up->out[n++] = 0; /* the number of methods, below */
+    up->out[n++] = T2S_UPSTREAM_METHOD_GSSAPI;
+    if (up->proxy->user_len > 0)
+        up->out[n++] = T2S_SOCKS5_METHOD_USERPASS;
+    up->out[n++] = T2S_SOCKS5_METHOD_NOAUTH;
+    up->out[1] = (uint8_t)(n - 2);
+    up->out_len = (uint16_t)n;
+    return 1;
+}
+
+/* FAIL_GSSAPI with the reason kept (a copy: up->gss may go first). */
+static int
+fail_gss(struct t2s_upstream *up, const char *why)
+{
+    size_t n = strlen(why) + 1;
+
+    explicit_bzero(up->out, sizeof(up->out));
+    up->out_len = up->out_off = 0;
+    t2s_mem_free(up->gss_err);
+    up->gss_err = t2s_mem_alloc_always(n);
+    if (up->gss_err != NULL)
+        memcpy(up->gss_err, why, n);
+    up->fail_kind = T2S_UP_FAIL_GSSAPI;
+    return T2S_UP_FAIL;
+}
+
+#ifdef T2S_HAVE_GSSAPI
+int
+t2s_upstream_gssapi_begin(struct t2s_upstream *up)
+{
+    char err[256];
+
+    up->gss = t2s_gssapi_start(up->proxy, err, sizeof(err));
+    if (up->gss == NULL)
+        return fail_gss(up, err);
+    up->state = T2S_UP_GSSAPI;
+    return T2S_UP_AGAIN;
+}
+
+int
+t2s_upstream_gssapi_io(struct t2s_upstream *up, int fd, int *want)
+{
+    int rc = t2s_gssapi_io(up->gss, fd, want);
+
+    if (rc == T2S_UP_FAIL)
+        return fail_gss(up, t2s_gssapi_error(up->gss));
+    return rc;
+}
+
+void
+t2s_upstream_gssapi_free(struct t2s_upstream *up)
+{
+    t2s_gssapi_free(up->gss);
+    up->gss = NULL;
+    t2s_mem_free(up->gss_err);
+    up->gss_err = NULL;
+}
+#else
+int
+t2s_upstream_gssapi_begin(struct t2s_upstream *up)
+{
+    return fail_gss(up, "GSSAPI: this build has no GSSAPI support");
+}
+
+int
+t2s_upstream_gssapi_io(struct t2s_upstream *up, int fd, int *want)
+{
+    (void)fd;
+    (void)want;
+    return fail_gss(up, "GSSAPI: this build has no GSSAPI support");
+}
+
+void
+t2s_upstream_gssapi_free(struct t2s_upstream *up)
+{
+    t2s_mem_free(up->gss_err);
+    up->gss_err = NULL;
+}
+#endif
