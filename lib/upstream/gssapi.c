@@ -49,7 +49,9 @@ gss_fail(struct t2s_gssapi *g, const char *what, OM_uint32 major,
     if (minor != 0 &&
         gss_display_status(&m, minor, GSS_C_MECH_CODE, GSS_C_NO_OID, &ctx,
                            &b) == GSS_S_COMPLETE) {
-        snprintf(mn, sizeof(mn), ": %.*s", (int)b.length, (char *)b.value);
+        /* MIT renders a minor code of no meaning as "Success" */
+        if (!(b.length == 7 && memcmp(b.value, "Success", 7) == 0))
+            snprintf(mn, sizeof(mn), ": %.*s", (int)b.length, (char *)b.value);
         gss_release_buffer(&m, &b);
     }
     snprintf(g->err, sizeof(g->err), "GSSAPI %s: %s%s", what, mj, mn);
@@ -263,10 +265,13 @@ fill(struct t2s_gssapi *g, int fd, uint8_t mtyp)
     if (r < 0 && (errno == EAGAIN || errno == EINTR))
         return T2S_UP_AGAIN;
     snprintf(g->err, sizeof(g->err),
-             "GSSAPI: the proxy closed the connection during the %s%s%s",
+             "GSSAPI: the proxy closed the connection during the %s%s%s%s",
              g->phase == PH_AUTH ? "context establishment"
                                  : "protection-level subnegotiation",
-             r < 0 ? ": " : "", r < 0 ? strerror(errno) : "");
+             r < 0 ? ": " : "", r < 0 ? strerror(errno) : "",
+             g->phase == PH_AUTH && g->out_len == 0
+                 ? " (does the proxy hold a key for this service name?)"
+                 : "");
     return T2S_UP_FAIL;
 }
 

@@ -76,7 +76,8 @@ kinit_alice() { # CCACHE [LIFETIME]
 }
 
 build_sockd() {
-    local dir=${T2S_DANTE_DIR:-$(dirname "$T2S_BIN")/../dante}
+    # one cache for every build of the tree (build/test, build/asan)
+    local dir=${T2S_DANTE_DIR:-$T2S_ROOT/build/dante}
     if ! "$T2S_ROOT/scripts/fetch-dante" "$dir" >"$WORK/fetch-dante.log" 2>&1; then
         skip "cannot build Dante's sockd with GSSAPI here: $(tail -n1 "$WORK/fetch-dante.log")"
     fi

@@ -35,6 +35,14 @@ grep -q "gssapi/clear%alice@$KRB_REALM" "$WORK/sockd-1090.log" ||
     fail "sockd did not log the clear level for alice"
 stop_t2s
 
+no_sanitizer_report() { # WHAT
+    if grep -q "Sanitizer" "$WORK/t2s.log"; then
+        grep -m3 "Sanitizer" "$WORK/t2s.log" >&2
+        fail "$1: a sanitizer report"
+    fi
+}
+no_sanitizer_report "gssapi clear"
+
 # The failures: each a one-line error naming GSSAPI, the app refused.
 refused_case() { # WHAT PATTERN tun2socks-args...
     local what=$1 pattern=$2
@@ -45,6 +53,7 @@ refused_case() { # WHAT PATTERN tun2socks-args...
         fail "$what: no log line matching '$pattern'"
     log "$what: refused, logged: $(grep -E "$pattern" "$WORK/t2s.log" | head -n1)"
     stop_t2s
+    no_sanitizer_report "$what"
 }
 KRB5CCNAME=FILE:$KRB_DIR/none.cc refused_case "no ticket" \
     "GSSAPI context: .*(credentials|cache)" --proxy-gssapi rcmd
@@ -55,4 +64,28 @@ kinit_alice "$KRB_DIR/short.cc" 5s
 sleep 7
 KRB5CCNAME=FILE:$KRB_DIR/short.cc refused_case "expired ticket" \
     "GSSAPI context: .*(expired|Ticket)" --proxy-gssapi rcmd
+
+# Bad input from a proxy that chose GSSAPI: one clear error per session,
+# no crash (tun2socks still answers), nothing left behind (ASan builds).
+fake_case() { # MODE PORT PATTERN [tun2socks args...]
+    local mode=$1 port=$2 pattern=$3
+    shift 3
+    spawn "$NS_NET" "$WORK/fake-$mode.log" python3 "$FAKE_PY" --host "$PROXY4" --port "$port" "$mode"
+    wait_for 100 listening "$NS_NET" "$port" || fail "fake proxy ($mode) did not start"
+    KRB5CCNAME=FILE:$cc start_t2s --proxy "socks5://$PROXY4:$port" --proxy-gssapi rcmd "$@"
+    expect_refused_within 5 "fake proxy $mode (1)" "$SERVER4" 8001
+    expect_refused_within 5 "fake proxy $mode (2)" "$SERVER4" 8001
+    [ "$(grep -Ec "$pattern" "$WORK/t2s.log")" -ge 2 ] ||
+        fail "fake proxy $mode: not one line per session matching '$pattern'"
+    kill -0 "$T2S_PID" || fail "fake proxy $mode: tun2socks died"
+    log "fake proxy $mode: $(grep -E "$pattern" "$WORK/t2s.log" | head -n1)"
+    stop_t2s
+    no_sanitizer_report "fake proxy $mode"
+}
+FAKE_PY=$T2S_ROOT/tests/integration/gss_fake_proxy.py
+fake_case neverends 1095 "timed out|timeout" --connect-timeout 2
+fake_case badver 1096 "GSSAPI message with a version other than 1"
+fake_case abort 1097 "aborted the GSSAPI context establishment"
+fake_case garbage 1098 "GSSAPI context: "
+fake_case close 1099 "closed the connection during the context establishment"
 log PASS
