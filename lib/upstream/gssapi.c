@@ -26,7 +26,7 @@ struct t2s_gssapi {
     int complete; /* gss_init_sec_context said COMPLETE */
     int level;    /* selected by the server */
     size_t in_len, out_len, out_off;
-    char err[256];
+    char err[T2S_GSSAPI_ERR_MAX];
     uint8_t in[MSG_MAX]; /* one message being received */
     uint8_t out[MSG_MAX];
 };

@@ -22,6 +22,9 @@
 
 struct t2s_gssapi;
 
+/* Room for any reason t2s_gssapi_start() or t2s_gssapi_error() gives. */
+#define T2S_GSSAPI_ERR_MAX 320
+
 /*
  * Starts a context toward p's service (p->gss_service: "svc" is the
  * host-based name svc@p->host, "svc@host" host-based as given, a name

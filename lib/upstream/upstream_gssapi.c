@@ -44,7 +44,7 @@ fail_gss(struct t2s_upstream *up, const char *why)
 int
 t2s_upstream_gssapi_begin(struct t2s_upstream *up)
 {
-    char err[256];
+    char err[T2S_GSSAPI_ERR_MAX];
 
     up->gss = t2s_gssapi_start(up->proxy, err, sizeof(err));
     if (up->gss == NULL)
