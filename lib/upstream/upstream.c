@@ -307,7 +307,8 @@ t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
         break;
     case T2S_UP_FAIL_REPLY:
         snprintf(buf, len, "connection refused by upstream: %s",
-                 t2s_socks5_rep_str(up->rep));
+                 up->gss_err != NULL ? up->gss_err
+                                     : t2s_socks5_rep_str(up->rep));
         break;
     case T2S_UP_FAIL_PROTO:
         snprintf(buf, len, "proxy protocol error: %s",

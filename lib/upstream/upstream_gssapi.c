@@ -40,11 +40,31 @@ fail_gss(struct t2s_upstream *up, const char *why)
     return T2S_UP_FAIL;
 }
 
+/*
+ * UDP ASSOCIATE under GSSAPI: refused as a proxy without UDP would
+ * ("command not supported"), so the UDP relay's own handling applies: one
+ * log line, DNS over TCP, other UDP dropped and counted (udp_unsupported),
+ * asked again after its interval. RFC 1961's datagram encapsulation is not
+ * implemented.
+ */
+static int
+refuse_udp(struct t2s_upstream *up)
+{
+    fail_gss(up, "UDP is not carried under GSSAPI by this client (no RFC "
+                 "1961 datagram encapsulation)");
+    up->fail_kind = T2S_UP_FAIL_REPLY;
+    up->rep = 7;
+    return T2S_UP_FAIL;
+}
+
 #ifdef T2S_HAVE_GSSAPI
 int
 t2s_upstream_gssapi_begin(struct t2s_upstream *up)
 {
     char err[T2S_GSSAPI_ERR_MAX];
+
+    if (up->cmd == T2S_SOCKS5_CMD_UDP_ASSOCIATE)
+        return refuse_udp(up);
 
     up->gss = t2s_gssapi_start(up->proxy, err, sizeof(err));
     if (up->gss == NULL)
@@ -75,6 +95,8 @@ t2s_upstream_gssapi_free(struct t2s_upstream *up)
 int
 t2s_upstream_gssapi_begin(struct t2s_upstream *up)
 {
+    if (up->cmd == T2S_SOCKS5_CMD_UDP_ASSOCIATE)
+        return refuse_udp(up);
     return fail_gss(up, "GSSAPI: this build has no GSSAPI support");
 }
 

@@ -31,6 +31,16 @@ start_sockd_gssapi clear 1090
 KRB5CCNAME=FILE:$cc start_t2s --proxy "socks5://$PROXY4:1090" --proxy-gssapi rcmd
 transfer_both_ways "gssapi clear" "$SERVER4" "$SIZE" 9 "$want_down" "$want_up"
 log "gssapi clear: $SIZE bytes down and up, SHA-256 match"
+# UDP under GSSAPI is refused like a proxy without UDP: logged once,
+# counted, the datagrams dropped (no reply).
+for _ in 1 2; do
+    out=$(tool_dev udpsend "$SERVER4:7001" --timeout 1)
+    [ "$out" = timeout ] || fail "UDP under GSSAPI: got '$out'"
+done
+[ "$(grep -c "UDP is not carried under GSSAPI" "$WORK/t2s.log")" -eq 1 ] ||
+    fail "UDP under GSSAPI: not logged exactly once"
+[ "$(stat_value udp_unsupported)" -ge 1 ] || fail "udp_unsupported not counted"
+log "UDP under GSSAPI: refused, $(grep "UDP is not carried" "$WORK/t2s.log")"
 grep -q "gssapi/clear%alice@$KRB_REALM" "$WORK/sockd-1090.log" ||
     fail "sockd did not log the clear level for alice"
 stop_t2s
