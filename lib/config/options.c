@@ -349,6 +349,34 @@ set_proxy_gssapi(struct t2s_config *c, const char *v, char *err, size_t errlen)
 #endif
 }
 
+/* The level asked of the proxy: Dante selects exactly what the client asks
+ * for (or refuses it), so it must match its gssapi.enctype. */
+static const char *const gss_levels[] = {"clear", "integrity",
+                                         "confidentiality"};
+
+static int
+set_proxy_gssapi_level(struct t2s_config *c, const char *v, char *err,
+                       size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(gss_levels) / sizeof(gss_levels[0]); i++) {
+        if (strcmp(v, gss_levels[i]) == 0) {
+            c->proxy.gss_level = (uint8_t)(i + 1);
+            return 0;
+        }
+    }
+    return t2s_value_err(err, errlen,
+                         "bad --proxy-gssapi-level '%s' (clear, integrity or "
+                         "confidentiality)",
+                         v);
+}
+
+T2S_OPTIONS_GETTER(get_proxy_gssapi_level)
+{
+    unsigned l = c->proxy.gss_level > 0 ? c->proxy.gss_level - 1u : 2u;
+
+    return i == 0 && t2s_options_put(out, outlen, "%s", gss_levels[l]);
+}
+
 T2S_OPTIONS_GETTER(get_proxy_gssapi)
 {
     return i == 0 && t2s_options_put(out, outlen, "%s", c->proxy.gss_service);
@@ -375,6 +403,12 @@ static const struct t2s_option options[] = {
      "svc/host@REALM; credentials from the default ccache (KRB5CCNAME)",
      set_proxy_gssapi, get_proxy_gssapi,
      T2S_OPTIONS_RESET(proxy.gss_service, proxy.gss_service)},
+    {"proxy-gssapi-level", "LEVEL",
+     "GSSAPI protection asked of the proxy: clear (Dante's: authentication "
+     "only), integrity or confidentiality (default); must match the proxy's "
+     "gssapi.enctype",
+     set_proxy_gssapi_level, get_proxy_gssapi_level,
+     T2S_OPTIONS_RESET(proxy.gss_level, proxy.gss_level)},
     {"connect-timeout", "SEC", "proxy connect + handshake timeout",
      set_connect_timeout, get_connect_timeout, T2S_OPTIONS_REQUIRED},
     {"idle-timeout", "SEC",

@@ -21,6 +21,7 @@ struct t2s_proxy {
     socklen_t addr_len;           /* 0 until resolved */
     char gss_service[256]; /* --proxy-gssapi: SOCKS5 GSSAPI target; empty:
                               off. "svc" means host-based svc@host */
+    uint8_t gss_level;     /* --proxy-gssapi-level + 1; 0: confidentiality */
 };
 
 /*

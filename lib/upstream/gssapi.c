@@ -14,17 +14,18 @@
 #include "upstream/upstream.h"
 
 #define MSG_MAX (T2S_GSSAPI_MSG_HDR + T2S_GSSAPI_MSG_TOKEN_MAX)
-/* What this client asks for: see gssapi.h. */
-#define WANT_LEVEL T2S_GSSAPI_LEVEL_CLEAR
-
-enum phase { PH_AUTH, PH_PROT, PH_DONE };
+enum phase { PH_AUTH, PH_PROT, PH_DONE, PH_REQ };
 
 struct t2s_gssapi {
     gss_ctx_id_t ctx;
     gss_name_t target;
     int phase;    /* enum phase */
     int complete; /* gss_init_sec_context said COMPLETE */
+    int want;     /* the level asked for */
     int level;    /* selected by the server */
+    size_t max_plain;
+    uint8_t *rep; /* t2s_gssapi_request(): where the reply goes */
+    size_t rep_cap, *rep_len;
     size_t in_len, out_len, out_off;
     char err[T2S_GSSAPI_ERR_MAX];
     uint8_t in[MSG_MAX]; /* one message being received */
@@ -127,7 +128,7 @@ init_step(struct t2s_gssapi *g, const uint8_t *tok, size_t n)
 static int
 queue_level(struct t2s_gssapi *g)
 {
-    uint8_t lvl = WANT_LEVEL;
+    uint8_t lvl = (uint8_t)g->want;
     gss_buffer_desc in = {1, &lvl}, out = GSS_C_EMPTY_BUFFER;
     OM_uint32 major, minor;
     int rc;
@@ -146,7 +147,7 @@ static int
 take_level(struct t2s_gssapi *g, const uint8_t *tok, size_t n)
 {
     gss_buffer_desc in = {n, (void *)(uintptr_t)tok}, out = GSS_C_EMPTY_BUFFER;
-    OM_uint32 major, minor;
+    OM_uint32 major, minor, max = 0;
 
     major = gss_unwrap(&minor, g->ctx, &in, &out, NULL, NULL);
     if (GSS_ERROR(major)) {
@@ -155,13 +156,25 @@ take_level(struct t2s_gssapi *g, const uint8_t *tok, size_t n)
     }
     g->level = out.length == 1 ? ((const uint8_t *)out.value)[0] : -1;
     gss_release_buffer(&minor, &out);
-    if (g->level != WANT_LEVEL) {
+    if (g->level < T2S_GSSAPI_LEVEL_CLEAR ||
+        g->level > T2S_GSSAPI_LEVEL_CONFIDENTIALITY) {
         snprintf(g->err, sizeof(g->err),
-                 "GSSAPI: the proxy selected protection level %d; only "
-                 "Dante's clear (0) is implemented (gssapi.enctype: clear)",
+                 "GSSAPI: the proxy selected protection level %d (not "
+                 "clear, integrity or confidentiality)",
                  g->level);
         return -1;
     }
+    if (g->level == T2S_GSSAPI_LEVEL_CLEAR)
+        return 0;
+    /* the largest plaintext whose wrapped token fits a message */
+    major = gss_wrap_size_limit(
+        &minor, g->ctx, g->level == T2S_GSSAPI_LEVEL_CONFIDENTIALITY,
+        GSS_C_QOP_DEFAULT, T2S_GSSAPI_MSG_TOKEN_MAX, &max);
+    if (GSS_ERROR(major) || max == 0) {
+        gss_fail(g, "wrap size limit", major, minor);
+        return -1;
+    }
+    g->max_plain = max;
     return 0;
 }
 
@@ -176,6 +189,8 @@ t2s_gssapi_start(const struct t2s_proxy *p, char *err, size_t errlen)
     }
     memset(g, 0, offsetof(struct t2s_gssapi, in));
     g->ctx = GSS_C_NO_CONTEXT;
+    g->want =
+        p->gss_level > 0 ? p->gss_level - 1 : T2S_GSSAPI_LEVEL_CONFIDENTIALITY;
     g->target = GSS_C_NO_NAME;
     if (import_target(g, p) < 0 || init_step(g, NULL, 0) < 0) {
         snprintf(err, errlen, "%s", g->err);
@@ -189,6 +204,21 @@ t2s_gssapi_start(const struct t2s_proxy *p, char *err, size_t errlen)
 static int
 handle_msg(struct t2s_gssapi *g, const uint8_t *tok, size_t n)
 {
+    if (g->phase == PH_REQ) {
+        size_t len;
+
+        if (t2s_gssapi_unwrap(g, tok, n, g->in, &len) < 0)
+            return -1;
+        if (len > g->rep_cap) {
+            snprintf(g->err, sizeof(g->err),
+                     "GSSAPI: a SOCKS reply of %zu bytes", len);
+            return -1;
+        }
+        memcpy(g->rep, g->in, len);
+        *g->rep_len = len;
+        g->phase = PH_DONE;
+        return 0;
+    }
     if (g->phase == PH_PROT) {
         if (take_level(g, tok, n) < 0)
             return -1;
@@ -266,8 +296,9 @@ fill(struct t2s_gssapi *g, int fd, uint8_t mtyp)
         return T2S_UP_AGAIN;
     snprintf(g->err, sizeof(g->err),
              "GSSAPI: the proxy closed the connection during the %s%s%s%s",
-             g->phase == PH_AUTH ? "context establishment"
-                                 : "protection-level subnegotiation",
+             g->phase == PH_AUTH   ? "context establishment"
+             : g->phase == PH_PROT ? "protection-level subnegotiation"
+                                   : "SOCKS request",
              r < 0 ? ": " : "", r < 0 ? strerror(errno) : "",
              g->phase == PH_AUTH && g->out_len == 0
                  ? " (does the proxy hold a key for this service name?)"
@@ -287,13 +318,90 @@ t2s_gssapi_io(struct t2s_gssapi *g, int fd, int *want)
         if (g->phase == PH_DONE)
             return T2S_UP_DONE;
         rc = fill(g, fd,
-                  g->phase == PH_AUTH ? T2S_GSSAPI_MSG_AUTH
-                                      : T2S_GSSAPI_MSG_PROT);
+                  g->phase == PH_AUTH   ? T2S_GSSAPI_MSG_AUTH
+                  : g->phase == PH_PROT ? T2S_GSSAPI_MSG_PROT
+                                        : T2S_GSSAPI_MSG_DATA);
         if (rc == T2S_UP_AGAIN)
             *want = EV_READ;
         if (rc != T2S_UP_DONE)
             return rc;
     }
+}
+
+int
+t2s_gssapi_wrap(struct t2s_gssapi *g, const uint8_t *plain, size_t n,
+                uint8_t *frame, size_t *frame_len)
+{
+    gss_buffer_desc in = {n, (void *)(uintptr_t)plain};
+    gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 major, minor;
+    int conf = g->level == T2S_GSSAPI_LEVEL_CONFIDENTIALITY, rc = -1;
+
+    major = gss_wrap(&minor, g->ctx, conf, GSS_C_QOP_DEFAULT, &in, NULL, &out);
+    if (GSS_ERROR(major)) {
+        gss_fail(g, "wrap", major, minor);
+    } else if (t2s_gssapi_msg_encode_hdr(frame, T2S_GSSAPI_MSG_DATA,
+                                         out.length) == 0) {
+        snprintf(g->err, sizeof(g->err), "GSSAPI: a wrapped token of %zu bytes",
+                 out.length);
+    } else {
+        memcpy(frame + T2S_GSSAPI_MSG_HDR, out.value, out.length);
+        *frame_len = T2S_GSSAPI_MSG_HDR + out.length;
+        rc = 0;
+    }
+    gss_release_buffer(&minor, &out);
+    return rc;
+}
+
+int
+t2s_gssapi_unwrap(struct t2s_gssapi *g, const uint8_t *tok, size_t n,
+                  uint8_t *out, size_t *out_len)
+{
+    gss_buffer_desc in = {n, (void *)(uintptr_t)tok};
+    gss_buffer_desc plain = GSS_C_EMPTY_BUFFER;
+    OM_uint32 major, minor;
+    int conf = 0, rc = -1;
+
+    major = gss_unwrap(&minor, g->ctx, &in, &plain, &conf, NULL);
+    if (GSS_ERROR(major) || major != GSS_S_COMPLETE) {
+        /* supplementary bits too: a replayed, duplicate or reordered
+         * message is refused, as TCP never produces one */
+        gss_fail(g, "unwrap", major, minor);
+    } else if (g->level == T2S_GSSAPI_LEVEL_CONFIDENTIALITY && !conf) {
+        snprintf(g->err, sizeof(g->err),
+                 "GSSAPI: a message without the agreed confidentiality");
+    } else if (plain.length > T2S_GSSAPI_MSG_TOKEN_MAX) {
+        snprintf(g->err, sizeof(g->err),
+                 "GSSAPI: an unwrapped message of %zu "
+                 "bytes",
+                 plain.length);
+    } else {
+        memcpy(out, plain.value, plain.length);
+        *out_len = plain.length;
+        rc = 0;
+    }
+    gss_release_buffer(&minor, &plain);
+    return rc;
+}
+
+int
+t2s_gssapi_request(struct t2s_gssapi *g, const uint8_t *req, size_t n,
+                   uint8_t *rep, size_t cap, size_t *rep_len)
+{
+    if (t2s_gssapi_wrap(g, req, n, g->out, &g->out_len) < 0)
+        return -1;
+    g->out_off = 0;
+    g->rep = rep;
+    g->rep_cap = cap;
+    g->rep_len = rep_len;
+    g->phase = PH_REQ;
+    return 0;
+}
+
+size_t
+t2s_gssapi_max_plain(const struct t2s_gssapi *g)
+{
+    return g->max_plain;
 }
 
 int

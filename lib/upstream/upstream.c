@@ -262,7 +262,10 @@ t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
             if (rc != T2S_UP_DONE)
                 return rc;
             up->state = T2S_UP_REPLY;
-            queue_request(up);
+            if (up->request_sent) /* wrapped; its reply unwrapped in in[] */
+                up->in_len = (uint16_t)up->gss_rep_len;
+            else
+                queue_request(up);
         }
         rc = flush_out(up, fd, want);
         if (rc != T2S_UP_DONE)

@@ -71,6 +71,7 @@ struct t2s_upstream {
     int sys_errno;                 /* errno of a CONNECT/IO failure */
     struct t2s_gssapi *gss;        /* owned; while the GSSAPI method runs */
     char *gss_err;                 /* owned; why it failed (FAIL_GSSAPI) */
+    size_t gss_rep_len;            /* the unwrapped reply's length */
     uint16_t out_len;              /* bytes queued in out */
     uint16_t out_off;              /* bytes of out already sent */
     uint16_t in_len;               /* bytes received in in */

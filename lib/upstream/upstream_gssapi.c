@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codec/gssapi_msg.h"
 #include "core/mem.h"
 #include "upstream/gssapi.h"
 #include "upstream/upstream_gssapi.h"
@@ -73,14 +74,44 @@ t2s_upstream_gssapi_begin(struct t2s_upstream *up)
     return T2S_UP_AGAIN;
 }
 
+/*
+ * The exchange, then (integrity, confidentiality) the request wrapped and
+ * the reply unwrapped into up->in: the caller's parser then reads the
+ * reply as a plain one (request_sent tells it not to send another).
+ */
 int
 t2s_upstream_gssapi_io(struct t2s_upstream *up, int fd, int *want)
 {
-    int rc = t2s_gssapi_io(up->gss, fd, want);
+    uint8_t req[T2S_SOCKS5_REQUEST_MAX];
+    size_t n;
+    int rc;
 
-    if (rc == T2S_UP_FAIL)
-        return fail_gss(up, t2s_gssapi_error(up->gss));
-    return rc;
+    for (;;) {
+        rc = t2s_gssapi_io(up->gss, fd, want);
+        if (rc == T2S_UP_FAIL)
+            return fail_gss(up, t2s_gssapi_error(up->gss));
+        if (rc != T2S_UP_DONE)
+            return rc;
+        if (t2s_gssapi_level(up->gss) == T2S_GSSAPI_LEVEL_CLEAR ||
+            up->request_sent)
+            return T2S_UP_DONE;
+        n = t2s_socks5_encode_request(req, sizeof(req), up->cmd, &up->dst);
+        if (t2s_gssapi_request(up->gss, req, n, up->in, sizeof(up->in),
+                               &up->gss_rep_len) < 0)
+            return fail_gss(up, t2s_gssapi_error(up->gss));
+        up->request_sent = 1;
+    }
+}
+
+struct t2s_gssapi *
+t2s_upstream_gssapi_take(struct t2s_upstream *up)
+{
+    struct t2s_gssapi *g = up->gss;
+
+    if (g == NULL || t2s_gssapi_level(g) == T2S_GSSAPI_LEVEL_CLEAR)
+        return NULL;
+    up->gss = NULL;
+    return g;
 }
 
 void
@@ -92,6 +123,13 @@ t2s_upstream_gssapi_free(struct t2s_upstream *up)
     up->gss_err = NULL;
 }
 #else
+struct t2s_gssapi *
+t2s_upstream_gssapi_take(struct t2s_upstream *up)
+{
+    (void)up;
+    return NULL;
+}
+
 int
 t2s_upstream_gssapi_begin(struct t2s_upstream *up)
 {

@@ -23,8 +23,14 @@ int t2s_upstream_gssapi_greeting(struct t2s_upstream *up);
 int t2s_upstream_gssapi_begin(struct t2s_upstream *up);
 
 /* Advances the exchange; T2S_UP_DONE once the request may be sent
- * (protection level clear), T2S_UP_AGAIN, or T2S_UP_FAIL. */
+ * (at integrity and confidentiality the wrapped request was sent and
+ * its reply is in up->in), T2S_UP_AGAIN, or T2S_UP_FAIL. */
 int t2s_upstream_gssapi_io(struct t2s_upstream *up, int fd, int *want);
+
+/* After a granted request at integrity or confidentiality: the context,
+ * now the caller's (the relay's per-message protection, tcp/tcp_gss.h);
+ * NULL at level clear or without GSSAPI. */
+struct t2s_gssapi *t2s_upstream_gssapi_take(struct t2s_upstream *up);
 
 /* Frees up->gss and up->gss_err. */
 void t2s_upstream_gssapi_free(struct t2s_upstream *up);

@@ -28,7 +28,8 @@ kinit_alice "$cc"
 
 # clear: Dante's own level 0, authentication only.
 start_sockd_gssapi clear 1090
-KRB5CCNAME=FILE:$cc start_t2s --proxy "socks5://$PROXY4:1090" --proxy-gssapi rcmd
+KRB5CCNAME=FILE:$cc start_t2s --proxy "socks5://$PROXY4:1090" --proxy-gssapi rcmd \
+    --proxy-gssapi-level clear
 transfer_both_ways "gssapi clear" "$SERVER4" "$SIZE" 9 "$want_down" "$want_up"
 log "gssapi clear: $SIZE bytes down and up, SHA-256 match"
 # UDP under GSSAPI is refused like a proxy without UDP: logged once,
@@ -53,11 +54,25 @@ no_sanitizer_report() { # WHAT
 }
 no_sanitizer_report "gssapi clear"
 
+# integrity and confidentiality: every byte in RFC 1961 messages.
+for level in integrity confidentiality; do
+    port=$((1090 + ${#level} % 7 + 1))
+    start_sockd_gssapi "$level" "$port"
+    KRB5CCNAME=FILE:$cc start_t2s --proxy "socks5://$PROXY4:$port" \
+        --proxy-gssapi rcmd --proxy-gssapi-level "$level"
+    transfer_both_ways "gssapi $level" "$SERVER4" "$SIZE" 9 "$want_down" "$want_up"
+    log "gssapi $level: $SIZE bytes down and up, SHA-256 match"
+    grep -q "gssapi/$level%alice@$KRB_REALM" "$WORK/sockd-$port.log" ||
+        fail "sockd did not log the $level level for alice"
+    stop_t2s
+    no_sanitizer_report "gssapi $level"
+done
+
 # The failures: each a one-line error naming GSSAPI, the app refused.
 refused_case() { # WHAT PATTERN tun2socks-args...
     local what=$1 pattern=$2
     shift 2
-    start_t2s --proxy "socks5://$PROXY4:1090" "$@"
+    start_t2s --proxy "socks5://$PROXY4:1090" --proxy-gssapi-level clear "$@"
     expect_refused_within 5 "$what" "$SERVER4" 8001
     grep -Eq "$pattern" "$WORK/t2s.log" ||
         fail "$what: no log line matching '$pattern'"
