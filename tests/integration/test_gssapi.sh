@@ -60,8 +60,10 @@ for level in integrity confidentiality; do
     start_sockd_gssapi "$level" "$port"
     KRB5CCNAME=FILE:$cc start_t2s --proxy "socks5://$PROXY4:$port" \
         --proxy-gssapi rcmd --proxy-gssapi-level "$level"
-    transfer_both_ways "gssapi $level" "$SERVER4" "$SIZE" 9 "$want_down" "$want_up"
-    log "gssapi $level: $SIZE bytes down and up, SHA-256 match"
+    for host in "$SERVER4" "$SERVER6"; do
+        transfer_both_ways "gssapi $level" "$host" "$SIZE" 9 "$want_down" "$want_up"
+        log "gssapi $level $host: $SIZE bytes down and up, SHA-256 match"
+    done
     grep -q "gssapi/$level%alice@$KRB_REALM" "$WORK/sockd-$port.log" ||
         fail "sockd did not log the $level level for alice"
     stop_t2s
