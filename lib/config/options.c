@@ -372,9 +372,11 @@ set_proxy_gssapi_level(struct t2s_config *c, const char *v, char *err,
 
 T2S_OPTIONS_GETTER(get_proxy_gssapi_level)
 {
-    unsigned l = c->proxy.gss_level > 0 ? c->proxy.gss_level - 1u : 2u;
-
-    return i == 0 && t2s_options_put(out, outlen, "%s", gss_levels[l]);
+    /* empty: the default (confidentiality), so it reads back as unset */
+    return i == 0 && t2s_options_put(out, outlen, "%s",
+                                     c->proxy.gss_level > 0
+                                         ? gss_levels[c->proxy.gss_level - 1u]
+                                         : "");
 }
 
 T2S_OPTIONS_GETTER(get_proxy_gssapi)
