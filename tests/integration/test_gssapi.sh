@@ -10,7 +10,7 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/krb5.sh
 . "$(dirname "$0")/krb5.sh"
 require_root
-require_tools python3 ss kdb5_util kadmin.local krb5kdc kinit
+require_tools python3 ss kdb5_util kadmin.local krb5kdc kinit dig dnsmasq tcpdump
 "$T2S_BIN" --tun t0 --proxy "socks5://$PROXY4:1" --proxy-gssapi rcmd --print-config >/dev/null 2>&1 ||
     skip "this tun2socks has no GSSAPI (built without libkrb5-dev)"
 
@@ -18,6 +18,7 @@ SIZE=${T2S_GSSAPI_SIZE:-$((64 * 1024 * 1024))}
 setup_topology
 build_sockd
 start_kdc
+start_dnsmasq
 tool_net_bg "$WORK/down.log" serve --port 8001 --mode send --size "$SIZE" --seed 7
 tool_net_bg "$WORK/up.out" serve --port 8002 --mode sink --log "$WORK/up.log"
 wait_for 100 listening "$NS_NET" 8002 || fail "servers did not start"
@@ -97,6 +98,10 @@ for level in integrity confidentiality; do
     grep -q "gssapi/$level%alice@$KRB_REALM" "$WORK/sockd-$port.log" ||
         fail "sockd did not log the $level level for alice"
     wire_check "$level" "$port"
+    # UDP is refused under GSSAPI: DNS goes over TCP, in RFC 1961 messages
+    out=$(in_dev dig +short +time=3 +tries=1 @"$SERVER4" example.test A || true)
+    [ "$out" = "$SERVER4" ] || fail "gssapi $level: DNS over TCP got '$out'"
+    log "gssapi $level: DNS (over TCP) answered $out"
     stop_t2s
     no_sanitizer_report "gssapi $level"
 done
