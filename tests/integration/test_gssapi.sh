@@ -146,7 +146,7 @@ fake_case() { # MODE PORT PATTERN [tun2socks args...]
     no_sanitizer_report "fake proxy $mode"
 }
 FAKE_PY=$T2S_ROOT/tests/integration/gss_fake_proxy.py
-fake_case neverends 1095 "timed out|timeout" --connect-timeout 2
+fake_case neverends 1095 "timed out|timeout" --connect-timeout 1
 fake_case badver 1096 "GSSAPI message with a version other than 1"
 fake_case abort 1097 "aborted the GSSAPI context establishment"
 fake_case garbage 1098 "GSSAPI context: "
