@@ -377,6 +377,62 @@ T2S_OPTIONS_GETTER(get_stats_socket)
 
 /* ---- the table -------------------------------------------------------- */
 
+/* --proxy-gssapi: a GSS service name (RFC 1961), checked for shape only;
+ * the GSS-API library judges it at the first connection. */
+static int
+set_proxy_gssapi(struct t2s_config *c, const char *v, char *err, size_t errlen)
+{
+#ifdef T2S_HAVE_GSSAPI
+    if (*v == '\0' || strlen(v) >= sizeof(c->proxy.gss_service) ||
+        strpbrk(v, " \t\r\n") != NULL)
+        return t2s_value_err(err, errlen, "bad --proxy-gssapi service name");
+    snprintf(c->proxy.gss_service, sizeof(c->proxy.gss_service), "%s", v);
+    return 0;
+#else
+    (void)c;
+    (void)v;
+    return t2s_value_err(
+        err, errlen,
+        "--proxy-gssapi: this build has no GSSAPI support "
+        "(built without libkrb5-dev or with -DT2S_GSSAPI=OFF)");
+#endif
+}
+
+/* The level asked of the proxy: Dante selects exactly what the client asks
+ * for (or refuses it), so it must match its gssapi.enctype. */
+static const char *const gss_levels[] = {"clear", "integrity",
+                                         "confidentiality"};
+
+static int
+set_proxy_gssapi_level(struct t2s_config *c, const char *v, char *err,
+                       size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(gss_levels) / sizeof(gss_levels[0]); i++) {
+        if (strcmp(v, gss_levels[i]) == 0) {
+            c->proxy.gss_level = (uint8_t)(i + 1);
+            return 0;
+        }
+    }
+    return t2s_value_err(err, errlen,
+                         "bad --proxy-gssapi-level '%s' (clear, integrity or "
+                         "confidentiality)",
+                         v);
+}
+
+T2S_OPTIONS_GETTER(get_proxy_gssapi_level)
+{
+    /* empty: the default (confidentiality), so it reads back as unset */
+    return i == 0 && t2s_options_put(out, outlen, "%s",
+                                     c->proxy.gss_level > 0
+                                         ? gss_levels[c->proxy.gss_level - 1u]
+                                         : "");
+}
+
+T2S_OPTIONS_GETTER(get_proxy_gssapi)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->proxy.gss_service);
+}
+
 static const struct t2s_option options[] = {
     {"tun", "NAME", "create or attach to TUN device NAME", set_tun, get_tun,
      T2S_OPTIONS_RESET(tun_name, tun_name)},
@@ -397,6 +453,18 @@ static const struct t2s_option options[] = {
      set_proxy_policy, get_proxy_policy, T2S_OPTIONS_REQUIRED},
     {"proxy-auth-file", "FILE", "read proxy credentials 'user:pass' from FILE",
      set_auth_file, get_auth_file, T2S_OPTIONS_RESET(auth_file, auth_file)},
+    {"proxy-gssapi", "SERVICE",
+     "SOCKS5 GSSAPI (Kerberos) with the proxy's service SERVICE: rcmd means "
+     "rcmd@PROXYHOST (Dante's default), or svc@host, or a principal "
+     "svc/host@REALM; credentials from the default ccache (KRB5CCNAME)",
+     set_proxy_gssapi, get_proxy_gssapi,
+     T2S_OPTIONS_RESET(proxy.gss_service, proxy.gss_service)},
+    {"proxy-gssapi-level", "LEVEL",
+     "GSSAPI protection asked of the proxy: clear (Dante's: authentication "
+     "only), integrity or confidentiality (default); must match the proxy's "
+     "gssapi.enctype",
+     set_proxy_gssapi_level, get_proxy_gssapi_level,
+     T2S_OPTIONS_RESET(proxy.gss_level, proxy.gss_level)},
     {"connect-timeout", "SEC", "proxy connect + handshake timeout",
      set_connect_timeout, get_connect_timeout, T2S_OPTIONS_REQUIRED},
     {"idle-timeout", "SEC",

@@ -32,6 +32,9 @@ struct t2s_proxy {
     size_t pass_len;
     struct sockaddr_storage addr; /* filled by t2s_proxy_addr_resolve */
     socklen_t addr_len;           /* 0 until resolved */
+    char gss_service[256]; /* --proxy-gssapi: SOCKS5 GSSAPI target; empty:
+                              off. "svc" means host-based svc@host */
+    uint8_t gss_level;     /* --proxy-gssapi-level + 1; 0: confidentiality */
 };
 
 /*

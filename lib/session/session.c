@@ -139,7 +139,9 @@ t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
     int want;
 
     s->fd = -1;
-    s->up = t2s_mem_alloc(sizeof(*s->up));
+    /* zeroed: t2s_upstream_free() may see it before t2s_upstream_init()
+     * (a failed socket), and frees what it points to (up->gss) */
+    s->up = t2s_mem_calloc(1, sizeof(*s->up));
     if (s->up == NULL) {
         errno = ENOMEM;
         return -1;

@@ -6,6 +6,8 @@
 
 #include "core/mem.h"
 #include "upstream/fakeip.h"
+#include "upstream/upstream_gssapi.h"
+#include "tcp/tcp_gss.h"
 #include "tcp/tcp_relay.h"
 #include "tcp/tcp_session.h"
 #include "tcp/tcp_to_app.h"
@@ -154,6 +156,19 @@ tcp_handshake_refused(struct t2s_tcp_session *s)
     t2s_session_close(&s->base, T2S_SESSION_ABORT, NULL);
 }
 
+/* Integrity or confidentiality: the relay goes through tcp_gss.c. */
+static int
+tcp_session_gss_adopt(struct t2s_tcp_session *s)
+{
+    struct t2s_gssapi *g = t2s_upstream_gssapi_take(s->base.up);
+
+    if (g == NULL || t2s_tcp_gss_adopt(s, g) == 0)
+        return 0;
+    T2S_STAT_INC(&s->base.ctx->stats, err_resource);
+    t2s_session_close(&s->base, T2S_SESSION_ABORT, "out of memory");
+    return -1;
+}
+
 /* CONNECT granted: the SYN|ACK the app waits for, and any payload the
  * server sent right behind its reply. */
 static void
@@ -163,6 +178,8 @@ tcp_handshake_granted(struct t2s_tcp_session *s)
     int rc;
 
     s->relaying = 1;
+    if (tcp_session_gss_adopt(s) < 0)
+        return;
     rc = t2s_tcp_ext_send_synack(s->pcb);
     if (rc == ERR_OK && up->in_len > 0) {
         rc = t2s_tcp_to_app_write(s, up->in, up->in_len, TCP_WRITE_FLAG_COPY);
@@ -259,6 +276,8 @@ tcp_session_release(struct t2s_session *base, int how, const char *why)
     /* lwIP holds no reference into the blocks now */
     t2s_blkq_clear(&s->to_app, &r->blkpool);
     t2s_pbq_clear(&s->to_proxy);
+    t2s_tcp_gss_free(s->gss);
+    s->gss = NULL;
     if (s->fake_entry >= 0)
         t2s_fakeip_unref(r->fakeip, s->fake_entry);
     s->fake_entry = -1;

@@ -31,6 +31,7 @@
 #include "session/session.h"
 
 struct t2s_tcp_relay;
+struct t2s_tcp_gss;
 
 struct t2s_tcp_session {
     struct t2s_session base;     /* first: socket, watcher, timer, close */
@@ -50,6 +51,7 @@ struct t2s_tcp_session {
     unsigned fin_pending : 1;    /* proxy EOF seen before the handshake ended */
     unsigned bulk : 1;           /* proxy reads go into blocks (tcp_to_app.c) */
     long fake_entry;             /* fake-ip entry pinned, or -1 */
+    struct t2s_tcp_gss *gss;     /* GSSAPI protection (tcp_gss.h), or NULL */
 };
 
 /*

@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 
 #include "core/mem.h"
+#include "tcp/tcp_gss.h"
 #include "tcp/tcp_relay.h"
 #include "tcp/tcp_session.h"
 #include "tcp/tcp_to_app.h"
@@ -142,6 +143,10 @@ t2s_tcp_to_app_read(struct t2s_tcp_session *s)
 {
     struct t2s_stats *st = &s->base.ctx->stats;
 
+    if (s->gss != NULL) {
+        t2s_tcp_gss_read(s);
+        return;
+    }
     for (int i = 0; i < TO_APP_READS && s->pcb != NULL; i++) {
         size_t room = to_app_room(s);
         ssize_t n;

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "tcp/tcp_gss.h"
 #include "tcp/tcp_relay.h"
 #include "tcp/tcp_session.h"
 #include "tcp/tcp_to_proxy.h"
@@ -12,8 +13,8 @@
 #define TO_PROXY_IOV 64
 
 /* n bytes reached the proxy socket: lwIP may open the app's window. */
-static void
-to_proxy_ack_app(struct t2s_tcp_session *s, size_t n)
+void
+t2s_tcp_to_proxy_ack_app(struct t2s_tcp_session *s, size_t n)
 {
     int was_closed = s->pcb != NULL && t2s_tcp_ext_window_closed(s->pcb);
 
@@ -38,6 +39,8 @@ t2s_tcp_to_proxy_flush(struct t2s_tcp_session *s)
 {
     struct iovec iov[TO_PROXY_IOV];
 
+    if (s->gss != NULL)
+        return t2s_tcp_gss_flush(s);
     while (s->to_proxy.len > 0) {
         struct msghdr msg = {.msg_iov = iov};
         size_t offered = 0;
@@ -50,7 +53,7 @@ t2s_tcp_to_proxy_flush(struct t2s_tcp_session *s)
         if (n <= 0)
             return t2s_tcp_session_sock_failed(n) ? -1 : 0;
         t2s_pbq_consume(&s->to_proxy, (size_t)n);
-        to_proxy_ack_app(s, (size_t)n);
+        t2s_tcp_to_proxy_ack_app(s, (size_t)n);
         /* A short write means the socket is full: wait for EV_WRITE
          * rather than spend a system call on EAGAIN. */
         if ((size_t)n < offered)

@@ -19,4 +19,8 @@ err_t t2s_tcp_to_proxy_on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p,
  * caller closes s). */
 int t2s_tcp_to_proxy_flush(struct t2s_tcp_session *s);
 
+/* n bytes of the app reached the proxy socket: counted, and lwIP may open
+ * the app's window by them (also tcp_gss.c's, per whole message). */
+void t2s_tcp_to_proxy_ack_app(struct t2s_tcp_session *s, size_t n);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/mem.h"
 #include "udp/dns_tcp.h"
+#include "udp/dns_tcp_gss.h"
 #include "session/session.h"
 #include "upstream/target.h"
 
@@ -25,6 +26,7 @@ struct dns_tcp_query {
     size_t off;           /* bytes sent / received */
     unsigned sending : 1; /* the query is being written */
     unsigned failed : 1;  /* counted as dns_tcp_failed on release */
+    struct t2s_dns_tcp_gss *gss; /* GSSAPI protection, or NULL */
 };
 
 static struct dns_tcp_query *
@@ -52,6 +54,8 @@ query_release(struct t2s_session *s, int how, const char *why)
     q->d->count--;
     t2s_mem_free(q->buf);
     q->buf = NULL;
+    t2s_dns_tcp_gss_free(q->gss);
+    q->gss = NULL;
 }
 
 /* Returns 1 when the whole query is written, 0 to wait, -1 on error. */
@@ -122,14 +126,22 @@ query_step(struct dns_tcp_query *q)
         q->len = 2;
         t2s_session_want(&q->s, EV_READ);
     }
-    rc = recv_answer(q);
-    if (rc < 0) {
-        query_end(q, 1);
-    } else if (rc > 0) {
-        t2s_udp_tx_send(q->d->tx, &q->f.app, q->f.app_port, &q->f.dst,
-                        q->f.dst_port, q->buf + 2, q->len - 2);
-        query_end(q, 0);
+    if (q->gss != NULL) {
+        const uint8_t *ans = NULL;
+        size_t ans_len = 0;
+
+        rc = t2s_dns_tcp_gss_recv(q->gss, q->s.fd, &ans, &ans_len);
+        if (rc > 0)
+            t2s_udp_tx_send(q->d->tx, &q->f.app, q->f.app_port, &q->f.dst,
+                            q->f.dst_port, ans + 2, ans_len - 2);
+    } else {
+        rc = recv_answer(q);
+        if (rc > 0)
+            t2s_udp_tx_send(q->d->tx, &q->f.app, q->f.app_port, &q->f.dst,
+                            q->f.dst_port, q->buf + 2, q->len - 2);
     }
+    if (rc != 0)
+        query_end(q, rc < 0);
 }
 
 static void
@@ -143,6 +155,12 @@ query_on_handshake(struct t2s_session *s, int result)
         t2s_upstream_describe(s->up, why, sizeof(why));
         t2s_log_limited(&s->ctx->err_limit, T2S_LOG_WARN, "DNS over TCP: %s",
                         why);
+        query_end(q, 1);
+        return;
+    }
+    /* integrity, confidentiality: the query and answer in messages */
+    if (t2s_dns_tcp_gss_start(&q->gss, s->up, &q->buf, &q->len) < 0) {
+        T2S_STAT_INC(&s->ctx->stats, err_resource);
         query_end(q, 1);
         return;
     }

@@ -12,6 +12,7 @@
 #include "core/mem.h"
 #include "upstream/protect.h"
 #include "upstream/upstream.h"
+#include "upstream/upstream_gssapi.h"
 #include "upstream/upstream_proto.h"
 
 int
@@ -110,6 +111,8 @@ t2s_upstream_init(struct t2s_upstream *up, const struct t2s_proxy *proxy,
         t2s_upstream_proto_request(up);
         return;
     }
+    if (t2s_upstream_gssapi_greeting(up))
+        return;
     queue(up, t2s_socks5_encode_greeting(up->out, sizeof(up->out), userpass));
     /* Without credentials the method is known in advance. */
     if (up->pipeline && !userpass)
@@ -163,6 +166,11 @@ parse_one(struct t2s_upstream *up, int *progress)
             up->state = T2S_UP_AUTH;
             if (up->pipeline && !up->request_sent)
                 queue_request(up);
+        } else if (method == T2S_UPSTREAM_METHOD_GSSAPI &&
+                   up->proxy->gss_service[0] != '\0') {
+            consume(up, used);
+            *progress = 1;
+            return t2s_upstream_gssapi_begin(up);
         } else if (method == T2S_SOCKS5_METHOD_NOAUTH) {
             up->state = T2S_UP_REPLY;
             if (!up->request_sent)
@@ -267,6 +275,16 @@ t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
         up->state = s5 ? T2S_UP_METHOD : T2S_UP_REPLY;
     }
     for (;;) {
+        if (up->state == T2S_UP_GSSAPI) {
+            rc = t2s_upstream_gssapi_io(up, fd, want);
+            if (rc != T2S_UP_DONE)
+                return rc;
+            up->state = T2S_UP_REPLY;
+            if (up->request_sent) /* wrapped; its reply unwrapped in in[] */
+                up->in_len = (uint16_t)up->gss_rep_len;
+            else
+                queue_request(up);
+        }
         rc = flush_out(up, fd, want);
         if (rc != T2S_UP_DONE)
             return rc;
@@ -277,7 +295,8 @@ t2s_upstream_io(struct t2s_upstream *up, int fd, int *want)
          * bytes where it expects the request. */
         do {
             rc = parse_one(up, &progress);
-        } while (rc == T2S_UP_AGAIN && progress && up->out_len == 0);
+        } while (rc == T2S_UP_AGAIN && progress && up->out_len == 0 &&
+                 up->state != T2S_UP_GSSAPI);
         if (rc != T2S_UP_AGAIN)
             return rc;
         if (progress)
@@ -322,7 +341,8 @@ t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
         break;
     case T2S_UP_FAIL_REPLY:
         snprintf(buf, len, "connection refused by upstream: %s",
-                 t2s_socks5_rep_str(up->rep));
+                 up->gss_err != NULL ? up->gss_err
+                                     : t2s_socks5_rep_str(up->rep));
         break;
     case T2S_UP_FAIL_PROTO:
         snprintf(buf, len, "proxy protocol error: %s",
@@ -330,6 +350,10 @@ t2s_upstream_describe(const struct t2s_upstream *up, char *buf, size_t len)
                          up->s5_status == (uint8_t)(-T2S_SOCKS5_EMALFORMED)
                      ? "connection closed during the handshake"
                      : t2s_socks5_status_str(-(int)up->s5_status));
+        break;
+    case T2S_UP_FAIL_GSSAPI:
+        snprintf(buf, len, "proxy authentication failed: %s",
+                 up->gss_err != NULL ? up->gss_err : "GSSAPI: out of memory");
         break;
     default:
         snprintf(buf, len, "proxy connection failed: %s",
@@ -344,5 +368,6 @@ t2s_upstream_free(struct t2s_upstream *up)
     if (up == NULL)
         return;
     explicit_bzero(up->out, sizeof(up->out));
+    t2s_upstream_gssapi_free(up);
     t2s_mem_free(up);
 }

@@ -56,6 +56,7 @@ enum t2s_up_fail {
     T2S_UP_FAIL_REPLY,       /* REP != 0 (SOCKS4: CD != 90; HTTP: not 2xx) */
     T2S_UP_FAIL_PROTO,       /* malformed reply, unexpected EOF */
     T2S_UP_FAIL_IO,          /* socket error after connect */
+    T2S_UP_FAIL_GSSAPI,      /* the GSSAPI method failed (gssapi.h) */
 };
 
 enum t2s_up_state {
@@ -63,7 +64,10 @@ enum t2s_up_state {
     T2S_UP_METHOD,
     T2S_UP_AUTH,
     T2S_UP_REPLY,
+    T2S_UP_GSSAPI, /* RFC 1961 exchange, then the request */
 };
+
+struct t2s_gssapi;
 
 struct t2s_upstream {
     const struct t2s_proxy *proxy; /* borrowed; outlives the handshake */
@@ -79,6 +83,9 @@ struct t2s_upstream {
                                       (-T2S_SOCKS4_*, -T2S_HTTP_* for those
                                       schemes; 7 there too: EOF) */
     int sys_errno;                 /* errno of a CONNECT/IO failure */
+    struct t2s_gssapi *gss;        /* owned; while the GSSAPI method runs */
+    char *gss_err;                 /* owned; why it failed (FAIL_GSSAPI) */
+    size_t gss_rep_len;            /* the unwrapped reply's length */
     uint16_t out_len;              /* bytes queued in out */
     uint16_t out_off;              /* bytes of out already sent */
     uint16_t in_len;               /* bytes received in in */
