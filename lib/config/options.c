@@ -84,6 +84,19 @@ set_tun_ipv6(struct t2s_config *c, const char *v, char *err, size_t errlen)
 /* Appends to the list. The first parses into c->proxy in place, as one
  * --proxy always did (credentials set before stay unless the URL has its
  * own); a further one goes into a fresh slot. */
+/* --proxy-gssapi and its level are kept on the first proxy and hold for
+ * every proxy of the list (one protocol, one realm). */
+static void
+gss_to_all(struct t2s_config *c)
+{
+    for (unsigned i = 1; i < c->proxy_count; i++) {
+        struct t2s_proxy *p = t2s_config_proxy_mut(c, i);
+
+        memcpy(p->gss_service, c->proxy.gss_service, sizeof(p->gss_service));
+        p->gss_level = c->proxy.gss_level;
+    }
+}
+
 static int
 set_proxy(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
@@ -110,8 +123,10 @@ set_proxy(struct t2s_config *c, const char *v, char *err, size_t errlen)
             err, errlen, "several proxies must speak one protocol: %s after %s",
             t2s_proxy_url_scheme_name(p.scheme),
             t2s_proxy_url_scheme_name(c->proxy.scheme));
-    if (rc == 0)
+    if (rc == 0) {
         *t2s_config_proxy_mut(c, c->proxy_count++) = p;
+        gss_to_all(c);
+    }
     explicit_bzero(&p, sizeof(p));
     return rc;
 }
@@ -387,6 +402,7 @@ set_proxy_gssapi(struct t2s_config *c, const char *v, char *err, size_t errlen)
         strpbrk(v, " \t\r\n") != NULL)
         return t2s_value_err(err, errlen, "bad --proxy-gssapi service name");
     snprintf(c->proxy.gss_service, sizeof(c->proxy.gss_service), "%s", v);
+    gss_to_all(c);
     return 0;
 #else
     (void)c;
@@ -410,6 +426,7 @@ set_proxy_gssapi_level(struct t2s_config *c, const char *v, char *err,
     for (size_t i = 0; i < sizeof(gss_levels) / sizeof(gss_levels[0]); i++) {
         if (strcmp(v, gss_levels[i]) == 0) {
             c->proxy.gss_level = (uint8_t)(i + 1);
+            gss_to_all(c);
             return 0;
         }
     }

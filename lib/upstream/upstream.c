@@ -168,7 +168,7 @@ parse_one(struct t2s_upstream *up, int *progress)
                 queue_request(up);
         } else if (method == T2S_UPSTREAM_METHOD_GSSAPI &&
                    up->proxy->gss_service[0] != '\0') {
-            consume(up, used);
+            t2s_upstream_consume(up, used);
             *progress = 1;
             return t2s_upstream_gssapi_begin(up);
         } else if (method == T2S_SOCKS5_METHOD_NOAUTH) {

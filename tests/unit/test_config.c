@@ -463,6 +463,27 @@ test_several_proxies(void **state)
     assert_int_equal(
         t2s_config_set(&c, "proxy", "socks4://h:3", err, sizeof(err)), 0);
     assert_int_equal(c.proxy_count, 2);
+#ifdef T2S_HAVE_GSSAPI
+    /* --proxy-gssapi and its level hold for every proxy, given before or
+     * after them */
+    assert_int_equal(t2s_config_reset(&c, "proxy", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks5://h:1", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks5://h:2", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy-gssapi", "rcmd", err, sizeof(err)), 0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy-gssapi-level", "integrity", err, sizeof(err)),
+        0);
+    assert_int_equal(
+        t2s_config_set(&c, "proxy", "socks5://h:3", err, sizeof(err)), 0);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_string_equal(t2s_config_proxy(&c, i)->gss_service, "rcmd");
+        assert_int_equal(t2s_config_proxy(&c, i)->gss_level, c.proxy.gss_level);
+    }
+    assert_int_not_equal(c.proxy.gss_level, 0);
+#endif
 }
 
 static void
