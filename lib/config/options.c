@@ -93,6 +93,7 @@ gss_to_all(struct t2s_config *c)
         struct t2s_proxy *p = t2s_config_proxy_mut(c, i);
 
         memcpy(p->gss_service, c->proxy.gss_service, sizeof(p->gss_service));
+        memcpy(p->gss_keytab, c->proxy.gss_keytab, sizeof(p->gss_keytab));
         p->gss_level = c->proxy.gss_level;
     }
 }
@@ -414,6 +415,33 @@ set_proxy_gssapi(struct t2s_config *c, const char *v, char *err, size_t errlen)
 #endif
 }
 
+/* --proxy-gssapi-keytab: a client keytab (its first principal is the
+ * client), read by the GSS-API library at each new context. */
+static int
+set_proxy_gssapi_keytab(struct t2s_config *c, const char *v, char *err,
+                        size_t errlen)
+{
+#ifdef T2S_HAVE_GSSAPI
+    if (*v == '\0' || strlen(v) >= sizeof(c->proxy.gss_keytab) - 5)
+        return t2s_value_err(err, errlen, "bad --proxy-gssapi-keytab path");
+    snprintf(c->proxy.gss_keytab, sizeof(c->proxy.gss_keytab), "%s", v);
+    gss_to_all(c);
+    return 0;
+#else
+    (void)c;
+    (void)v;
+    return t2s_value_err(
+        err, errlen,
+        "--proxy-gssapi-keytab: this build has no GSSAPI support "
+        "(built without libkrb5-dev or with -DT2S_GSSAPI=OFF)");
+#endif
+}
+
+T2S_OPTIONS_GETTER(get_proxy_gssapi_keytab)
+{
+    return i == 0 && t2s_options_put(out, outlen, "%s", c->proxy.gss_keytab);
+}
+
 /* The level asked of the proxy: Dante selects exactly what the client asks
  * for (or refuses it), so it must match its gssapi.enctype. */
 static const char *const gss_levels[] = {"clear", "integrity",
@@ -476,6 +504,11 @@ static const struct t2s_option options[] = {
      "svc/host@REALM; credentials from the default ccache (KRB5CCNAME)",
      set_proxy_gssapi, get_proxy_gssapi,
      T2S_OPTIONS_RESET(proxy.gss_service, proxy.gss_service)},
+    {"proxy-gssapi-keytab", "FILE",
+     "GSSAPI credentials from this client keytab (its first principal) "
+     "instead of the default ccache; the --user must be able to read it",
+     set_proxy_gssapi_keytab, get_proxy_gssapi_keytab,
+     T2S_OPTIONS_RESET(proxy.gss_keytab, proxy.gss_keytab)},
     {"proxy-gssapi-level", "LEVEL",
      "GSSAPI protection asked of the proxy: clear (Dante's: authentication "
      "only), integrity or confidentiality (default); must match the proxy's "

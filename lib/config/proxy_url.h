@@ -35,6 +35,9 @@ struct t2s_proxy {
     char gss_service[256]; /* --proxy-gssapi: SOCKS5 GSSAPI target; empty:
                               off. "svc" means host-based svc@host */
     uint8_t gss_level;     /* --proxy-gssapi-level + 1; 0: confidentiality */
+    char gss_keytab[256];  /* --proxy-gssapi-keytab: the client keytab the
+                              credentials come from; empty: the default
+                              ccache */
 };
 
 /*

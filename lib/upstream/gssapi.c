@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,10 +20,11 @@ enum phase { PH_AUTH, PH_PROT, PH_DONE, PH_REQ };
 struct t2s_gssapi {
     gss_ctx_id_t ctx;
     gss_name_t target;
-    int phase;    /* enum phase */
-    int complete; /* gss_init_sec_context said COMPLETE */
-    int want;     /* the level asked for */
-    int level;    /* selected by the server */
+    gss_cred_id_t cred; /* from --proxy-gssapi-keytab, or none (default) */
+    int phase;          /* enum phase */
+    int complete;       /* gss_init_sec_context said COMPLETE */
+    int want;           /* the level asked for */
+    int level;          /* selected by the server */
     size_t max_plain;
     uint8_t *rep; /* t2s_gssapi_request(): where the reply goes */
     size_t rep_cap, *rep_len;
@@ -97,6 +99,35 @@ import_target(struct t2s_gssapi *g, const struct t2s_proxy *p)
     return 0;
 }
 
+/*
+ * --proxy-gssapi-keytab: initiator credentials from a client keytab (MIT's
+ * credential store), their tickets kept in a memory ccache of this
+ * process, so the user's own ccache is neither needed nor touched.
+ */
+static int
+acquire_from_keytab(struct t2s_gssapi *g, const struct t2s_proxy *p)
+{
+    char kt[sizeof(p->gss_keytab) + 5];
+    gss_key_value_element_desc el[2] = {{"client_keytab", kt},
+                                        {"ccache", "MEMORY:tun2socks"}};
+    gss_key_value_set_desc store = {2, el};
+    OM_uint32 major, minor;
+
+    snprintf(kt, sizeof(kt), "%s%s",
+             strchr(p->gss_keytab, ':') != NULL ? "" : "FILE:", p->gss_keytab);
+    major = gss_acquire_cred_from(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE,
+                                  GSS_C_NO_OID_SET, GSS_C_INITIATE, &store,
+                                  &g->cred, NULL, NULL);
+    if (GSS_ERROR(major)) {
+        char what[sizeof(kt) + 16];
+
+        snprintf(what, sizeof(what), "client keytab %s", kt);
+        gss_fail(g, what, major, minor);
+        return -1;
+    }
+    return 0;
+}
+
 /* One gss_init_sec_context() step with the server's token (NULL first). */
 static int
 init_step(struct t2s_gssapi *g, const uint8_t *tok, size_t n)
@@ -107,7 +138,7 @@ init_step(struct t2s_gssapi *g, const uint8_t *tok, size_t n)
     int rc = 0;
 
     major = gss_init_sec_context(
-        &minor, GSS_C_NO_CREDENTIAL, &g->ctx, g->target, GSS_C_NO_OID,
+        &minor, g->cred, &g->ctx, g->target, GSS_C_NO_OID,
         GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |
             GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG,
         0, GSS_C_NO_CHANNEL_BINDINGS, tok != NULL ? &in : GSS_C_NO_BUFFER, NULL,
@@ -192,7 +223,9 @@ t2s_gssapi_start(const struct t2s_proxy *p, char *err, size_t errlen)
     g->want =
         p->gss_level > 0 ? p->gss_level - 1 : T2S_GSSAPI_LEVEL_CONFIDENTIALITY;
     g->target = GSS_C_NO_NAME;
-    if (import_target(g, p) < 0 || init_step(g, NULL, 0) < 0) {
+    g->cred = GSS_C_NO_CREDENTIAL;
+    if ((p->gss_keytab[0] != '\0' && acquire_from_keytab(g, p) < 0) ||
+        import_target(g, p) < 0 || init_step(g, NULL, 0) < 0) {
         snprintf(err, errlen, "%s", g->err);
         t2s_gssapi_free(g);
         return NULL;
@@ -427,6 +460,8 @@ t2s_gssapi_free(struct t2s_gssapi *g)
         gss_delete_sec_context(&minor, &g->ctx, GSS_C_NO_BUFFER);
     if (g->target != GSS_C_NO_NAME)
         gss_release_name(&minor, &g->target);
+    if (g->cred != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&minor, &g->cred);
     t2s_mem_free(g);
 }
 #else

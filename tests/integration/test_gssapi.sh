@@ -128,6 +128,23 @@ sleep 7
 KRB5CCNAME=FILE:$KRB_DIR/short.cc refused_case "expired ticket" \
     "GSSAPI context: .*(expired|Ticket)" --proxy-gssapi rcmd
 
+# A client keytab instead of a ccache (--proxy-gssapi-keytab): no ticket
+# in KRB5CCNAME, the credentials come from alice's keytab (read by the
+# --user tun2socks drops to); a keytab that does not exist is one line.
+chown nobody "$KRB_DIR/alice.keytab"
+KRB5CCNAME=FILE:$KRB_DIR/none.cc start_t2s --proxy "socks5://$PROXY4:1090" \
+    --proxy-gssapi rcmd --proxy-gssapi-level clear \
+    --proxy-gssapi-keytab "$KRB_DIR/alice.keytab"
+download_ok "gssapi with a client keytab" "$want_down"
+[ "$(grep -c "gssapi/clear%alice@$KRB_REALM" "$WORK/sockd-1090.log")" -ge 2 ] ||
+    fail "client keytab: sockd did not see alice"
+log "client keytab: $SIZE bytes down as alice, no ccache"
+stop_t2s
+no_sanitizer_report "client keytab"
+KRB5CCNAME=FILE:$cc refused_case "missing client keytab" \
+    "GSSAPI client keytab FILE:.*nonexistent.keytab: " --proxy-gssapi rcmd \
+    --proxy-gssapi-keytab "$KRB_DIR/nonexistent.keytab"
+
 # Bad input from a proxy that chose GSSAPI: one clear error per session,
 # no crash (tun2socks still answers), nothing left behind (ASan builds).
 fake_case() { # MODE PORT PATTERN [tun2socks args...]

@@ -476,10 +476,14 @@ test_several_proxies(void **state)
     assert_int_equal(
         t2s_config_set(&c, "proxy-gssapi-level", "integrity", err, sizeof(err)),
         0);
+    assert_int_equal(t2s_config_set(&c, "proxy-gssapi-keytab", "/k.keytab", err,
+                                    sizeof(err)),
+                     0);
     assert_int_equal(
         t2s_config_set(&c, "proxy", "socks5://h:3", err, sizeof(err)), 0);
     for (unsigned i = 0; i < 3; i++) {
         assert_string_equal(t2s_config_proxy(&c, i)->gss_service, "rcmd");
+        assert_string_equal(t2s_config_proxy(&c, i)->gss_keytab, "/k.keytab");
         assert_int_equal(t2s_config_proxy(&c, i)->gss_level, c.proxy.gss_level);
     }
     assert_int_not_equal(c.proxy.gss_level, 0);
