@@ -393,6 +393,18 @@ T2S_OPTIONS_GETTER(get_stats_socket)
 
 /* ---- the table -------------------------------------------------------- */
 
+#ifndef T2S_HAVE_GSSAPI
+/* The GSSAPI options in a build without it: one line saying why. */
+static int
+no_gssapi(const char *flag, char *err, size_t errlen)
+{
+    return t2s_value_err(err, errlen,
+                         "--%s: this build has no GSSAPI support (built "
+                         "without libkrb5-dev or with -DT2S_GSSAPI=OFF)",
+                         flag);
+}
+#endif
+
 /* --proxy-gssapi: a GSS service name (RFC 1961), checked for shape only;
  * the GSS-API library judges it at the first connection. */
 static int
@@ -408,10 +420,7 @@ set_proxy_gssapi(struct t2s_config *c, const char *v, char *err, size_t errlen)
 #else
     (void)c;
     (void)v;
-    return t2s_value_err(
-        err, errlen,
-        "--proxy-gssapi: this build has no GSSAPI support "
-        "(built without libkrb5-dev or with -DT2S_GSSAPI=OFF)");
+    return no_gssapi("proxy-gssapi", err, errlen);
 #endif
 }
 
@@ -430,10 +439,7 @@ set_proxy_gssapi_keytab(struct t2s_config *c, const char *v, char *err,
 #else
     (void)c;
     (void)v;
-    return t2s_value_err(
-        err, errlen,
-        "--proxy-gssapi-keytab: this build has no GSSAPI support "
-        "(built without libkrb5-dev or with -DT2S_GSSAPI=OFF)");
+    return no_gssapi("proxy-gssapi-keytab", err, errlen);
 #endif
 }
 
