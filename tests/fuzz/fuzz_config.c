@@ -127,8 +127,9 @@ fuzz_file(const uint8_t *data, size_t size)
     close(fd);
 }
 
-/* The --print-config text of c and o (malloc'd), after its two comment
- * lines (proxy-auth differs: credentials are not printed). */
+/* The --print-config text of c and o (malloc'd); *body after its leading
+ * comment lines (the header, and one proxy-auth line per proxy, which
+ * differ: credentials are not printed). */
 static char *
 print_config(const struct t2s_config *c, const struct t2s_opts *o,
              const char **body)
@@ -140,10 +141,12 @@ print_config(const struct t2s_config *c, const struct t2s_opts *o,
     check(f != NULL);
     check(t2s_print_config_write(f, c, o) == 0);
     fclose(f);
-    *body = strchr(text, '\n');
-    check(*body != NULL);
-    *body = strchr(*body + 1, '\n');
-    check(*body != NULL);
+    *body = text;
+    while (**body == '#') {
+        *body = strchr(*body, '\n');
+        check(*body != NULL);
+        (*body)++;
+    }
     return text;
 }
 
