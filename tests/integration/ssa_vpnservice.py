@@ -122,6 +122,8 @@ def send_fd(path, fd):
 class Tun2socks:
     """The process as GuardedProcessPool runs it: cwd the app's directory."""
 
+    started = []  # every one started, killed at exit if still running
+
     def __init__(self, a):
         self.a = a
         self.log = os.path.join(a.scratch, "t2s.log")
@@ -143,6 +145,7 @@ class Tun2socks:
         self.proc = subprocess.Popen(self.cmd(), cwd=self.a.scratch,
                                      stdout=logf, stderr=logf)
         logf.close()
+        Tun2socks.started.append(self)
 
     def stop_timed(self):
         """SIGTERM; seconds until the process is gone."""
@@ -329,6 +332,12 @@ def main():
     except Fail as e:
         print("FAIL: %s" % e, flush=True)
         return 1
+    finally:
+        # also on any other exception: no tun2socks outlives the harness
+        for t in Tun2socks.started:
+            if t.alive():
+                t.proc.kill()
+                t.proc.wait()
     return 0
 
 
