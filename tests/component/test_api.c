@@ -24,25 +24,11 @@
 #include "fwd.h"
 #include "lwip_guard.h"
 #include "pkt.h"
+#include "fds.h"
 #include "t2s.h"
 #include "udp_pkt.h"
 
 #define T 3000
-
-static int
-count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int n = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1; /* the DIR's own descriptor */
-}
 
 /* What the log sink received. */
 struct sink {

@@ -22,24 +22,10 @@
 
 #include <cmocka.h>
 
+#include "fds.h"
 #include "t2s.h"
 
 static char dir[64], path[96];
-
-static int
-count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int n = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
 
 static struct t2s_config *
 config_on(int tun)
