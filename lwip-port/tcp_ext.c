@@ -139,7 +139,11 @@ size_t
 t2s_tcp_ext_write_room(const struct tcp_pcb *pcb)
 {
     size_t room = pcb->snd_buf;
-    size_t segs_left = TCP_SND_QUEUELEN - pcb->snd_queuelen;
+    /* tcp_split_unsent_seg() (a super-segment cut to the window) may take
+     * snd_queuelen past TCP_SND_QUEUELEN */
+    size_t segs_left = pcb->snd_queuelen < TCP_SND_QUEUELEN
+                           ? (size_t)(TCP_SND_QUEUELEN - pcb->snd_queuelen)
+                           : 0;
     /* tcp_write() makes segments no bigger than half the largest window
      * the app ever offered */
     size_t mss = LWIP_MIN(pcb->mss, pcb->snd_wnd_max / 2);
