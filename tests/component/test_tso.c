@@ -70,6 +70,26 @@ __wrap_ioctl(int fd, unsigned long req, ...)
     }
 }
 
+#ifdef __USE_TIME64_REDIRECTS
+/* 32-bit glibc with a 64-bit time_t calls ioctl() by this name */
+int __real___ioctl_time64(int fd, unsigned long req, ...);
+int __wrap___ioctl_time64(int fd, unsigned long req, ...);
+
+int
+__wrap___ioctl_time64(int fd, unsigned long req, ...)
+{
+    va_list ap;
+    void *arg;
+
+    va_start(ap, req);
+    arg = va_arg(ap, void *);
+    va_end(ap);
+    if (fd != tso_ioctl_fd || fd < 0)
+        return __real___ioctl_time64(fd, req, arg);
+    return __wrap_ioctl(fd, req, arg);
+}
+#endif
+
 /* ---- the set-up ---- */
 
 struct rig {
