@@ -6,6 +6,48 @@
 
 #include "tcp_ext.h"
 
+/* The largest payload of a segment for the kernel to cut: with an IPv6
+ * header (40) and a TCP header without options (20) the IP packet stays
+ * within 65535 bytes (the TUN's read and write limit). */
+#define TSO_SEG_LIMIT (0xffff - 40 - 20)
+
+/* The netif cuts segments (t2s_tcp_ext_set_tso()); one netif per process. */
+static int tso_on;
+unsigned short t2s_tcp_ext_gso_mss;
+
+void
+t2s_tcp_ext_set_tso(int on)
+{
+    tso_on = on != 0;
+}
+
+unsigned short
+t2s_tcp_ext_seg_max(const struct tcp_pcb *pcb)
+{
+    /* upstream: no segment bigger than half the largest window the app
+     * ever offered, nor than the MSS */
+    u32_t half = pcb->snd_wnd_max / 2, seg;
+
+    if (!tso_on || pcb->mss == 0 || half < 2u * pcb->mss ||
+        TSO_SEG_LIMIT < 2u * pcb->mss)
+        return half > 0 && half < pcb->mss ? (u16_t)half : pcb->mss;
+    /* whole MSSes: the kernel cuts no runt but the last */
+    seg = LWIP_MIN(half, TSO_SEG_LIMIT);
+    return (u16_t)(seg - seg % pcb->mss);
+}
+
+void
+t2s_tcp_ext_out_mss(unsigned short mss)
+{
+    t2s_tcp_ext_gso_mss = tso_on ? mss : 0;
+}
+
+unsigned
+t2s_tcp_ext_gso_size(void)
+{
+    return t2s_tcp_ext_gso_mss;
+}
+
 int
 t2s_tcp_ext_listen_any(struct t2s_tcp_ext_listener *l,
                        t2s_tcp_ext_syn_fn on_syn, tcp_accept_fn on_accept,
@@ -97,7 +139,11 @@ size_t
 t2s_tcp_ext_write_room(const struct tcp_pcb *pcb)
 {
     size_t room = pcb->snd_buf;
-    size_t segs_left = TCP_SND_QUEUELEN - pcb->snd_queuelen;
+    /* tcp_split_unsent_seg() (a super-segment cut to the window) may take
+     * snd_queuelen past TCP_SND_QUEUELEN */
+    size_t segs_left = pcb->snd_queuelen < TCP_SND_QUEUELEN
+                           ? (size_t)(TCP_SND_QUEUELEN - pcb->snd_queuelen)
+                           : 0;
     /* tcp_write() makes segments no bigger than half the largest window
      * the app ever offered */
     size_t mss = LWIP_MIN(pcb->mss, pcb->snd_wnd_max / 2);

@@ -24,9 +24,15 @@
  *   t2s_tcp_ext_output      R: flags & TF_ACK_DELAY; W: tcp_ack_now(),
  *                           tcp_output()
  *   t2s_tcp_ext_write_room  R: snd_buf, snd_queuelen, mss, snd_wnd_max;
- *                           assumes tcp_write() cuts segments no bigger
- *                           than min(mss, snd_wnd_max / 2) and takes up
- *                           to two pbufs per segment plus one per chunk
+ *                           assumes tcp_write() cuts segments no smaller
+ *                           than min(mss, snd_wnd_max / 2) (with TSO
+ *                           they are larger: fewer segments, the bound
+ *                           holds) and takes up to two pbufs per segment
+ *                           plus one per chunk
+ *   t2s_tcp_ext_set_tso,    the patch's LWIP_HOOK_TCP_SEG_MAX (tcp_write),
+ *   t2s_tcp_ext_seg_max,    LWIP_HOOK_TCP_OUT_MSS (tcp_output_segment) and
+ *   t2s_tcp_ext_out_mss     LWIP_HOOK_IP_OUT_SEGMENTED (ip4/ip6 output);
+ *                           R: mss, snd_wnd_max
  *   t2s_tcp_ext_next_seq    R: snd_lbb
  *   t2s_tcp_ext_oldest_seq  R: unacked, unsent (first segment's seqno),
  *                           snd_lbb
@@ -99,6 +105,27 @@ void t2s_tcp_ext_ack_now(struct tcp_pcb *pcb);
 /* tcp_output(), turning a delayed ACK into an immediate one first (rather
  * than wait for lwIP's 250 ms timer). */
 void t2s_tcp_ext_output(struct tcp_pcb *pcb);
+
+/*
+ * Segmentation offload (TSO) on the netif, off by default; set before any
+ * connection exists (one netif per process). With it, tcp_write() builds
+ * segments of whole MSSes up to about 64 KiB (and half the largest window
+ * the app offered), tcp_output() cuts one to the window when it does not
+ * fit, and each goes to the netif whole: t2s_tcp_ext_gso_size() says the
+ * MSS to cut it at. pcb->mss stays the connection's real MSS (the app's
+ * option clamped to the MTU): congestion control and retransmission count
+ * in it.
+ */
+void t2s_tcp_ext_set_tso(int on);
+
+/* Inside the netif's output of a TCP data segment with TSO on: the MSS of
+ * its connection (a segment with more payload is cut at it). 0 for every
+ * other packet, and always without TSO. */
+unsigned t2s_tcp_ext_gso_size(void);
+
+/* The patch's hooks (t2s_lwip_hooks.h): lwIP calls them, nobody else. */
+unsigned short t2s_tcp_ext_seg_max(const struct tcp_pcb *pcb);
+void t2s_tcp_ext_out_mss(unsigned short mss);
 
 /* Bytes lwIP can queue now without failing tcp_write() (send buffer and
  * segment queue alike), with headroom for a few chunks. */

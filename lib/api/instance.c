@@ -61,6 +61,15 @@ effective_max_conns(unsigned configured)
     return configured;
 }
 
+/* Offloads on a TUN with a virtio-net header (tun.h); with TSO lwIP
+ * builds segments larger than the MSS for the kernel to cut (tcp_ext.h). */
+static void
+set_offload(struct t2s_instance *t)
+{
+    t->tun_offload = t->tun_vnet_len > 0 ? t2s_tun_offload(t->tun_fd) : 0;
+    t2s_tcp_ext_set_tso((t->tun_offload & T2S_TUN_OFFLOAD_TSO) != 0);
+}
+
 static int
 open_tun(struct t2s_instance *t, char *err, size_t errlen)
 {
@@ -80,6 +89,7 @@ open_tun(struct t2s_instance *t, char *err, size_t errlen)
                      c->tun_fd);
             return -1;
         }
+        set_offload(t);
         return 0;
     }
     if (c->tun_name[0] == '\0') {
@@ -91,6 +101,7 @@ open_tun(struct t2s_instance *t, char *err, size_t errlen)
     if (t->tun_fd < 0)
         return -1;
     t->tun_owned = 1;
+    set_offload(t);
     return t2s_tun_configure(c->tun_name, c->mtu, c->tun_ipv4, c->tun_ipv6, err,
                              errlen);
 }
@@ -316,7 +327,10 @@ t2s_run(struct t2s_instance *t)
 {
     char proxy[T2S_ENDPOINT_STRLEN];
     const struct sockaddr_storage *a = &t->cfg.proxy.addr;
-    const char *offload = t->tun_vnet_len > 0 ? ", checksum offload" : "";
+    const char *offload = (t->tun_offload & T2S_TUN_OFFLOAD_TSO)
+                              ? ", checksum offload, TSO"
+                          : t->tun_vnet_len > 0 ? ", checksum offload"
+                                                : "";
 
     if (t->broken)
         return T2S_RUN_ERR_INTERNAL;

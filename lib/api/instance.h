@@ -31,6 +31,7 @@ struct t2s_instance {
     int tun_fd;               /* raw IP packets */
     int tun_owned;            /* we opened tun_fd and close it */
     int tun_vnet_len;         /* virtio-net header per packet, or 0 */
+    int tun_offload;          /* T2S_TUN_OFFLOAD_* on (tun.h) */
     struct t2s_stack stack;   /* TUN <-> lwIP (netif/stack.h) */
     struct t2s_tcp_relay tcp; /* the TCP relay (tcp/tcp_relay.h) */
     ev_async stop_async;      /* t2s_stop() */

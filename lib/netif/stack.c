@@ -25,6 +25,7 @@
 #include "session/session.h"
 #include "tcp/tcp_relay.h"
 #include "codec/vnet.h"
+#include "tcp_ext.h"
 
 /* Packets handled per TUN wakeup before other watchers get a turn. */
 #define TUN_READ_BUDGET 256
@@ -70,7 +71,8 @@ tun_write(struct netif *netif, struct pbuf *p)
 
     if (st->vnet_len > 0) {
         memset(&hdr, 0, sizeof(hdr));
-        if (t2s_vnet_tcp_csum(p->payload, p->len, p->tot_len, &hdr.h) < 0) {
+        if (t2s_vnet_tcp_out(p->payload, p->len, p->tot_len,
+                             t2s_tcp_ext_gso_size(), &hdr.h) < 0) {
             T2S_STAT_INC(&st->ctx->stats, tun_tx_dropped);
             t2s_log_limited(&st->ctx->err_limit, T2S_LOG_WARN,
                             "TUN write: unexpected TCP segment layout");

@@ -44,13 +44,22 @@ perm_hint(int e)
  * With a virtio-net header on every packet and TUN_F_CSUM, the kernel
  * neither computes the TCP checksum of what apps send into the TUN nor
  * verifies what we write (we mark it "checksum needed" and local delivery
- * trusts it; a forwarded packet gets its checksum on the way out). No
- * segmentation offloads: every packet stays within the MTU.
+ * trusts it; a forwarded packet gets its checksum on the way out). With
+ * TUN_F_TSO4/TSO6 on top, apps' TCP reaches us in super-packets of up to
+ * 64 KiB (one per TSO burst, not one per MTU) and we may write such
+ * segments, marked with the size to cut them at (codec/vnet.h).
  */
-static int
-enable_csum_offload(int fd)
+int
+t2s_tun_offload(int fd)
 {
-    return ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM);
+    const unsigned long tso = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+
+    if (ioctl(fd, TUNSETOFFLOAD, tso) == 0)
+        return T2S_TUN_OFFLOAD_CSUM | T2S_TUN_OFFLOAD_TSO;
+    /* A kernel or device refusing TSO: checksums only. */
+    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) == 0)
+        return T2S_TUN_OFFLOAD_CSUM;
+    return 0;
 }
 
 int
@@ -65,7 +74,6 @@ t2s_tun_vnet_hdr_len(int fd)
     if (ioctl(fd, TUNGETVNETHDRSZ, &len) < 0 || len < T2S_VNET_HDR_MIN ||
         len > T2S_VNET_HDR_MAX)
         return -1;
-    (void)enable_csum_offload(fd);
     return len;
 }
 
@@ -93,10 +101,6 @@ t2s_tun_open(const char *name, int *vnet_hdr_len, char *err, size_t errlen)
         *vnet_hdr_len = 0;
         rc = ioctl(fd, TUNSETIFF, &ifr);
     }
-    /* Without the offload the header stays, and our writes still skip the
-     * kernel's checksum check. */
-    if (rc == 0 && *vnet_hdr_len > 0)
-        (void)enable_csum_offload(fd);
     if (rc < 0 || t2s_tun_set_nonblock(fd) < 0) {
         e = errno;
         snprintf(err, errlen, "cannot create TUN device '%s': %s%s", name,

@@ -14,19 +14,31 @@
 
 /*
  * Creates the TUN device `name`, or attaches to an existing persistent one,
- * with checksum offload where the kernel offers it: then every packet read
- * or written starts with a virtio-net header of *vnet_hdr_len bytes (else
- * 0). Returns the non-blocking fd, or -1 with one line in err (a permission
- * problem is named as such).
+ * with a virtio-net header where the kernel offers it: then every packet
+ * read or written starts with a header of *vnet_hdr_len bytes (else 0; see
+ * t2s_tun_offload()). Returns the non-blocking fd, or -1 with one line in
+ * err (a permission problem is named as such).
  */
 int t2s_tun_open(const char *name, int *vnet_hdr_len, char *err, size_t errlen);
 
 /*
  * The virtio-net header length of a TUN fd opened by someone else: 0 when
- * it has none (or fd is not a TUN), -1 when it is unusable. With a header,
- * checksum offload is switched on as for t2s_tun_open().
+ * it has none (or fd is not a TUN), -1 when it is unusable.
  */
 int t2s_tun_vnet_hdr_len(int fd);
+
+/* What t2s_tun_offload() switched on. */
+#define T2S_TUN_OFFLOAD_CSUM 1 /* TCP checksums partial both ways */
+#define T2S_TUN_OFFLOAD_TSO 2  /* TCP super-packets both ways (TSO4, TSO6) */
+
+/*
+ * On a TUN fd with a virtio-net header (ours or one handed in: the header
+ * says its owner lets us choose the packet format), switches on checksum
+ * and TCP segmentation offload, or checksum offload alone when TSO is
+ * refused. Returns the T2S_TUN_OFFLOAD_* bits that are on (0: none, the
+ * header stays and carries nothing).
+ */
+int t2s_tun_offload(int fd);
 
 /*
  * Sets the MTU, assigns ipv4/ipv6 ("ADDR/PREFIX", NULL or "" to skip; an

@@ -1,5 +1,6 @@
 /* Unit tests for TCP checksum offload through the virtio-net header: what
- * the kernel completes must equal a checksum computed from scratch. */
+ * the kernel completes must equal a checksum computed from scratch; and
+ * the segmentation fields of a segment larger than its MSS. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,6 +167,84 @@ test_unusable_layouts_refused(void **state)
     assert_int_equal(h.flags, 0);
 }
 
+/* t2s_vnet_tcp_out() on an IPv4 (ihl words) or IPv6 segment with payload
+ * bytes and doff words of TCP header: the checksum as t2s_vnet_tcp_csum(),
+ * then GSO fields exactly when payload > gso_size. */
+static void
+check_gso(int v6, unsigned ihl, unsigned doff, size_t payload, unsigned mss,
+          uint8_t tcp_flags)
+{
+    static uint8_t pkt[70000];
+    struct virtio_net_hdr h;
+    size_t len = build(pkt, v6, ihl, payload + (doff - 5) * 4);
+    size_t hl = v6 ? 40 : ihl * 4;
+    uint16_t want;
+
+    pkt[hl + 12] = (uint8_t)(doff << 4);
+    pkt[hl + 13] = tcp_flags;
+    want = reference(pkt, len, v6);
+    memset(&h, 0xee, sizeof(h)); /* the function sets every field it uses */
+    h.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+    h.gso_size = h.hdr_len = 0;
+    assert_int_equal(t2s_vnet_tcp_out(pkt, hl + doff * 4, len, mss, &h), 0);
+    assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+    assert_int_equal(h.csum_start, hl);
+    assert_int_equal(h.csum_offset, 16);
+    kernel_finish(pkt, len, &h);
+    assert_int_equal(pkt[hl + 16] << 8 | pkt[hl + 17], want);
+    if (mss == 0 || payload <= mss) {
+        assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+        assert_int_equal(h.gso_size, 0);
+        return;
+    }
+    assert_int_equal(h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN,
+                     v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4);
+    /* ECN exactly when the segment carries CWR */
+    assert_int_equal(!!(h.gso_type & VIRTIO_NET_HDR_GSO_ECN),
+                     !!(tcp_flags & 0x80));
+    assert_int_equal(h.gso_size, mss);
+    assert_int_equal(h.hdr_len, hl + doff * 4);
+}
+
+static void
+test_gso_marking(void **state)
+{
+    (void)state;
+    check_gso(0, 5, 5, 1460, 1460, 0x18); /* one MSS: plain */
+    check_gso(0, 5, 5, 1461, 1460, 0x18); /* one byte more: cut */
+    check_gso(0, 5, 5, 65495, 1460, 0x18);
+    check_gso(0, 5, 5, 65495, 0, 0x18);    /* no TSO: never */
+    check_gso(0, 7, 5, 20000, 536, 0x10);  /* IP options */
+    check_gso(0, 5, 8, 20000, 1448, 0x18); /* TCP options */
+    check_gso(0, 5, 5, 30000, 1400, 0x98); /* CWR: ECN */
+    check_gso(1, 0, 5, 1440, 1440, 0x18);
+    check_gso(1, 0, 5, 65475, 1440, 0x19); /* FIN rides along */
+    check_gso(1, 0, 5, 9000, 1220, 0x90);
+}
+
+static void
+test_gso_other_packets(void **state)
+{
+    uint8_t pkt[3000];
+    struct virtio_net_hdr h;
+    size_t len = build(pkt, 0, 5, 2500);
+
+    (void)state;
+    pkt[9] = 17; /* a UDP datagram above the MSS: not TCP, no header */
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(t2s_vnet_tcp_out(pkt, len, len, 1460, &h), 0);
+    assert_int_equal(h.flags, 0);
+    assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+    /* a TCP data offset past the end of the packet */
+    len = build(pkt, 0, 5, 20);
+    pkt[20 + 12] = 0xf0;
+    assert_int_equal(t2s_vnet_tcp_out(pkt, len, len, 10, &h), -1);
+    /* a fragment is refused as by t2s_vnet_tcp_csum() */
+    len = build(pkt, 0, 5, 2500);
+    pkt[6] = 0x20;
+    assert_int_equal(t2s_vnet_tcp_out(pkt, len, len, 1460, &h), -1);
+}
+
 int
 main(void)
 {
@@ -174,6 +253,8 @@ main(void)
         cmocka_unit_test(test_ipv6_segments),
         cmocka_unit_test(test_other_packets_untouched),
         cmocka_unit_test(test_unusable_layouts_refused),
+        cmocka_unit_test(test_gso_marking),
+        cmocka_unit_test(test_gso_other_packets),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
