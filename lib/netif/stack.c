@@ -21,6 +21,7 @@
 
 #include "core/fault.h"
 #include "core/mem.h"
+#include "netif/gro.h"
 #include "netif/stack.h"
 #include "session/session.h"
 #include "tcp/tcp_relay.h"
@@ -177,19 +178,85 @@ carries_data(const uint8_t *p, size_t n)
     return doff < 20 || ip_len != hdr + doff;
 }
 
-/* One packet from the TUN: 1 with *out set (NULL for a packet dropped), 0
- * when the queue is empty, -1 when the TUN is gone. */
+/* The packet at pkt (n bytes) in an exact-size pbuf; NULL when memory is
+ * short. */
+static struct pbuf *
+copy_packet(struct t2s_stack *st, const uint8_t *pkt, size_t n)
+{
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+
+    if (p == NULL) {
+        T2S_STAT_INC(&st->ctx->stats, err_resource);
+        return NULL;
+    }
+    memcpy(p->payload, pkt, n);
+    return p;
+}
+
+static void
+input(struct t2s_stack *st, struct pbuf *p)
+{
+    if (st->netif.input(p, &st->netif) != ERR_OK)
+        pbuf_free(p);
+}
+
+/* GRO's batch buffer: a whole pbuf, reused while batches stay small. */
+static void *
+gro_alloc(void *arg, uint8_t **data)
+{
+    struct t2s_stack *st = arg;
+    struct pbuf *p;
+
+    if (st->gro_nspare > 0)
+        p = st->gro_spare[--st->gro_nspare];
+    else
+        p = pbuf_alloc(PBUF_RAW, T2S_GRO_MAX, PBUF_RAM);
+    if (p != NULL)
+        *data = p->payload;
+    return p;
+}
+
+/* A joined segment: large ones go to lwIP in their batch pbuf, small ones
+ * are copied (the reason of TUN_ZEROCOPY_MIN). */
+static void
+gro_deliver(void *arg, void *buf, uint8_t *data, size_t len)
+{
+    struct t2s_stack *st = arg;
+    struct pbuf *big = buf, *p;
+
+    if (len >= TUN_ZEROCOPY_MIN) {
+        pbuf_realloc(big, (u16_t)len);
+        input(st, big);
+        return;
+    }
+    p = copy_packet(st, data, len);
+    if (st->gro_nspare < T2S_GRO_FLOWS)
+        st->gro_spare[st->gro_nspare++] = big;
+    else
+        pbuf_free(big);
+    if (p != NULL)
+        input(st, p);
+}
+
+/* One packet from the TUN: 1 with *out set (NULL for a packet dropped or
+ * joined to a GRO batch), 0 when the queue is empty, -1 when the TUN is
+ * gone. */
 static int
 read_packet(struct t2s_stack *st, struct pbuf **out)
 {
-    struct pbuf *big = rx_pbuf(st), *p;
+    struct pbuf *big = rx_pbuf(st);
     uint8_t *dst = big != NULL ? big->payload : st->tun_buf + T2S_VNET_HDR_MAX;
     /* The virtio-net header only says the checksum is partial, and lwIP
      * checks none (CHECKSUM_CHECK_* are off): read and ignore it. */
     struct iovec iov[2] = {{st->tun_buf, (size_t)st->vnet_len},
                            {dst, TUN_PKT_MAX}};
-    ssize_t n = readv(st->tun_fd, iov, 2);
+    ssize_t n;
 
+    /* Reading into tun_buf, which TUN writes use: nothing may reach lwIP
+     * between the read and this packet's input. */
+    if (big == NULL)
+        t2s_gro_flush(&st->gro);
+    n = readv(st->tun_fd, iov, 2);
     *out = NULL;
     if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -206,41 +273,37 @@ read_packet(struct t2s_stack *st, struct pbuf **out)
         T2S_STAT_INC(&st->ctx->stats, mem_shed);
         return 1;
     }
+    if (big != NULL && t2s_gro_add(&st->gro, dst, (size_t)n))
+        return 1;
     if (big != NULL && n >= TUN_ZEROCOPY_MIN) {
         pbuf_realloc(big, (u16_t)n);
         st->rx_spare = NULL;
         *out = big;
         return 1;
     }
-    p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
-    if (p == NULL) {
-        T2S_STAT_INC(&st->ctx->stats, err_resource);
-        return 1;
-    }
-    memcpy(p->payload, dst, (size_t)n);
-    *out = p;
+    *out = copy_packet(st, dst, (size_t)n);
     return 1;
 }
 
+/* Reads a burst; GRO batches are delivered at its end, whatever ends it. */
 static void
 on_tun_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct t2s_stack *st = w->data;
     struct pbuf *p;
-    int rc;
+    int rc = 1;
 
     (void)revents;
-    for (int i = 0; i < TUN_READ_BUDGET; i++) {
+    for (int i = 0; i < TUN_READ_BUDGET && rc > 0; i++) {
         rc = read_packet(st, &p);
         if (rc < 0) {
             st->failed = 1;
             ev_break(loop, EVBREAK_ALL);
         }
-        if (rc <= 0)
-            return;
-        if (p != NULL && st->netif.input(p, &st->netif) != ERR_OK)
-            pbuf_free(p);
+        if (p != NULL)
+            input(st, p);
     }
+    t2s_gro_flush(&st->gro);
 }
 
 static void
@@ -323,6 +386,8 @@ t2s_stack_init(struct t2s_stack *st, struct t2s_ctx *ctx,
         t2s_stack_shutdown(st);
         return -1;
     }
+    t2s_gro_init(&st->gro, &(struct t2s_gro_ops){gro_alloc, gro_deliver, st},
+                 TUN_ZEROCOPY_MIN);
     ev_io_init(&st->tun_watcher, on_tun_readable, st->tun_fd, EV_READ);
     st->tun_watcher.data = st;
     ev_io_start(st->ctx->loop, &st->tun_watcher);
@@ -345,6 +410,8 @@ t2s_stack_shutdown(struct t2s_stack *st)
         pbuf_free(st->rx_spare);
         st->rx_spare = NULL;
     }
+    while (st->gro_nspare > 0)
+        pbuf_free(st->gro_spare[--st->gro_nspare]);
     if (st->netif.state == st) {
         netif_remove(&st->netif);
         st->netif.state = NULL;

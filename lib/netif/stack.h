@@ -14,6 +14,7 @@
 
 #include "lwip/netif.h"
 
+#include "netif/gro.h"
 #include "session/ctx.h"
 #include "tun/tun.h"
 
@@ -35,6 +36,9 @@ struct t2s_stack {
     ev_prepare prepare;        /* per-iteration flush, frees, timers */
     uint8_t *tun_buf;          /* one packet: T2S_TUN_BUF_SIZE */
     struct pbuf *rx_spare;     /* next TUN read goes here */
+    struct t2s_gro gro;        /* joins a burst's TCP segments */
+    struct pbuf *gro_spare[T2S_GRO_FLOWS]; /* GRO buffers to reuse */
+    int gro_nspare;                        /* in gro_spare */
 };
 
 /*
