@@ -1,10 +1,11 @@
 /*
  * lwIP <-> TUN. Packets are read until EAGAIN (bounded per wakeup); large
- * ones straight into the pbuf lwIP gets, small ones copied into an
- * exact-size pbuf. Output pbuf chains are written with one writev. With a
+ * ones straight into the pbuf lwIP gets, small ones joined per TCP flow
+ * (gro.h) or copied into an exact-size pbuf. Output goes through tun_tx.h
+ * (small packets batched until the end of the iteration). With a
  * virtio-net header on the TUN the kernel completes our TCP checksums. lwIP
- * timeouts and the output flush run once per loop iteration from an
- * ev_prepare watcher.
+ * timeouts, the output flush and the TUN batch run once per loop iteration
+ * from an ev_prepare watcher.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,13 +20,12 @@
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
 
-#include "core/fault.h"
 #include "core/mem.h"
 #include "netif/gro.h"
 #include "netif/stack.h"
+#include "netif/tun_tx.h"
 #include "session/session.h"
 #include "tcp/tcp_relay.h"
-#include "codec/vnet.h"
 
 /* Packets handled per TUN wakeup before other watchers get a turn. */
 #define TUN_READ_BUDGET 256
@@ -35,92 +35,20 @@
 #define TUN_ZEROCOPY_MIN 16384
 /* The largest IP packet, the size of every read. */
 #define TUN_PKT_MAX 0xffff
-/* Pieces of a pbuf chain written in one writev. */
-#define TUN_IOV_MAX 64
-
-#ifdef T2S_FAULT_INJECTION
-/* writev(2), or the failure a test asked for. */
-static ssize_t
-tun_writev(int fd, const struct iovec *iov, int n)
-{
-    int err = t2s_fault_tun_write_hit();
-
-    if (err != 0) {
-        errno = err;
-        return -1;
-    }
-    return writev(fd, iov, n);
-}
-#else
-#define tun_writev writev
-#endif
-
-static err_t
-tun_write(struct netif *netif, struct pbuf *p)
-{
-    struct t2s_stack *st = netif->state;
-    struct iovec iov[TUN_IOV_MAX];
-    union {
-        struct virtio_net_hdr h;
-        uint8_t bytes[T2S_VNET_HDR_MAX];
-    } hdr;
-    const struct pbuf *q;
-    int n = 0, first;
-    size_t want = p->tot_len;
-    ssize_t w;
-
-    if (st->vnet_len > 0) {
-        memset(&hdr, 0, sizeof(hdr));
-        if (t2s_vnet_tcp_csum(p->payload, p->len, p->tot_len, &hdr.h) < 0) {
-            T2S_STAT_INC(&st->ctx->stats, tun_tx_dropped);
-            t2s_log_limited(&st->ctx->err_limit, T2S_LOG_WARN,
-                            "TUN write: unexpected TCP segment layout");
-            return ERR_OK;
-        }
-        iov[n].iov_base = &hdr;
-        iov[n].iov_len = (size_t)st->vnet_len;
-        want += iov[n++].iov_len;
-    }
-    first = n;
-    for (q = p; q != NULL && n < TUN_IOV_MAX; q = q->next) {
-        iov[n].iov_base = q->payload;
-        iov[n].iov_len = q->len;
-        n++;
-    }
-    if (q != NULL) {
-        /* A segment built from many small writes: flatten it (the read
-         * buffer is free while lwIP processes input). Writing a prefix
-         * would lose the segment on every retransmission alike. */
-        n = first + 1;
-        iov[first].iov_base = st->tun_buf;
-        iov[first].iov_len = pbuf_copy_partial(p, st->tun_buf, p->tot_len, 0);
-    }
-    w = tun_writev(st->tun_fd, iov, n);
-    if (w < 0 || (size_t)w != want) {
-        /* Dropped: TCP retransmits. An error here would leave the segment
-         * stuck in lwIP, so report success. */
-        T2S_STAT_INC(&st->ctx->stats, tun_tx_dropped);
-        t2s_log_limited(&st->ctx->err_limit, T2S_LOG_WARN,
-                        "TUN write of %u bytes failed: %s", p->tot_len,
-                        w < 0 ? strerror(errno) : "short write");
-        return ERR_OK;
-    }
-    T2S_STAT_INC(&st->ctx->stats, tun_tx_packets);
-    return ERR_OK;
-}
-
 static err_t
 netif_output4(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
 {
     (void)dst;
-    return tun_write(netif, p);
+    t2s_tun_tx_write(&((struct t2s_stack *)netif->state)->tx, p);
+    return ERR_OK;
 }
 
 static err_t
 netif_output6(struct netif *netif, struct pbuf *p, const ip6_addr_t *dst)
 {
     (void)dst;
-    return tun_write(netif, p);
+    t2s_tun_tx_write(&((struct t2s_stack *)netif->state)->tx, p);
+    return ERR_OK;
 }
 
 static err_t
@@ -325,6 +253,8 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     sys_check_timeouts();
     t2s_tcp_relay_flush(st->tcp);
     t2s_session_reap(st->ctx);
+    /* everything this iteration produced, in one batch */
+    t2s_tun_tx_flush(&st->tx);
     sleep_ms = sys_timeouts_sleeptime();
     ev_timer_stop(loop, &st->lwip_timer);
     if (sleep_ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
@@ -377,6 +307,11 @@ t2s_stack_init(struct t2s_stack *st, struct t2s_ctx *ctx,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (t2s_tun_tx_init(&st->tx, ctx, tun_fd, vnet_len, st->tun_buf) < 0) {
+        snprintf(err, errlen, "out of memory");
+        t2s_stack_shutdown(st);
+        return -1;
+    }
     if (!lwip_initialised) {
         lwip_init();
         lwip_initialised = 1;
@@ -416,9 +351,16 @@ t2s_stack_shutdown(struct t2s_stack *st)
         netif_remove(&st->netif);
         st->netif.state = NULL;
     }
+    t2s_tun_tx_close(&st->tx);
     t2s_mem_free(st->tun_buf);
     st->tun_buf = NULL;
     st->ctx = NULL;
+}
+
+void
+t2s_stack_flush(struct t2s_stack *st)
+{
+    t2s_tun_tx_flush(&st->tx);
 }
 
 int
