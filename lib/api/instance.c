@@ -117,6 +117,7 @@ on_stop(struct ev_loop *loop, ev_async *w, int revents)
     t2s_tcp_relay_close_all(&t->tcp);
     t2s_tcp_relay_flush(&t->tcp);
     t2s_udp_relay_shutdown(&t->udp);
+    t2s_stack_flush(&t->stack); /* the RSTs above: no iteration follows */
     ev_break(loop, EVBREAK_ALL);
 }
 

@@ -1,10 +1,11 @@
 /*
  * lwIP <-> TUN. Packets are read until EAGAIN (bounded per wakeup); large
- * ones straight into the pbuf lwIP gets, small ones copied into an
- * exact-size pbuf. Output pbuf chains are written with one writev. With a
+ * ones straight into the pbuf lwIP gets, small ones joined per TCP flow
+ * (gro.h) or copied into an exact-size pbuf. Output goes through tun_tx.h
+ * (small packets batched until the end of the iteration). With a
  * virtio-net header on the TUN the kernel completes our TCP checksums. lwIP
- * timeouts and the output flush run once per loop iteration from an
- * ev_prepare watcher.
+ * timeouts, the output flush and the TUN batch run once per loop iteration
+ * from an ev_prepare watcher.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,13 +20,12 @@
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
 
-#include "core/fault.h"
 #include "core/mem.h"
+#include "netif/gro.h"
 #include "netif/stack.h"
+#include "netif/tun_tx.h"
 #include "session/session.h"
 #include "tcp/tcp_relay.h"
-#include "codec/vnet.h"
-#include "tcp_ext.h"
 
 /* Packets handled per TUN wakeup before other watchers get a turn. */
 #define TUN_READ_BUDGET 256
@@ -35,93 +35,20 @@
 #define TUN_ZEROCOPY_MIN 16384
 /* The largest IP packet, the size of every read. */
 #define TUN_PKT_MAX 0xffff
-/* Pieces of a pbuf chain written in one writev. */
-#define TUN_IOV_MAX 64
-
-#ifdef T2S_FAULT_INJECTION
-/* writev(2), or the failure a test asked for. */
-static ssize_t
-tun_writev(int fd, const struct iovec *iov, int n)
-{
-    int err = t2s_fault_tun_write_hit();
-
-    if (err != 0) {
-        errno = err;
-        return -1;
-    }
-    return writev(fd, iov, n);
-}
-#else
-#define tun_writev writev
-#endif
-
-static err_t
-tun_write(struct netif *netif, struct pbuf *p)
-{
-    struct t2s_stack *st = netif->state;
-    struct iovec iov[TUN_IOV_MAX];
-    union {
-        struct virtio_net_hdr h;
-        uint8_t bytes[T2S_VNET_HDR_MAX];
-    } hdr;
-    const struct pbuf *q;
-    int n = 0, first;
-    size_t want = p->tot_len;
-    ssize_t w;
-
-    if (st->vnet_len > 0) {
-        memset(&hdr, 0, sizeof(hdr));
-        if (t2s_vnet_tcp_out(p->payload, p->len, p->tot_len,
-                             t2s_tcp_ext_gso_size(), &hdr.h) < 0) {
-            T2S_STAT_INC(&st->ctx->stats, tun_tx_dropped);
-            t2s_log_limited(&st->ctx->err_limit, T2S_LOG_WARN,
-                            "TUN write: unexpected TCP segment layout");
-            return ERR_OK;
-        }
-        iov[n].iov_base = &hdr;
-        iov[n].iov_len = (size_t)st->vnet_len;
-        want += iov[n++].iov_len;
-    }
-    first = n;
-    for (q = p; q != NULL && n < TUN_IOV_MAX; q = q->next) {
-        iov[n].iov_base = q->payload;
-        iov[n].iov_len = q->len;
-        n++;
-    }
-    if (q != NULL) {
-        /* A segment built from many small writes: flatten it (the read
-         * buffer is free while lwIP processes input). Writing a prefix
-         * would lose the segment on every retransmission alike. */
-        n = first + 1;
-        iov[first].iov_base = st->tun_buf;
-        iov[first].iov_len = pbuf_copy_partial(p, st->tun_buf, p->tot_len, 0);
-    }
-    w = tun_writev(st->tun_fd, iov, n);
-    if (w < 0 || (size_t)w != want) {
-        /* Dropped: TCP retransmits. An error here would leave the segment
-         * stuck in lwIP, so report success. */
-        T2S_STAT_INC(&st->ctx->stats, tun_tx_dropped);
-        t2s_log_limited(&st->ctx->err_limit, T2S_LOG_WARN,
-                        "TUN write of %u bytes failed: %s", p->tot_len,
-                        w < 0 ? strerror(errno) : "short write");
-        return ERR_OK;
-    }
-    T2S_STAT_INC(&st->ctx->stats, tun_tx_packets);
-    return ERR_OK;
-}
-
 static err_t
 netif_output4(struct netif *netif, struct pbuf *p, const ip4_addr_t *dst)
 {
     (void)dst;
-    return tun_write(netif, p);
+    t2s_tun_tx_write(&((struct t2s_stack *)netif->state)->tx, p);
+    return ERR_OK;
 }
 
 static err_t
 netif_output6(struct netif *netif, struct pbuf *p, const ip6_addr_t *dst)
 {
     (void)dst;
-    return tun_write(netif, p);
+    t2s_tun_tx_write(&((struct t2s_stack *)netif->state)->tx, p);
+    return ERR_OK;
 }
 
 static err_t
@@ -179,19 +106,85 @@ carries_data(const uint8_t *p, size_t n)
     return doff < 20 || ip_len != hdr + doff;
 }
 
-/* One packet from the TUN: 1 with *out set (NULL for a packet dropped), 0
- * when the queue is empty, -1 when the TUN is gone. */
+/* The packet at pkt (n bytes) in an exact-size pbuf; NULL when memory is
+ * short. */
+static struct pbuf *
+copy_packet(struct t2s_stack *st, const uint8_t *pkt, size_t n)
+{
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+
+    if (p == NULL) {
+        T2S_STAT_INC(&st->ctx->stats, err_resource);
+        return NULL;
+    }
+    memcpy(p->payload, pkt, n);
+    return p;
+}
+
+static void
+input(struct t2s_stack *st, struct pbuf *p)
+{
+    if (st->netif.input(p, &st->netif) != ERR_OK)
+        pbuf_free(p);
+}
+
+/* GRO's batch buffer: a whole pbuf, reused while batches stay small. */
+static void *
+gro_alloc(void *arg, uint8_t **data)
+{
+    struct t2s_stack *st = arg;
+    struct pbuf *p;
+
+    if (st->gro_nspare > 0)
+        p = st->gro_spare[--st->gro_nspare];
+    else
+        p = pbuf_alloc(PBUF_RAW, T2S_GRO_MAX, PBUF_RAM);
+    if (p != NULL)
+        *data = p->payload;
+    return p;
+}
+
+/* A joined segment: large ones go to lwIP in their batch pbuf, small ones
+ * are copied (the reason of TUN_ZEROCOPY_MIN). */
+static void
+gro_deliver(void *arg, void *buf, uint8_t *data, size_t len)
+{
+    struct t2s_stack *st = arg;
+    struct pbuf *big = buf, *p;
+
+    if (len >= TUN_ZEROCOPY_MIN) {
+        pbuf_realloc(big, (u16_t)len);
+        input(st, big);
+        return;
+    }
+    p = copy_packet(st, data, len);
+    if (st->gro_nspare < T2S_GRO_FLOWS)
+        st->gro_spare[st->gro_nspare++] = big;
+    else
+        pbuf_free(big);
+    if (p != NULL)
+        input(st, p);
+}
+
+/* One packet from the TUN: 1 with *out set (NULL for a packet dropped or
+ * joined to a GRO batch), 0 when the queue is empty, -1 when the TUN is
+ * gone. */
 static int
 read_packet(struct t2s_stack *st, struct pbuf **out)
 {
-    struct pbuf *big = rx_pbuf(st), *p;
+    struct pbuf *big = rx_pbuf(st);
     uint8_t *dst = big != NULL ? big->payload : st->tun_buf + T2S_VNET_HDR_MAX;
     /* The virtio-net header only says the checksum is partial, and lwIP
      * checks none (CHECKSUM_CHECK_* are off): read and ignore it. */
     struct iovec iov[2] = {{st->tun_buf, (size_t)st->vnet_len},
                            {dst, TUN_PKT_MAX}};
-    ssize_t n = readv(st->tun_fd, iov, 2);
+    ssize_t n;
 
+    /* Reading into tun_buf, which TUN writes use: nothing may reach lwIP
+     * between the read and this packet's input. */
+    if (big == NULL)
+        t2s_gro_flush(&st->gro);
+    n = readv(st->tun_fd, iov, 2);
     *out = NULL;
     if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -208,41 +201,37 @@ read_packet(struct t2s_stack *st, struct pbuf **out)
         T2S_STAT_INC(&st->ctx->stats, mem_shed);
         return 1;
     }
+    if (big != NULL && t2s_gro_add(&st->gro, dst, (size_t)n))
+        return 1;
     if (big != NULL && n >= TUN_ZEROCOPY_MIN) {
         pbuf_realloc(big, (u16_t)n);
         st->rx_spare = NULL;
         *out = big;
         return 1;
     }
-    p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
-    if (p == NULL) {
-        T2S_STAT_INC(&st->ctx->stats, err_resource);
-        return 1;
-    }
-    memcpy(p->payload, dst, (size_t)n);
-    *out = p;
+    *out = copy_packet(st, dst, (size_t)n);
     return 1;
 }
 
+/* Reads a burst; GRO batches are delivered at its end, whatever ends it. */
 static void
 on_tun_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct t2s_stack *st = w->data;
     struct pbuf *p;
-    int rc;
+    int rc = 1;
 
     (void)revents;
-    for (int i = 0; i < TUN_READ_BUDGET; i++) {
+    for (int i = 0; i < TUN_READ_BUDGET && rc > 0; i++) {
         rc = read_packet(st, &p);
         if (rc < 0) {
             st->failed = 1;
             ev_break(loop, EVBREAK_ALL);
         }
-        if (rc <= 0)
-            return;
-        if (p != NULL && st->netif.input(p, &st->netif) != ERR_OK)
-            pbuf_free(p);
+        if (p != NULL)
+            input(st, p);
     }
+    t2s_gro_flush(&st->gro);
 }
 
 static void
@@ -264,6 +253,8 @@ on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
     sys_check_timeouts();
     t2s_tcp_relay_flush(st->tcp);
     t2s_session_reap(st->ctx);
+    /* everything this iteration produced, in one batch */
+    t2s_tun_tx_flush(&st->tx);
     sleep_ms = sys_timeouts_sleeptime();
     ev_timer_stop(loop, &st->lwip_timer);
     if (sleep_ms != SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
@@ -292,7 +283,7 @@ add_netif(struct t2s_stack *st)
     netif_ip6_addr_set(&st->netif, 0, &addr6);
     netif_ip6_addr_set_state(&st->netif, 0, IP6_ADDR_PREFERRED);
     /* With a virtio-net header the kernel completes TCP checksums
-     * (t2s_vnet_tcp_csum()); lwIP still sums everything else. */
+     * (t2s_vnet_tcp_out()); lwIP still sums everything else. */
     if (st->vnet_len > 0)
         NETIF_SET_CHECKSUM_CTRL(&st->netif, NETIF_CHECKSUM_ENABLE_ALL &
                                                 ~NETIF_CHECKSUM_GEN_TCP);
@@ -316,6 +307,11 @@ t2s_stack_init(struct t2s_stack *st, struct t2s_ctx *ctx,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (t2s_tun_tx_init(&st->tx, ctx, tun_fd, vnet_len, st->tun_buf) < 0) {
+        snprintf(err, errlen, "out of memory");
+        t2s_stack_shutdown(st);
+        return -1;
+    }
     if (!lwip_initialised) {
         lwip_init();
         lwip_initialised = 1;
@@ -325,6 +321,8 @@ t2s_stack_init(struct t2s_stack *st, struct t2s_ctx *ctx,
         t2s_stack_shutdown(st);
         return -1;
     }
+    t2s_gro_init(&st->gro, &(struct t2s_gro_ops){gro_alloc, gro_deliver, st},
+                 TUN_ZEROCOPY_MIN);
     ev_io_init(&st->tun_watcher, on_tun_readable, st->tun_fd, EV_READ);
     st->tun_watcher.data = st;
     ev_io_start(st->ctx->loop, &st->tun_watcher);
@@ -347,13 +345,22 @@ t2s_stack_shutdown(struct t2s_stack *st)
         pbuf_free(st->rx_spare);
         st->rx_spare = NULL;
     }
+    while (st->gro_nspare > 0)
+        pbuf_free(st->gro_spare[--st->gro_nspare]);
     if (st->netif.state == st) {
         netif_remove(&st->netif);
         st->netif.state = NULL;
     }
+    t2s_tun_tx_close(&st->tx);
     t2s_mem_free(st->tun_buf);
     st->tun_buf = NULL;
     st->ctx = NULL;
+}
+
+void
+t2s_stack_flush(struct t2s_stack *st)
+{
+    t2s_tun_tx_flush(&st->tx);
 }
 
 int

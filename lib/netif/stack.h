@@ -14,6 +14,8 @@
 
 #include "lwip/netif.h"
 
+#include "netif/gro.h"
+#include "netif/tun_tx.h"
 #include "session/ctx.h"
 #include "tun/tun.h"
 
@@ -35,6 +37,10 @@ struct t2s_stack {
     ev_prepare prepare;        /* per-iteration flush, frees, timers */
     uint8_t *tun_buf;          /* one packet: T2S_TUN_BUF_SIZE */
     struct pbuf *rx_spare;     /* next TUN read goes here */
+    struct t2s_tun_tx tx;      /* lwIP's output, batched */
+    struct t2s_gro gro;        /* joins a burst's TCP segments */
+    struct pbuf *gro_spare[T2S_GRO_FLOWS]; /* GRO buffers to reuse */
+    int gro_nspare;                        /* in gro_spare */
 };
 
 /*
@@ -50,6 +56,10 @@ int t2s_stack_init(struct t2s_stack *st, struct t2s_ctx *ctx,
 
 /* Stops the watchers and removes the netif. Idempotent. */
 void t2s_stack_shutdown(struct t2s_stack *st);
+
+/* Writes the packets lwIP produced since the last loop iteration's
+ * flush (the loop is about to stop: no ev_prepare will). */
+void t2s_stack_flush(struct t2s_stack *st);
 
 /* Nonzero once reading the TUN failed (t2s_run() returns -1). */
 int t2s_stack_failed(const struct t2s_stack *st);
