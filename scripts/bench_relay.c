@@ -369,18 +369,27 @@ same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
                   &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 }
 
+/* Large socket buffers, so that a burst is not lost while the thread waits
+ * for the CPU: beyond net.core.rmem_max with the FORCE options (as root),
+ * else as large as the limit allows. */
+static void
+udp_buffers(int s)
+{
+    int sz = 8 << 20;
+    if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) < 0)
+        setsockopt(s, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    if (setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz) < 0)
+        setsockopt(s, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+}
+
 static int
 out_socket(struct assoc *a, int family)
 {
     int i = family == AF_INET6;
     if (a->out[i] < 0) {
-        a->out[i] =
-            socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (a->out[i] >= 0) {
-            int sz = 4 << 20;
-            setsockopt(a->out[i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-            setsockopt(a->out[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-        }
+        a->out[i] = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (a->out[i] >= 0)
+            udp_buffers(a->out[i]);
     }
     return a->out[i];
 }
@@ -436,6 +445,24 @@ parse_udp_header(const unsigned char *p, size_t len,
     return (int)hl;
 }
 
+/* Sends every datagram of a batch; blocks while the socket buffer is full
+ * (backpressure: the relay then loses datagrams where a real one would, at
+ * its receive buffers, not by dropping what it already read). */
+static void
+send_all(int s, struct mmsghdr *m, int n)
+{
+    while (n > 0) {
+        int k = sendmmsg(s, m, (unsigned)n, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) { /* this datagram cannot go (EMSGSIZE, unreachable) */
+            k = 1;
+        }
+        m += k;
+        n -= k;
+    }
+}
+
 /* Datagrams from the client: strip the header, send to the destinations. */
 static void
 udp_from_client(struct assoc *a, struct batch *b)
@@ -481,7 +508,7 @@ udp_from_client(struct assoc *a, struct batch *b)
         while (j < k && fam[j] == fam[i])
             j++;
         if (s >= 0)
-            sendmmsg(s, out + i, (unsigned)(j - i), MSG_DONTWAIT);
+            send_all(s, out + i, j - i);
         i = j;
     }
 }
@@ -533,7 +560,7 @@ udp_to_client(struct assoc *a, int s, struct batch *b)
             .msg_iovlen = 2,
         };
     }
-    sendmmsg(a->csock, b->msg, (unsigned)n, MSG_DONTWAIT);
+    send_all(a->csock, b->msg, n);
 }
 
 static void
@@ -574,7 +601,7 @@ do_udp_associate(int ctl)
     struct assoc a = {.ctl = ctl, .csock = -1, .out = {-1, -1}};
     struct sockaddr_storage local;
     socklen_t len = sizeof local;
-    int sz = 4 << 20, rep = read_dest(ctl, &res, SOCK_DGRAM);
+    int rep = read_dest(ctl, &res, SOCK_DGRAM);
     /* The client's announced address is only a hint: we learn its real
      * address from its first datagram (it may be behind NAT). */
     if (res)
@@ -597,8 +624,7 @@ do_udp_associate(int ctl)
         send_reply(ctl, 1, NULL);
         goto out;
     }
-    setsockopt(a.csock, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-    setsockopt(a.csock, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    udp_buffers(a.csock);
     len = sizeof local;
     getsockname(a.csock, (struct sockaddr *)&local, &len);
     set_timeout(ctl, 0);
