@@ -18,7 +18,9 @@
  *
  * Built by scripts/bench: cc -O2 -pthread -o build/bench/bench_relay
  * scripts/bench_relay.c. Usage: bench_relay --listen ADDR --port PORT
- * (--listen may be given up to 4 times). Runs until killed.
+ * [--procs N] (--listen may be given up to 4 times). N processes (4)
+ * listen with SO_REUSEPORT, each with its own descriptor limit; the
+ * others end with the first (PR_SET_PDEATHSIG). Runs until killed.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -62,6 +65,20 @@ struct direction {
 };
 
 static pthread_attr_t thread_attr;
+static atomic_int thread_failures; /* pthread_create() failures so far */
+
+/* Starts a detached thread; a failure is reported on stderr (the first
+ * and every 1000th), so a figure hurt by it can be explained. */
+static int
+spawn_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    int rc = pthread_create(&t, &thread_attr, fn, arg);
+    if (rc != 0 && atomic_fetch_add(&thread_failures, 1) % 1000 == 0)
+        fprintf(stderr, "bench_relay: cannot start a thread: %s\n",
+                strerror(rc));
+    return rc;
+}
 
 static void
 die(const char *msg)
@@ -198,37 +215,67 @@ conn_put(struct conn *c)
     }
 }
 
-/* One direction of a CONNECT: splice from -> pipe -> to until EOF. */
+/* Moves bytes from -> pipe -> to with splice(2) until EOF (returns 1) or
+ * an error (0). */
+static int
+relay_splice(int from, int to, int p[2])
+{
+    for (;;) {
+        ssize_t n = splice(from, NULL, p[1], NULL, SPLICE_CHUNK, SPLICE_F_MOVE);
+        if (n == 0)
+            return 1;
+        if (n < 0 && errno == EINTR)
+            continue;
+        while (n > 0) {
+            ssize_t m = splice(p[0], NULL, to, NULL, (size_t)n, SPLICE_F_MOVE);
+            if (m < 0 && errno == EINTR)
+                continue;
+            if (m <= 0)
+                return 0;
+            n -= m;
+        }
+        if (n < 0)
+            return 0;
+    }
+}
+
+/* The same through a buffer, when no pipe can be had (descriptors). */
+static int
+relay_copy(int from, int to)
+{
+    enum { BUF = 256 * 1024 };
+    char *buf = malloc(BUF);
+    int ok = 0;
+    while (buf) {
+        ssize_t n = read(from, buf, BUF);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            ok = 1;
+        if (n <= 0 || write_full(to, buf, (size_t)n) < 0)
+            break;
+    }
+    free(buf);
+    return ok;
+}
+
+/* One direction of a CONNECT. The pipe is made when the first bytes are
+ * there: an idle connection costs two descriptors, not six. */
 static void *
 direction_run(void *arg)
 {
     struct direction *d = arg;
-    int p[2], ok = 0;
+    struct pollfd pf = {d->from, POLLIN, 0};
+    int p[2], ok;
+    while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+        ;
     if (pipe2(p, O_CLOEXEC) == 0) {
         fcntl(p[1], F_SETPIPE_SZ, PIPE_BYTES); /* best effort */
-        for (;;) {
-            ssize_t n =
-                splice(d->from, NULL, p[1], NULL, SPLICE_CHUNK, SPLICE_F_MOVE);
-            if (n == 0) {
-                ok = 1;
-                break;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            while (n > 0) {
-                ssize_t m =
-                    splice(p[0], NULL, d->to, NULL, (size_t)n, SPLICE_F_MOVE);
-                if (m < 0 && errno == EINTR)
-                    continue;
-                if (m <= 0)
-                    break;
-                n -= m;
-            }
-            if (n != 0)
-                break;
-        }
+        ok = relay_splice(d->from, d->to, p);
         close(p[0]);
         close(p[1]);
+    } else {
+        ok = relay_copy(d->from, d->to);
     }
     if (ok) {
         shutdown(d->to, SHUT_WR);
@@ -244,14 +291,13 @@ direction_run(void *arg)
 static int
 start_direction(struct conn *c, int from, int to)
 {
-    pthread_t t;
     struct direction *d = malloc(sizeof *d);
     if (!d)
         return -1;
     d->conn = c;
     d->from = from;
     d->to = to;
-    if (pthread_create(&t, &thread_attr, direction_run, d) != 0) {
+    if (spawn_thread(direction_run, d) != 0) {
         free(d);
         return -1;
     }
@@ -677,12 +723,15 @@ usage(FILE *f)
 {
     fprintf(f,
             "usage: bench_relay --listen ADDR [--listen ADDR...] --port PORT\n"
+            "                   [--procs N]\n"
             "\n"
             "A SOCKS5 server (no authentication) for scripts/bench: CONNECT\n"
             "(IPv4, IPv6, domain) relayed with splice(2), one thread per\n"
             "direction; UDP ASSOCIATE relayed in batches to any number of\n"
             "destinations until the control connection closes. Listens on\n"
-            "each ADDR (IPv4 or IPv6, up to %d) at PORT; runs until killed.\n",
+            "each ADDR (IPv4 or IPv6, up to %d) at PORT in N processes\n"
+            "(default 4, SO_REUSEPORT: each has its own descriptor limit);\n"
+            "runs until killed (the other processes end with the first).\n",
             MAX_LISTEN);
 }
 
@@ -698,10 +747,12 @@ listen_on(const char *addr, const char *port)
                 addr);
         exit(2);
     }
-    s = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    s = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s < 0)
         die("socket() failed");
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* every process listens; the kernel spreads connections over them */
+    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (res->ai_family == AF_INET6)
         setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(s, res->ai_addr, res->ai_addrlen) < 0 || listen(s, 4096) < 0) {
@@ -711,6 +762,37 @@ listen_on(const char *addr, const char *port)
     }
     freeaddrinfo(res);
     return s;
+}
+
+/* A number from 0 to max, or -1. */
+static int
+number(const char *s, long max)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end || end == s || v < 0 || v > max ? -1 : (int)v;
+}
+
+static pid_t parent; /* the first process; the others end with it */
+
+/* Forks procs - 1 more processes before any thread exists. Each has its
+ * own descriptor limit (10,000 relayed connections are 20,000 sockets,
+ * more than one process may hold here) and listens itself. */
+static void
+start_processes(int procs)
+{
+    parent = getpid();
+    for (int i = 1; i < procs; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork() failed");
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent) /* it ended before prctl() */
+                _exit(0);
+            return;
+        }
+    }
 }
 
 static void
@@ -735,18 +817,16 @@ accept_loop(struct pollfd *p, int n)
         if (poll(p, (nfds_t)n, -1) < 0)
             continue;
         for (int i = 0; i < n; i++) {
-            pthread_t t;
             int fd;
             if (!(p[i].revents & POLLIN))
                 continue;
             fd = accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC);
-            if (fd < 0) {
+            if (fd < 0) { /* EAGAIN: another process took it */
                 if (errno == EMFILE || errno == ENFILE)
                     usleep(10000);
                 continue;
             }
-            if (pthread_create(&t, &thread_attr, client_run,
-                               (void *)(intptr_t)fd) != 0)
+            if (spawn_thread(client_run, (void *)(intptr_t)fd) != 0)
                 close(fd);
         }
     }
@@ -757,13 +837,14 @@ main(int argc, char **argv)
 {
     const char *addrs[MAX_LISTEN], *port = NULL;
     struct pollfd p[MAX_LISTEN];
-    int n = 0;
+    int n = 0, procs = 4;
     for (int i = 1; i < argc; i += 2) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
         }
-        if (strcmp(argv[i], "--listen") && strcmp(argv[i], "--port")) {
+        if (strcmp(argv[i], "--listen") && strcmp(argv[i], "--port") &&
+            strcmp(argv[i], "--procs")) {
             fprintf(stderr, "bench_relay: unknown argument '%s' (see --help)\n",
                     argv[i]);
             return 2;
@@ -773,14 +854,21 @@ main(int argc, char **argv)
             return 2;
         }
         if (!strcmp(argv[i], "--port")) {
-            char *end;
-            long v = strtol(argv[i + 1], &end, 10);
-            if (*end || end == argv[i + 1] || v < 1 || v > 65535) {
+            if (number(argv[i + 1], 65535) < 1) {
                 fprintf(stderr, "bench_relay: --port: not a port: '%s'\n",
                         argv[i + 1]);
                 return 2;
             }
             port = argv[i + 1];
+        } else if (!strcmp(argv[i], "--procs")) {
+            procs = number(argv[i + 1], 64);
+            if (procs < 1) {
+                fprintf(stderr,
+                        "bench_relay: --procs: not a number from 1 to 64: "
+                        "'%s'\n",
+                        argv[i + 1]);
+                return 2;
+            }
         } else if (n == MAX_LISTEN) {
             die("at most 4 --listen addresses");
         } else {
@@ -791,14 +879,18 @@ main(int argc, char **argv)
         die("--listen and --port are required (see --help)");
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
+    start_processes(procs);
     /* Small stacks: 10,000 idle connections are 20,000 threads. */
     pthread_attr_init(&thread_attr);
     pthread_attr_setstacksize(&thread_attr, 128 * 1024);
     pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);
     for (int i = 0; i < n; i++)
         p[i] = (struct pollfd){listen_on(addrs[i], port), POLLIN, 0};
-    printf("bench_relay: listening on port %s\n", port);
-    fflush(stdout);
+    if (getpid() == parent) {
+        printf("bench_relay: listening on port %s, %d processes\n", port,
+               procs);
+        fflush(stdout);
+    }
     accept_loop(p, n);
     return 0;
 }
