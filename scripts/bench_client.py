@@ -33,6 +33,18 @@
               reads). Prints "stalled" once the first bytes are out, then
               waits for SIGTERM.
   sinkserver  accept connections and never read from them.
+  active      open --count connections, each GET PATH (a download without
+              end, e.g. /huge) read as it comes, or at most --rate bytes a
+              second per connection. Prints "active N" once every connection got its
+              first bytes, then keeps reading until SIGTERM.
+  udp         datagrams of --size bytes at --rate bit/s for --seconds to a
+              udpserver, --dir up (client sends, the server counts) or down
+              (the server sends, the client counts); through a SOCKS5 UDP
+              ASSOCIATE with --socks (RFC 1928 UDP header). Prints JSON:
+              sent, received, loss_pct, offered_bps (the rate the sender
+              reached), send_errors.
+  udpserver   the other end of udp: counts datagrams per test id, answers
+              count queries, sends a down stream on request.
 
 Latency is wall time from before connect() to the end of the response.
 """
@@ -41,6 +53,7 @@ import errno
 import ipaddress
 import json
 import multiprocessing
+import os
 import resource
 import selectors
 import signal
@@ -64,6 +77,20 @@ def recv_exact(s, n):
             raise ConnectionError("EOF in SOCKS reply")
         buf += b
     return buf
+
+
+def read_socks_reply(s):
+    """The rest of a SOCKS5 reply after VER REP RSV ATYP: (host, port)."""
+    head = recv_exact(s, 4)
+    if head[1] != 0:
+        raise ConnectionError("SOCKS5 request failed, reply %d" % head[1])
+    if head[3] == 1:
+        addr = socket.inet_ntop(socket.AF_INET, recv_exact(s, 4))
+    elif head[3] == 4:
+        addr = socket.inet_ntop(socket.AF_INET6, recv_exact(s, 16))
+    else:
+        addr = recv_exact(s, recv_exact(s, 1)[0]).decode()
+    return addr, struct.unpack("!H", recv_exact(s, 2))[0]
 
 
 def socks5_connect(s, host, port):
@@ -422,6 +449,188 @@ def cmd_holdserver(args):
                 c.close()
 
 
+UDP_SOCKS_HEAD = {4: 10, 6: 22}  # RFC 1928 UDP header length by address
+
+
+def udp_socket(fam):
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    for opt, force in ((socket.SO_RCVBUF, 33), (socket.SO_SNDBUF, 32)):
+        try:  # SO_RCVBUFFORCE / SO_SNDBUFFORCE as root: beyond rmem_max
+            u.setsockopt(socket.SOL_SOCKET, force, 8 << 20)
+        except OSError:
+            u.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+    return u
+
+
+def cmd_udp(args):
+    """See the module's doc. Datagrams: type (1 byte) + test id (8) + ...:
+    D data up, Q query count, R + count (8) reply, S start down stream +
+    rate, size, seconds; d data down; E end of the down stream + sent."""
+    ip = ipaddress.ip_address(args.host)
+    tid = struct.pack("!Q", int.from_bytes(os.urandom(8), "big"))
+    ctl, prefix, dest = None, b"", (args.host, args.port)
+    if args.socks:
+        ctl = socket.create_connection(first_hop(args), timeout=10)
+        ctl.sendall(b"\x05\x01\x00")
+        if recv_exact(ctl, 2) != b"\x05\x00":
+            raise ConnectionError("SOCKS5 method refused")
+        ctl.sendall(b"\x05\x03\x00\x01" + bytes(6))
+        raddr, rport = read_socks_reply(ctl)
+        if ipaddress.ip_address(raddr).is_unspecified:
+            raddr = first_hop(args)[0]
+        dest = (raddr, rport)
+        prefix = (b"\0\0\0" + (b"\x01" if ip.version == 4 else b"\x04") +
+                  ip.packed + struct.pack("!H", args.port))
+    fam = socket.AF_INET6 if ":" in dest[0] else socket.AF_INET
+    u = udp_socket(fam)
+    u.connect(dest)
+    skip = UDP_SOCKS_HEAD[ip.version] if args.socks else 0
+    buf = bytearray(65536)
+    res = {"sent": 0, "received": 0, "send_errors": 0}
+    if args.dir == "up":
+        pkt = prefix + b"D" + tid + bytes(max(0, args.size - 9))
+        res["sent"], res["send_errors"], secs = paced_send(
+            u.send, pkt, args.rate, args.size, args.seconds)
+        time.sleep(0.5)  # the last datagrams on their way
+        u.settimeout(0.3)
+        for _ in range(20):
+            u.send(prefix + b"Q" + tid)
+            try:
+                while True:
+                    n = u.recv_into(buf)
+                    if buf[skip:skip + 9] == b"R" + tid:
+                        res["received"] = struct.unpack_from("!Q", buf, skip + 9)[0]
+                        break
+            except socket.timeout:
+                continue
+            break
+        else:
+            raise ConnectionError("no count from the UDP server")
+    else:
+        start = prefix + b"S" + tid + struct.pack("!dId", args.rate, args.size,
+                                                  args.seconds)
+        u.settimeout(0.3)
+        got, end, started = 0, None, False
+        deadline = time.monotonic() + args.seconds + 10
+        while end is None and time.monotonic() < deadline:
+            if not started:
+                u.send(start)
+            try:
+                n = u.recv_into(buf)
+            except socket.timeout:
+                continue
+            t = buf[skip:skip + 1]
+            if t == b"d":
+                got += 1
+                started = True
+            elif t == b"E" and buf[skip + 1:skip + 9] == tid:
+                end = struct.unpack_from("!Qd", buf, skip + 9)
+        if end is None:
+            raise ConnectionError("the down stream did not end")
+        res["sent"], secs = end
+        res["received"] = got
+    res["loss_pct"] = (100.0 * (res["sent"] - res["received"]) / res["sent"]
+                       if res["sent"] else None)
+    res["offered_bps"] = res["sent"] * args.size * 8 / secs if secs else None
+    if ctl:
+        ctl.close()
+    print(json.dumps(res))
+
+
+def paced_send(send, pkt, rate, size, seconds):
+    """Sends pkt at rate bit/s (size bytes counted per datagram) for seconds,
+    in bursts every 0.2 ms. Returns (sent, send errors, seconds taken)."""
+    pps = rate / (size * 8.0)
+    sent = errors = 0
+    t0 = time.monotonic()
+    end = t0 + seconds
+    while True:
+        now = time.monotonic()
+        if now >= end:
+            break
+        due = int((now - t0) * pps) + 1
+        while sent < due:
+            try:
+                send(pkt)
+            except OSError:  # ENOBUFS, ECONNREFUSED: lost on the way
+                errors += 1
+            sent += 1
+        time.sleep(0.0002)
+    return sent, errors, time.monotonic() - t0
+
+
+def cmd_udpserver(args):
+    import threading
+    fam = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
+    u = udp_socket(fam)
+    u.bind((args.bind, args.port))
+    counts, started = {}, set()
+    buf = bytearray(65536)
+
+    def stream(addr, tid, rate, size, seconds):
+        pkt = b"d" + tid + bytes(max(0, size - 9))
+        sent, _, secs = paced_send(lambda p: u.sendto(p, addr), pkt, rate,
+                                   size, seconds)
+        for _ in range(10):
+            time.sleep(0.02)
+            u.sendto(b"E" + tid + struct.pack("!Qd", sent, secs), addr)
+
+    while True:
+        n, addr = u.recvfrom_into(buf)
+        t, tid = buf[0:1], bytes(buf[1:9])
+        if t == b"D":
+            counts[tid] = counts.get(tid, 0) + 1
+        elif t == b"Q":
+            u.sendto(b"R" + tid + struct.pack("!Q", counts.get(tid, 0)), addr)
+        elif t == b"S" and tid not in started and n >= 29:
+            started.add(tid)
+            rate, size, seconds = struct.unpack_from("!dId", buf, 9)
+            threading.Thread(target=stream, daemon=True,
+                             args=(addr, tid, rate, size, seconds)).start()
+
+
+def cmd_active(args):
+    raise_nofile()
+    req = request(args, True)
+    sel = selectors.DefaultSelector()
+    conns = []
+    for _ in range(args.count):
+        s = open_conn(args)
+        s.sendall(req)
+        s.setblocking(False)
+        conns.append(s)
+    budget = {s: 0 for s in conns}
+    first = set()
+    announced = False
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    tick = 0.01
+    while True:
+        t_end = time.monotonic() + tick
+        for s in conns:  # each connection may read rate * tick a tick
+            budget[s] = int(args.rate * tick) if args.rate > 0 else 1 << 30
+            if s not in sel.get_map():
+                sel.register(s, selectors.EVENT_READ)
+        while True:
+            left = t_end - time.monotonic()
+            if left <= 0:
+                break
+            for key, _ in sel.select(timeout=left):
+                s = key.fileobj
+                try:
+                    b = s.recv(min(budget[s], 1 << 18))
+                except BlockingIOError:
+                    continue
+                if not b:
+                    raise ConnectionError("a download ended")
+                first.add(s)
+                budget[s] -= len(b)
+                if budget[s] <= 0:
+                    sel.unregister(s)
+        if not announced and len(first) == len(conns):
+            print("active %d" % len(conns), flush=True)
+            announced = True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -466,13 +675,30 @@ def main():
     p = sub.add_parser("holdserver")
     p.add_argument("--bind", required=True)
     p.add_argument("--port", type=int, required=True)
+    p = client("active")
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--rate", type=float, default=0,
+                   help="bytes a second per connection (0: as fast as "
+                   "they come)")
+    p = client("udp")
+    p.add_argument("--dir", choices=["up", "down"], required=True)
+    p.add_argument("--rate", type=float, default=1e9, help="bit/s offered")
+    p.add_argument("--size", type=int, default=1200,
+                   help="datagram payload, bytes (at least 9)")
+    p.add_argument("--seconds", type=float, default=5)
+    p = sub.add_parser("udpserver")
+    p.add_argument("--bind", required=True)
+    p.add_argument("--port", type=int, required=True)
     args = ap.parse_args()
+    if args.cmd == "udp" and not 9 <= args.size <= 65000:
+        ap.error("udp: --size must be from 9 to 65000")
     # SIGTERM ends us through SystemExit like SIGINT's KeyboardInterrupt,
     # so exit handlers run (the conns workers go with us).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     {"conns": cmd_conns, "churn": cmd_churn, "keepalive": cmd_keepalive, "hold": cmd_hold,
      "holdserver": cmd_holdserver, "reconnect": cmd_reconnect,
-     "stall": cmd_stall, "sinkserver": cmd_sinkserver}[args.cmd](args)
+     "stall": cmd_stall, "sinkserver": cmd_sinkserver, "active": cmd_active,
+     "udp": cmd_udp, "udpserver": cmd_udpserver}[args.cmd](args)
 
 
 if __name__ == "__main__":
