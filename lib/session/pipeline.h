@@ -8,11 +8,12 @@
  *   TRIAL    it answered "no authentication": the next handshake
  *            pipelines, and if the method reply comes but the request's
  *            reply does not within T2S_PIPELINE_TRIAL_S (a server that
- *            drops bytes behind the greeting, e.g. microsocks 1.0.3), the
+ *            drops bytes behind the greeting, e.g. microsocks 1.0.3), or
+ *            the proxy closes or resets the connection on them, the
  *            session starts over on a new socket without pipelining (the
  *            app's SYN is still unanswered, so nothing was promised)
  *   OK       a pipelined handshake got its reply: every one pipelines
- *   NEVER    a trial stalled: never again for this proxy (this instance)
+ *   NEVER    a trial failed so: never again for this proxy (this instance)
  *
  * A pipelined handshake the proxy refuses with its method reply (05 ff:
  * the proxy now wants credentials) puts the proxy back to UNKNOWN. The

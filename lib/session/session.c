@@ -38,20 +38,22 @@ pipeline_trial_end(struct t2s_session *s)
     t2s_session_arm(s, s->up_timeout - spent);
 }
 
-/* A pipelining trial got the method reply but not the request's: the
- * proxy may have dropped the request. The same proxy again, on a new
- * socket, without pipelining: the kind has promised the app nothing yet
- * (a TCP app's SYN is answered only after the reply). */
+/* A pipelining trial got the method reply but not the request's reply,
+ * or the proxy closed or reset the connection on the pipelined bytes. The
+ * same proxy again, on a new socket, without pipelining, for the rest of
+ * the handshake's time: the kind has promised the app nothing yet (a TCP
+ * app's SYN is answered only after the reply). */
 static void
-pipeline_retry(struct t2s_session *s)
+pipeline_retry(struct t2s_session *s, double left)
 {
     struct t2s_socks5_addr dst = s->up->dst;
     uint8_t cmd = s->up->cmd;
     int fd, want;
 
+    s->pipe_trial = 0;
     t2s_pipeline_stalled(s->ctx, s->proxy_index);
     t2s_log_limited(&s->ctx->err_limit, T2S_LOG_INFO,
-                    "proxy %s port %u left a pipelined request unanswered: "
+                    "proxy %s port %u did not answer a pipelined request: "
                     "not pipelining to it any more",
                     s->proxy->host, s->proxy->port);
     fd = t2s_upstream_socket(s->ctx->cfg, s->proxy, &s->ctx->stats);
@@ -64,7 +66,16 @@ pipeline_retry(struct t2s_session *s)
     s->fd = fd;
     t2s_upstream_init(s->up, s->proxy, cmd, &dst, 0, &want);
     t2s_session_want(s, want);
-    t2s_session_arm(s, s->up_timeout - T2S_PIPELINE_TRIAL_S);
+    t2s_session_arm(s, left);
+}
+
+/* Whether a failed trial handshake failed on the pipelined bytes. */
+static int
+pipeline_trial_broke(const struct t2s_session *s, int rc)
+{
+    return rc == T2S_UP_FAIL && s->pipe_trial &&
+           (s->up->fail_kind == T2S_UP_FAIL_PROTO ||
+            s->up->fail_kind == T2S_UP_FAIL_IO);
 }
 
 static void
@@ -81,6 +92,11 @@ on_session_io(struct ev_loop *loop, ev_io *w, int revents)
     rc = t2s_upstream_io(s->up, s->fd, &want);
     if (rc == T2S_UP_AGAIN) {
         t2s_session_want(s, want);
+        return;
+    }
+    if (pipeline_trial_broke(s, rc)) {
+        pipeline_retry(s, s->up_timeout - T2S_PIPELINE_TRIAL_S +
+                              ev_timer_remaining(loop, &s->timer));
         return;
     }
     if (s->pipe_trial)
@@ -102,7 +118,7 @@ on_session_timer(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     if (s->pipe_trial && s->up != NULL) {
         if (t2s_pipeline_waiting_reply(s->up)) {
-            pipeline_retry(s);
+            pipeline_retry(s, s->up_timeout - T2S_PIPELINE_TRIAL_S);
             return;
         }
         /* no method reply yet: a slow proxy, not a dropped request */

@@ -35,6 +35,7 @@ enum srv_mode {
     SRV_PARSES,  /* greeting and request from whatever was read */
     SRV_DROPS,   /* one message per read: bytes behind the greeting lost */
     SRV_REFUSES, /* 05 ff to every greeting, then close */
+    SRV_CLOSES,  /* closes on bytes behind the greeting in one read */
 };
 
 struct srv {
@@ -76,6 +77,10 @@ on_client(struct ev_loop *loop, ev_io *w, int revents)
         s->first[k] = (int)n;
     if (s->mode == SRV_REFUSES) {
         assert_int_equal(send(w->fd, refuse, 2, 0), 2);
+        srv_drop(loop, s, k);
+        return;
+    }
+    if (s->mode == SRV_CLOSES && before == 0 && n > GREETING_LEN) {
         srv_drop(loop, s, k);
         return;
     }
@@ -303,6 +308,28 @@ test_dropped_request_falls_back(void **state)
     end(&s);
 }
 
+/* A proxy that closes the connection on pipelined bytes: the trial
+ * starts over at once without pipelining; none after. */
+static void
+test_closed_on_pipelined_bytes(void **state)
+{
+    struct srv s;
+
+    (void)state;
+    begin();
+    srv_open(&s, SRV_CLOSES);
+    setup(s.port, -1);
+    one_session(3.0);
+    one_session(0.9); /* at once, not after the trial's 1 s */
+    assert_int_equal(s.accepted, 3);
+    assert_int_equal(s.first[1], GREETING_LEN + REQUEST_LEN);
+    assert_int_equal(s.first[2], GREETING_LEN);
+    assert_int_equal(pool.slot[0].pipe, T2S_PIPELINE_NEVER);
+    assert_int_equal(handshakes[1], 2);
+    assert_int_equal(handshakes[0], 0);
+    end(&s);
+}
+
 /* A pipelined greeting refused (the proxy now wants credentials): that
  * session fails, the next one asks without pipelining again. */
 static void
@@ -356,6 +383,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learned_after_noauth),
         cmocka_unit_test(test_dropped_request_falls_back),
+        cmocka_unit_test(test_closed_on_pipelined_bytes),
         cmocka_unit_test(test_pipelined_refused),
         cmocka_unit_test(test_explicit_settings),
     };
