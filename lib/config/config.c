@@ -29,6 +29,7 @@ t2s_config_init(struct t2s_config *c)
     c->loglevel = T2S_LOG_INFO;
     c->connect_timeout_ms = 10000;
     c->idle_timeout_ms = IDLE_TIMEOUT_DEFAULT_S * 1000u;
+    c->socks_pipeline = T2S_SOCKS_PIPELINE_AUTO;
     c->dns_mode = T2S_DNS_RELAY;
     memcpy(c->dns_addr4, (const uint8_t[]){198, 18, 0, 2}, 4);
     memcpy(

@@ -24,6 +24,10 @@
 
 struct t2s_protect; /* upstream/protect.h */
 
+/* --socks-pipeline auto: greeting and request in one write to a proxy that
+ * has answered "no authentication" before and kept up with it since. */
+#define T2S_SOCKS_PIPELINE_AUTO 2
+
 struct t2s_config {
     char tun_name[T2S_IFNAMSIZ]; /* --tun; empty when not given */
     int tun_fd;                  /* --tun-fd; -1 when not given */
@@ -48,7 +52,9 @@ struct t2s_config {
     uint32_t fwmark;               /* --fwmark; 0: none */
     char bind_iface[T2S_IFNAMSIZ]; /* --interface; empty: none */
     int socks_pipeline;            /* --socks-pipeline: send greeting, auth
-                                      and request without waiting (1/0) */
+                                      and request without waiting (1/0), or
+                                      T2S_SOCKS_PIPELINE_AUTO (the default):
+                                      learned per proxy (proxy_pool.h) */
     char auth_file[512];           /* --proxy-auth-file; empty: none. The
                                       program reads it (tun2socks/env.h) */
 

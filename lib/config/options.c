@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config.h"
 #include "config/options.h"
@@ -229,9 +230,13 @@ set_interface(struct t2s_config *c, const char *v, char *err, size_t errlen)
 static int
 set_pipeline(struct t2s_config *c, const char *v, char *err, size_t errlen)
 {
+    if (strcasecmp(v, "auto") == 0) {
+        c->socks_pipeline = T2S_SOCKS_PIPELINE_AUTO;
+        return 0;
+    }
     if (t2s_value_bool(v, &c->socks_pipeline) < 0)
         return t2s_value_err(err, errlen,
-                             "bad --socks-pipeline '%.32s' (yes/no)", v);
+                             "bad --socks-pipeline '%.32s' (yes/no/auto)", v);
     return 0;
 }
 
@@ -378,7 +383,10 @@ T2S_OPTIONS_GETTER(get_interface)
 T2S_OPTIONS_GETTER(get_pipeline)
 {
     return i == 0 &&
-           t2s_options_put(out, outlen, "%s", c->socks_pipeline ? "yes" : "no");
+           t2s_options_put(out, outlen, "%s",
+                           c->socks_pipeline == T2S_SOCKS_PIPELINE_AUTO ? "auto"
+                           : c->socks_pipeline                          ? "yes"
+                                                                        : "no");
 }
 
 T2S_OPTIONS_GETTER(get_protect_path)
@@ -540,8 +548,9 @@ static const struct t2s_option options[] = {
     {"interface", "IF", "bind sockets to the proxy to interface IF",
      set_interface, get_interface, T2S_OPTIONS_RESET(bind_iface, bind_iface)},
     {"socks-pipeline", NULL,
-     "SOCKS5: send greeting, auth and CONNECT without waiting (proxy must "
-     "support it); ignored by socks4 and http (one request already)",
+     "SOCKS5: send greeting, auth and CONNECT without waiting: yes, no, or "
+     "auto (default: once the proxy answered \"no auth\", greeting and "
+     "CONNECT in one write); ignored by socks4 and http",
      set_pipeline, get_pipeline, T2S_OPTIONS_REQUIRED},
     {"loglevel", "LEVEL", "error, warn, info or debug", set_loglevel,
      get_loglevel, T2S_OPTIONS_REQUIRED},

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "session/pipeline.h"
 #include "session/session.h"
 
 /* What a handshake says about its proxy: up, or down when the TCP
@@ -25,6 +26,58 @@ pool_report(struct t2s_session *s, int rc)
     }
 }
 
+/* The handshake of a pipelining trial ended: the timer goes back to the
+ * rest of the handshake's time (the kind re-arms it on success). */
+static void
+pipeline_trial_end(struct t2s_session *s)
+{
+    double spent =
+        T2S_PIPELINE_TRIAL_S - ev_timer_remaining(s->ctx->loop, &s->timer);
+
+    s->pipe_trial = 0;
+    t2s_session_arm(s, s->up_timeout - spent);
+}
+
+/* A pipelining trial got the method reply but not the request's reply,
+ * or the proxy closed or reset the connection on the pipelined bytes. The
+ * same proxy again, on a new socket, without pipelining, for the rest of
+ * the handshake's time: the kind has promised the app nothing yet (a TCP
+ * app's SYN is answered only after the reply). */
+static void
+pipeline_retry(struct t2s_session *s, double left)
+{
+    struct t2s_socks5_addr dst = s->up->dst;
+    uint8_t cmd = s->up->cmd;
+    int fd, want;
+
+    s->pipe_trial = 0;
+    t2s_pipeline_stalled(s->ctx, s->proxy_index);
+    t2s_log_limited(&s->ctx->err_limit, T2S_LOG_INFO,
+                    "proxy %s port %u did not answer a pipelined request: "
+                    "not pipelining to it any more",
+                    s->proxy->host, s->proxy->port);
+    fd = t2s_upstream_socket(s->ctx->cfg, s->proxy, &s->ctx->stats);
+    if (fd < 0) {
+        s->ops->on_timer(s); /* as the connect timeout would */
+        return;
+    }
+    t2s_session_want(s, 0);
+    close(s->fd);
+    s->fd = fd;
+    t2s_upstream_init(s->up, s->proxy, cmd, &dst, 0, &want);
+    t2s_session_want(s, want);
+    t2s_session_arm(s, left);
+}
+
+/* Whether a failed trial handshake failed on the pipelined bytes. */
+static int
+pipeline_trial_broke(const struct t2s_session *s, int rc)
+{
+    return rc == T2S_UP_FAIL && s->pipe_trial &&
+           (s->up->fail_kind == T2S_UP_FAIL_PROTO ||
+            s->up->fail_kind == T2S_UP_FAIL_IO);
+}
+
 static void
 on_session_io(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -41,6 +94,14 @@ on_session_io(struct ev_loop *loop, ev_io *w, int revents)
         t2s_session_want(s, want);
         return;
     }
+    if (pipeline_trial_broke(s, rc)) {
+        pipeline_retry(s, s->up_timeout - T2S_PIPELINE_TRIAL_S +
+                              ev_timer_remaining(loop, &s->timer));
+        return;
+    }
+    if (s->pipe_trial)
+        pipeline_trial_end(s);
+    t2s_pipeline_learn(s->ctx, s->proxy_index, s->up, rc);
     pool_report(s, rc);
     s->ops->on_handshake(s, rc);
     /* closed or not, the handshake's bytes go now */
@@ -55,6 +116,15 @@ on_session_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
+    if (s->pipe_trial && s->up != NULL) {
+        if (t2s_pipeline_waiting_reply(s->up)) {
+            pipeline_retry(s, s->up_timeout - T2S_PIPELINE_TRIAL_S);
+            return;
+        }
+        /* no method reply yet: a slow proxy, not a dropped request */
+        pipeline_trial_end(s);
+        return;
+    }
     /* while the handshake runs the timer is the connect timeout */
     if (s->up != NULL && s->ctx->pool != NULL)
         t2s_proxy_pool_failed(s->ctx->pool, s->proxy_index,
@@ -134,9 +204,8 @@ t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
                   uint8_t cmd, const struct t2s_socks5_addr *dst,
                   double timeout_s)
 {
-    const struct t2s_config *c = ctx->cfg;
     struct t2s_socks5_addr any;
-    int want;
+    int want, trial, pipeline;
 
     s->fd = -1;
     /* zeroed: t2s_upstream_free() may see it before t2s_upstream_init()
@@ -155,9 +224,16 @@ t2s_session_start(struct t2s_session *s, struct t2s_ctx *ctx,
         errno = e;
         return -1;
     }
+    pipeline = t2s_pipeline_choose(ctx, s->proxy_index, &trial);
+    /* a trial needs its own deadline inside the handshake's */
+    if (trial && timeout_s <= 2 * T2S_PIPELINE_TRIAL_S)
+        pipeline = trial = 0;
     t2s_upstream_init(s->up, s->proxy, cmd, assoc_dst(s, cmd, dst, &any),
-                      c->socks_pipeline, &want);
-    session_begin(s, ctx, ops, live, want, timeout_s);
+                      pipeline, &want);
+    s->up_timeout = (float)timeout_s;
+    s->pipe_trial = (unsigned)trial;
+    session_begin(s, ctx, ops, live, want,
+                  trial ? T2S_PIPELINE_TRIAL_S : timeout_s);
     return 0;
 }
 

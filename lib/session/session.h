@@ -69,8 +69,11 @@ struct t2s_session {
     /* the proxy this session went to (one of cfg's; t2s_session_start()
      * chose it with ctx->pool); NULL for t2s_session_adopt() */
     const struct t2s_proxy *proxy;
-    unsigned proxy_index; /* its number in the config's list */
-    unsigned closed : 1;  /* t2s_session_close() ran */
+    unsigned proxy_index;    /* its number in the config's list */
+    float up_timeout;        /* seconds the handshake may take */
+    unsigned closed : 1;     /* t2s_session_close() ran */
+    unsigned pipe_trial : 1; /* the handshake is a pipelining trial: the
+                                timer is its T2S_PIPELINE_TRIAL_S */
 };
 
 /*

@@ -106,7 +106,7 @@ gss_room(struct t2s_tcp_session *s)
 {
     size_t room = t2s_tcp_ext_write_room(s->pcb);
 
-    if (room > 0 && t2s_mem_over()) {
+    if (room > 0 && t2s_tcp_relay_mem_full()) {
         s->read_paused = 1;
         if (t2s_list_empty(&s->mem_link))
             t2s_list_add(&s->relay->mem_waiters, &s->mem_link);

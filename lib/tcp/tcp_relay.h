@@ -60,6 +60,10 @@ int t2s_tcp_relay_init(struct t2s_tcp_relay *r, struct t2s_ctx *ctx,
 /* The connection cap in effect. */
 unsigned t2s_tcp_relay_max_conns(const struct t2s_tcp_relay *r);
 
+/* Nonzero when reads from proxies must pause for the memory budget (7/8
+ * of it spent); paused sessions resume below 3/4 (t2s_tcp_relay_flush). */
+int t2s_tcp_relay_mem_full(void);
+
 /* Once per loop iteration: tcp_output() for every session that queued
  * output, resumes reads the memory budget paused, counts orphans. */
 void t2s_tcp_relay_flush(struct t2s_tcp_relay *r);

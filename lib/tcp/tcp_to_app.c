@@ -127,7 +127,7 @@ to_app_room(struct t2s_tcp_session *s)
 {
     size_t room = t2s_tcp_ext_write_room(s->pcb);
 
-    if (room > 0 && t2s_mem_over()) {
+    if (room > 0 && t2s_tcp_relay_mem_full()) {
         to_app_wait_for_memory(s);
         return 0;
     }

@@ -402,8 +402,10 @@ t2s_udp_assoc_init(struct t2s_udp_assocs *as, struct t2s_ctx *ctx,
     as->max = max;
     t2s_list_init(&as->live);
     as->table = calloc(ASSOC_TABLE_SIZE, sizeof(*as->table));
-    as->buf = t2s_mem_alloc(ASSOC_BUF_SIZE);
-    return as->table != NULL && as->buf != NULL ? 0 : -1;
+    as->buf = t2s_mem_alloc((size_t)ASSOC_RX_SLOTS * ASSOC_BUF_SIZE);
+    if (as->table == NULL || as->buf == NULL)
+        return -1;
+    return t2s_udp_batch_init(&as->batch, ctx->loop, &ctx->stats, NULL);
 }
 
 void
@@ -411,6 +413,7 @@ t2s_udp_assoc_shutdown(struct t2s_udp_assocs *as)
 {
     if (as->ctx != NULL)
         t2s_session_close_all(&as->live, T2S_SESSION_GRACEFUL, "shutting down");
+    t2s_udp_batch_free(&as->batch);
     free(as->table);
     as->table = NULL;
     t2s_mem_free(as->buf);

@@ -9,7 +9,7 @@
  *
  * struct t2s_udp_assocs is the associations' state, owned by the UDP relay
  * (udp_relay.h): the table by app address, the live list, the cap, what
- * the proxy told us about UDP, and one datagram buffer.
+ * the proxy told us about UDP, the datagram buffers both ways.
  */
 #ifndef T2S_UDP_ASSOC_H
 #define T2S_UDP_ASSOC_H
@@ -22,6 +22,7 @@
 #include "session/ctx.h"
 #include "core/list.h"
 #include "udp/dns_tcp.h"
+#include "udp/udp_batch.h"
 #include "udp/udp_flow.h"
 #include "udp/udp_tx.h"
 
@@ -37,7 +38,9 @@ struct t2s_udp_assocs {
     struct t2s_list live;         /* every live association */
     unsigned count;               /* length of live */
     unsigned max;                 /* effective association cap */
-    uint8_t *buf;                 /* one datagram and its SOCKS header */
+    uint8_t *buf;                 /* ASSOC_RX_SLOTS datagrams from relays
+                                     (one recvmmsg), each with its header */
+    struct t2s_udp_batch batch;   /* datagrams to relays, sent in batches */
     int unsupported;              /* the proxy refused UDP ASSOCIATE */
     ev_tstamp unsupported_at;     /* when we learnt it (retry later) */
 };

@@ -22,6 +22,9 @@
 #define ASSOC_REALS 8
 /* One datagram: the largest UDP payload and the largest SOCKS header. */
 #define ASSOC_BUF_SIZE (65536 + T2S_SOCKS5_UDP_HDR_MAX)
+/* Datagrams read from a relay socket by one recvmmsg(2); their buffers
+ * are touched (resident) only as far as datagrams fill them. */
+#define ASSOC_RX_SLOTS 8
 
 struct assoc_pending {
     struct pbuf *p;

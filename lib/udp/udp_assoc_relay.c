@@ -15,26 +15,22 @@
 #include "upstream/target.h"
 #include "upstream/upstream.h"
 
-/* Datagrams read from the relay per wakeup. */
-#define RELAY_READ_BUDGET 64
+/* recvmmsg(2) calls per wakeup (each up to ASSOC_RX_SLOTS datagrams). */
+#define RELAY_READ_BUDGET 8
 /* Socket buffers toward the relay: room for bursts at a few 100 Mbit/s. */
 #define RELAY_SOCKBUF (4 * 1024 * 1024)
-/* pbuf pieces sent in one sendmsg (plus the SOCKS header); a datagram of
- * more pieces (fragments reassembled by lwIP) is copied into one. */
-#define RELAY_IOV_MAX 32
 
+/* Into the batch (udp_batch.h): header and payload copied, sent after the
+ * TUN burst with the datagrams around it. */
 void
 t2s_udp_assoc_relay_send(struct t2s_udp_assoc *a, const ip_addr_t *dst,
                          uint16_t port, struct pbuf *p)
 {
     struct t2s_udp_assocs *as = a->as;
-    uint8_t hdr[T2S_SOCKS5_UDP_HDR_MAX];
-    struct iovec iov[RELAY_IOV_MAX + 1];
-    struct msghdr msg;
+    uint8_t hdr[T2S_SOCKS5_UDP_HDR_MAX], *room;
     struct t2s_socks5_addr target;
     size_t hlen;
     long entry;
-    int n = 1;
 
     entry = t2s_target_from_ip(as->fakeip, dst, port, &target);
     if (entry == -2) {
@@ -43,35 +39,19 @@ t2s_udp_assoc_relay_send(struct t2s_udp_assoc *a, const ip_addr_t *dst,
     }
     t2s_udp_assoc_dst_note(a, entry, dst, port);
     hlen = t2s_socks5_encode_udp_header(hdr, sizeof(hdr), &target);
-    iov[0].iov_base = hdr;
-    iov[0].iov_len = hlen;
-    if (pbuf_clen(p) <= RELAY_IOV_MAX) {
-        for (struct pbuf *q = p; q != NULL; q = q->next) {
-            iov[n].iov_base = q->payload;
-            iov[n].iov_len = q->len;
-            n++;
-        }
-    } else {
-        /* Never send a truncated datagram: one copy, the whole of it. */
-        iov[1].iov_base = as->buf;
-        iov[1].iov_len = pbuf_copy_partial(p, as->buf, p->tot_len, 0);
-        n = 2;
-    }
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = iov;
-    msg.msg_iovlen = (size_t)n;
-    if (sendmsg(a->udp_fd, &msg, MSG_DONTWAIT) !=
-        (ssize_t)(hlen + p->tot_len)) {
+    room = t2s_udp_batch_reserve(&as->batch, hlen + p->tot_len);
+    if (room == NULL) { /* cannot happen: a datagram is below 64 KiB */
         T2S_STAT_INC(&as->ctx->stats, udp_dropped);
         return;
     }
-    T2S_STAT_INC(&as->ctx->stats, udp_pkts_up);
-    T2S_STAT_ADD(&as->ctx->stats, udp_bytes_up, p->tot_len);
+    memcpy(room, hdr, hlen);
+    pbuf_copy_partial(p, room + hlen, p->tot_len, 0);
+    t2s_udp_batch_commit(&as->batch, a->udp_fd, hlen + p->tot_len, p->tot_len);
 }
 
-/* One datagram from the relay (n bytes in as->buf) to the app. */
+/* One datagram from the relay (n bytes in buf) to the app. */
 static void
-relay_deliver(struct t2s_udp_assoc *a, size_t n)
+relay_deliver(struct t2s_udp_assoc *a, const uint8_t *buf, size_t n)
 {
     struct t2s_udp_assocs *as = a->as;
     struct t2s_stats *st = &as->ctx->stats;
@@ -81,7 +61,7 @@ relay_deliver(struct t2s_udp_assoc *a, size_t n)
     uint8_t frag;
     int rc;
 
-    if (t2s_socks5_decode_udp_header(as->buf, n, &frag, &from, &hlen) !=
+    if (t2s_socks5_decode_udp_header(buf, n, &frag, &from, &hlen) !=
         T2S_SOCKS5_OK) {
         T2S_STAT_INC(st, udp_bad);
         return;
@@ -102,23 +82,36 @@ relay_deliver(struct t2s_udp_assoc *a, size_t n)
     t2s_session_touch(&a->s);
     T2S_STAT_INC(st, udp_pkts_down);
     T2S_STAT_ADD(st, udp_bytes_down, n - hlen);
-    t2s_udp_tx_send(as->tx, &a->app, a->app_port, &src, from.port,
-                    as->buf + hlen, n - hlen);
+    t2s_udp_tx_send(as->tx, &a->app, a->app_port, &src, from.port, buf + hlen,
+                    n - hlen);
 }
 
 static void
 on_relay_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     struct t2s_udp_assoc *a = w->data;
-    ssize_t n;
+    struct mmsghdr v[ASSOC_RX_SLOTS];
+    struct iovec iov[ASSOC_RX_SLOTS];
+    int n;
 
     (void)loop;
     (void)revents;
+    memset(v, 0, sizeof(v));
+    for (int k = 0; k < ASSOC_RX_SLOTS; k++) {
+        iov[k].iov_base = a->as->buf + (size_t)k * ASSOC_BUF_SIZE;
+        iov[k].iov_len = ASSOC_BUF_SIZE;
+        v[k].msg_hdr.msg_iov = &iov[k];
+        v[k].msg_hdr.msg_iovlen = 1;
+    }
     for (int i = 0; i < RELAY_READ_BUDGET; i++) {
-        n = recv(a->udp_fd, a->as->buf, ASSOC_BUF_SIZE, MSG_DONTWAIT);
-        if (n < 0)
+        n = recvmmsg(a->udp_fd, v, ASSOC_RX_SLOTS, MSG_DONTWAIT, NULL);
+        if (n <= 0)
             return; /* EAGAIN, or an ICMP error we ignore */
-        relay_deliver(a, (size_t)n);
+        /* a reply may close the association (a->closed): not read on */
+        for (int k = 0; k < n && a->udp_fd >= 0; k++)
+            relay_deliver(a, iov[k].iov_base, v[k].msg_len);
+        if (n < ASSOC_RX_SLOTS || a->udp_fd < 0)
+            return;
     }
 }
 
@@ -158,6 +151,8 @@ t2s_udp_assoc_relay_close(struct t2s_udp_assoc *a)
 {
     ev_io_stop(a->as->ctx->loop, &a->udp_io);
     if (a->udp_fd >= 0) {
+        /* what is queued for this socket leaves before it closes */
+        t2s_udp_batch_flush(&a->as->batch);
         close(a->udp_fd);
         a->udp_fd = -1;
     }

@@ -41,6 +41,8 @@ struct t2s_proxy_slot {
     uint8_t probe_in[2];  /* the method reply */
     ev_io probe_io;       /* the probe socket */
     ev_timer probe_timer; /* down: next probe; probing: its deadline */
+    uint8_t pipe;         /* --socks-pipeline auto: what it showed
+                             (session/pipeline.h owns it) */
 };
 
 struct t2s_proxy_pool {

@@ -81,6 +81,19 @@ test_set_options(void **state)
     assert_int_equal(c.socks_pipeline, 0);
     assert_int_equal(
         t2s_config_set(&c, "socks-pipeline", "maybe", err, sizeof(err)), -1);
+    assert_int_equal(
+        t2s_config_set(&c, "socks-pipeline", "AUTO", err, sizeof(err)), 0);
+    assert_int_equal(c.socks_pipeline, T2S_SOCKS_PIPELINE_AUTO);
+    {
+        char v[16];
+        struct t2s_config d;
+
+        t2s_config_init(&d);
+        assert_int_equal(d.socks_pipeline, T2S_SOCKS_PIPELINE_AUTO);
+        assert_int_equal(t2s_config_get(&c, "socks-pipeline", 0, v, sizeof(v)),
+                         1);
+        assert_string_equal(v, "auto");
+    }
     assert_int_equal(t2s_config_set(&c, "dns", "fake-ip", err, sizeof(err)), 0);
     assert_int_equal(c.dns_mode, T2S_DNS_FAKEIP);
     assert_int_equal(t2s_config_set(&c, "dns", "doh", err, sizeof(err)), -1);
