@@ -90,7 +90,14 @@ void t2s_mem_free(void *p);
 #define LWIP_CALLBACK_API 1
 #define TCP_LISTEN_BACKLOG 0
 #define LWIP_TCP_KEEPALIVE 0
-#define LWIP_TCP_SACK_OUT 0
+/* Selective acknowledgements of out-of-order data (RFC 2018): a burst
+ * from the app that overflows the TUN's queue (500 packets on a plain
+ * descriptor, as on Android) loses many segments of one window; without
+ * SACK the app's kernel recovers them one per round trip or by timeout.
+ * Upload at MTU 1500 on a plain fd went from 0.56 to 4.0 Gbit/s with it
+ * (tests/component/test_sack.c checks the option). 32 bytes per pcb. */
+#define LWIP_TCP_SACK_OUT 1
+#define LWIP_TCP_MAX_SACK_NUM 4
 #define TCP_QUEUE_OOSEQ 1
 /* Out-of-order data is bounded per connection: without a bound an app
  * sending 1-byte segments with gaps queues ~500,000 of them in a 1 MiB
