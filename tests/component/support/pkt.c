@@ -42,6 +42,8 @@ pkt_build(uint8_t *buf, size_t cap, const struct seg *s)
         optlen += 4;
     if (s->wscale >= 0)
         optlen += 4;
+    if (s->sack_perm)
+        optlen += 4;
     tcplen = 20 + optlen + s->len;
     total = iphl + tcplen;
     if (total > cap || total > 65535)
@@ -86,6 +88,12 @@ pkt_build(uint8_t *buf, size_t cap, const struct seg *s)
             o[1] = 3;
             o[2] = 3;
             o[3] = (uint8_t)s->wscale;
+            o += 4;
+        }
+        if (s->sack_perm) {
+            o[0] = o[1] = 1; /* NOP NOP */
+            o[2] = 4;
+            o[3] = 2;
         }
     }
     if (s->len > 0)
@@ -94,6 +102,17 @@ pkt_build(uint8_t *buf, size_t cap, const struct seg *s)
                              tcp, tcplen,
                              pseudo_sum(s->family, s->src, s->dst, tcplen))));
     return total;
+}
+
+/* The blocks of a SACK option (kind 5): 8 bytes each, at most 4. */
+static void
+parse_sack(const uint8_t *b, size_t n, struct seg *s)
+{
+    s->nsack = 0;
+    for (size_t i = 0; i + 8 <= n && s->nsack < 4; i += 8, s->nsack++) {
+        s->sack[s->nsack][0] = wire_get32(b + i);
+        s->sack[s->nsack][1] = wire_get32(b + i + 4);
+    }
 }
 
 static void
@@ -115,6 +134,10 @@ parse_options(const uint8_t *o, size_t n, struct seg *s)
             s->mss = wire_get16(o + i + 2);
         else if (kind == 3 && o[i + 1] == 3)
             s->wscale = o[i + 2];
+        else if (kind == 4 && o[i + 1] == 2)
+            s->sack_perm = 1;
+        else if (kind == 5)
+            parse_sack(o + i + 2, o[i + 1] - 2u, s);
         i += o[i + 1];
     }
 }
@@ -276,6 +299,7 @@ tc_send(struct tc *c, uint8_t flags, const void *data, size_t len)
     s.wnd = advertised_wnd(c);
     s.mss = (flags & TH_SYN) ? c->mss : -1;
     s.wscale = (flags & TH_SYN) ? c->our_wscale : -1;
+    s.sack_perm = (flags & TH_SYN) ? c->sack_perm : 0;
     s.data = data;
     s.len = len;
     n = pkt_build(buf, sizeof(buf), &s);
@@ -336,6 +360,7 @@ tc_input(struct tc *c, const struct seg *s)
         if (!(s->flags & TH_ACK) || s->ack != c->iss + 1)
             return;
         c->got_synack = 1;
+        c->peer_sack_perm = s->sack_perm;
         c->rcv_nxt = s->seq + 1;
         c->peer_wscale = (c->our_wscale >= 0 && s->wscale >= 0) ? s->wscale : 0;
         c->snd_una = s->ack;
@@ -346,6 +371,10 @@ tc_input(struct tc *c, const struct seg *s)
     }
     if (!c->got_synack)
         return;
+    memcpy(c->sack, s->sack, sizeof(c->sack));
+    c->nsack = s->nsack;
+    if (s->nsack > 0)
+        c->sack_segs++;
     if (s->flags & TH_ACK) {
         if (seq_lt(c->snd_una, s->ack) && !seq_lt(c->snd_nxt, s->ack))
             c->snd_una = s->ack;

@@ -27,6 +27,11 @@ struct seg {
     int wscale;   /* option, -1: absent */
     const uint8_t *data;
     size_t len;
+    /* RFC 2018: the SACK-permitted option (0: absent), and the blocks
+     * [left, right) of a SACK option (filled by pkt_parse() only) */
+    int sack_perm;
+    uint32_t sack[4][2];
+    int nsack;
 };
 
 /* Builds an IP packet into buf (cap bytes); returns its length or 0. */
@@ -75,6 +80,12 @@ struct tc {
     uint32_t max_unacked; /* largest snd_nxt - snd_una observed */
     unsigned dup_data;    /* data segments not at rcv_nxt */
     unsigned segs;        /* segments received */
+    /* SACK: offered in our SYN (default 0), permitted by the SYN|ACK; the
+     * blocks of the last segment received, and how many segments had any */
+    int sack_perm, peer_sack_perm;
+    uint32_t sack[4][2];
+    int nsack;
+    unsigned sack_segs;
 };
 
 void tk_init(struct tk *k, int fd);
