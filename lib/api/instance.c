@@ -335,6 +335,7 @@ t2s_run(struct t2s_instance *t)
 
     if (t->broken)
         return T2S_RUN_ERR_INTERNAL;
+    t2s_stack_start(&t->stack);
 
     if (a->ss_family == AF_INET6)
         t2s_log_fmt_endpoint(AF_INET6,

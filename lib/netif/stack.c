@@ -363,6 +363,12 @@ t2s_stack_flush(struct t2s_stack *st)
     t2s_tun_tx_flush(&st->tx);
 }
 
+void
+t2s_stack_start(struct t2s_stack *st)
+{
+    t2s_tun_tx_start(&st->tx);
+}
+
 int
 t2s_stack_failed(const struct t2s_stack *st)
 {

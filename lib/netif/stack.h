@@ -61,6 +61,10 @@ void t2s_stack_shutdown(struct t2s_stack *st);
  * flush (the loop is about to stop: no ev_prepare will). */
 void t2s_stack_flush(struct t2s_stack *st);
 
+/* In the loop's thread, before the loop runs (t2s_run()): what must
+ * belong to that thread, the TUN writer's io_uring ring. */
+void t2s_stack_start(struct t2s_stack *st);
+
 /* Nonzero once reading the TUN failed (t2s_run() returns -1). */
 int t2s_stack_failed(const struct t2s_stack *st);
 

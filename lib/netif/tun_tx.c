@@ -89,10 +89,11 @@ write_slot(struct t2s_tun_tx *tx, unsigned i)
 
 #ifdef T2S_HAVE_URING
 /*
- * The ring, made in the loop thread at its first batch (its task_work then
- * goes to the loop thread, never interrupts the embedder's thread that
- * called t2s_create()). NULL without io_uring (an old kernel, a seccomp
- * filter, sysctl kernel.io_uring_disabled): one write(2) per packet.
+ * The ring, made in the loop thread before the loop runs
+ * (t2s_tun_tx_start(): its task_work then goes to the loop thread, never
+ * interrupts the embedder's thread that called t2s_create()). NULL without
+ * io_uring (an old kernel, a seccomp filter, sysctl kernel.io_uring_disabled):
+ * one write(2) per packet.
  */
 static void *
 ring_open(void)
@@ -170,15 +171,24 @@ flush_uring(struct t2s_tun_tx *tx)
 #endif
 
 void
+t2s_tun_tx_start(struct t2s_tun_tx *tx)
+{
+#ifdef T2S_HAVE_URING
+    if (!tx->ring_tried) {
+        tx->ring_tried = 1;
+        tx->ring = ring_open();
+    }
+#else
+    (void)tx;
+#endif
+}
+
+void
 t2s_tun_tx_flush(struct t2s_tun_tx *tx)
 {
     if (tx->n == 0)
         return;
 #ifdef T2S_HAVE_URING
-    if (tx->ring == NULL && !tx->ring_tried && tx->n > 1) {
-        tx->ring_tried = 1;
-        tx->ring = ring_open();
-    }
     if (tx->ring != NULL) {
         flush_uring(tx);
         tx->n = 0;

@@ -49,11 +49,19 @@ void t2s_tun_tx_write(struct t2s_tun_tx *tx, struct pbuf *p);
 /* Writes the batch. */
 void t2s_tun_tx_flush(struct t2s_tun_tx *tx);
 
+/*
+ * In the loop's thread, before the loop runs: makes the io_uring ring
+ * (its task work then goes to this thread, never to the embedder's thread
+ * that called t2s_create()). Once per instance; later calls do nothing.
+ * Its descriptor then exists before any traffic, so the instance's
+ * descriptor count does not step up at the first batch.
+ */
+void t2s_tun_tx_start(struct t2s_tun_tx *tx);
+
 /* Flushes, then frees. Idempotent. */
 void t2s_tun_tx_close(struct t2s_tun_tx *tx);
 
-/* Whether batches go through io_uring (known after the first batch of
- * two packets or more). */
+/* Whether batches go through io_uring (known after t2s_tun_tx_start()). */
 int t2s_tun_tx_uring(const struct t2s_tun_tx *tx);
 
 #endif
