@@ -212,7 +212,9 @@ test_no_descriptor_at_first_batch(void **state)
     int before = count_fds();
 
     (void)state;
-    assert_int_equal(tx.ring_tried, 1);
+#ifdef T2S_HAVE_URING
+    assert_int_equal(tx.ring_tried, 1); /* decided by t2s_tun_tx_start() */
+#endif
     for (unsigned i = 0; i < 3; i++)
         send1(i, 100);
     t2s_tun_tx_flush(&tx);
